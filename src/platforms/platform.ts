@@ -1,0 +1,139 @@
+import type { Spec } from '../spec/schema';
+
+/** Progress of a long storage step, turned into activity heartbeats by the caller. */
+export interface StorageProgress {
+  /** What is running: `download`, `verify`, `compile`. */
+  stage: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes per second over the recent window. */
+  rateBytesPerSec: number;
+}
+
+/** Called with progress; must not throw. */
+export type ProgressCallback = (progress: StorageProgress) => void;
+
+/** What the weights volume holds for a spec's repo and revision. */
+export interface WeightsStatus {
+  /** valid: sentinel present and files match; missing: nothing; partial: files but no sentinel; corrupt: sentinel but files differ. */
+  state: 'valid' | 'missing' | 'partial' | 'corrupt';
+  repo: string;
+  /** The commit sha the revision resolved to, when known. */
+  commit?: string;
+  /** Where the weights live, keyed by repo and resolved revision. */
+  path: string;
+  sentinelPath: string;
+  fileCount: number;
+  bytes: number;
+  /** Human-readable reasons for a state other than valid. */
+  problems: string[];
+}
+
+/** The result of ensureWeights. */
+export interface WeightsResult {
+  status: WeightsStatus;
+  /** True when a valid sentinel made the download unnecessary. */
+  skipped: boolean;
+  bytesDownloaded: number;
+  filesDownloaded: number;
+  durationMs: number;
+}
+
+/** Contents of the DeepGEMM marker, written last by a finished compile. */
+export interface KernelMarker {
+  model: string;
+  gpuType: string;
+  smArch: string;
+  sglangImage: string;
+  modelRevision: string;
+  compiledAt: string;
+  rolloutId?: string;
+}
+
+/** Whether the kernel cache matches a spec. */
+export interface KernelCacheStatus {
+  state: 'valid' | 'missing' | 'stale';
+  /** Why the cache is stale: other GPU, other image, other revision. */
+  reasons: string[];
+  /** Cache folder, keyed by GPU type and SGLang image. */
+  path: string;
+  markerPath: string;
+  marker?: KernelMarker;
+}
+
+/** The result of compileKernels. */
+export interface KernelCompileResult {
+  status: KernelCacheStatus;
+  /** True when a valid marker made the compile unnecessary. */
+  skipped: boolean;
+  durationMs: number;
+}
+
+/** Which volume a commit applies to. */
+export type VolumeKind = 'weights' | 'kernels';
+
+/** One deployed version of an app. */
+export interface Deployment {
+  app: string;
+  /** Monotonic version number (Modal's vN). */
+  version: number;
+  /** The rollout that created it; a retried deploy with the same id returns the same version. */
+  rolloutId: string;
+  /** The spec this version runs, so upgrades can recover what is deployed. */
+  spec: Spec;
+  deployedAt: string;
+  /** Whether this version is the one traffic goes to. */
+  isCurrent: boolean;
+}
+
+/** A stable URL for an app. */
+export interface Endpoint {
+  url: string;
+}
+
+/** One captured log line. */
+export interface LogLine {
+  /** ISO time the line was captured. */
+  time: string;
+  /** stdout/stderr of the engine, or `system` for the platform's own lines (monitor, router). */
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+}
+
+/** Storage side of a platform: weights, volumes, kernels. */
+export interface StoragePort {
+  weightsStatus(spec: Spec, options?: { full?: boolean }): Promise<WeightsStatus>;
+  /** Download-with-sentinel; resumes partial files; skips when the sentinel is valid. */
+  ensureWeights(spec: Spec, options?: { onProgress?: ProgressCallback; signal?: AbortSignal }): Promise<WeightsResult>;
+  /** Make staged writes visible to readers that reload. */
+  commitVolume(spec: Spec, volume: VolumeKind): Promise<void>;
+  kernelCacheStatus(spec: Spec): Promise<KernelCacheStatus>;
+  /** Compile unless the marker is valid; marker written last, then the kernels volume committed. */
+  compileKernels(
+    spec: Spec,
+    options: { rolloutId: string; onProgress?: ProgressCallback; signal?: AbortSignal },
+  ): Promise<KernelCompileResult>;
+  /** Remove the marker first, then the cache, for the spec's GPU type (or the one named). */
+  invalidateKernels(spec: Spec, options?: { gpuType?: string; onlyIfRolloutId?: string }): Promise<{ removed: boolean }>;
+}
+
+/** Serving side of a platform: versions, routing, logs, scaling. */
+export interface ServingPort {
+  currentDeployment(app: string): Promise<Deployment | null>;
+  /** Record a new version and route traffic to it; idempotent by rolloutId. */
+  deploy(spec: Spec, options: { rolloutId: string }): Promise<Deployment>;
+  history(app: string): Promise<Deployment[]>;
+  /** Route traffic back to an existing version (throws NotFound for an unknown one). */
+  rollback(app: string, version: number): Promise<Deployment>;
+  stop(app: string): Promise<void>;
+  endpoint(app: string): Promise<Endpoint>;
+  logs(app: string, options?: { since?: string; limit?: number }): Promise<LogLine[]>;
+  setMinContainers(app: string, minContainers: number): Promise<void>;
+}
+
+/** A place GLM-5.1 can be deployed: the local platform or Modal. */
+export interface Platform extends StoragePort, ServingPort {
+  readonly name: 'local' | 'modal';
+}

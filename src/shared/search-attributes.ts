@@ -1,0 +1,15 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The Modal app name the workflow operates on. */
+export const APP = defineSearchAttributeKey('GlmOpsApp', SearchAttributeType.KEYWORD);
+/** The rollout phase currently running (weights, kernels, deploy, health, warmup, smoke, done, compensating). */
+export const PHASE = defineSearchAttributeKey('GlmOpsPhase', SearchAttributeType.KEYWORD);
+/** The GPU type of the spec (B200, H200, ...). */
+export const GPU_TYPE = defineSearchAttributeKey('GlmOpsGpuType', SearchAttributeType.KEYWORD);
+/** The SGLang image tag of the spec. */
+export const SGLANG_IMAGE = defineSearchAttributeKey('GlmOpsSglangImage', SearchAttributeType.KEYWORD);
+/** The platform version number that the workflow deployed (or rolled back to). */
+export const DEPLOYED_VERSION = defineSearchAttributeKey('GlmOpsDeployedVersion', SearchAttributeType.INT);
+
+/** Every custom key, registered on the dev server at start (`--search-attribute name=Type`). */
+export const CUSTOM_SEARCH_ATTRIBUTES = [APP, PHASE, GPU_TYPE, SGLANG_IMAGE, DEPLOYED_VERSION];

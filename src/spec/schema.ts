@@ -1,0 +1,147 @@
+import * as z from 'zod';
+
+/**
+ * Values an SGLang flag may take in `sglang.args`: `true` renders a bare switch, `false` omits the flag,
+ * strings and numbers render as one argv element each. The argv is an array, never a shell string.
+ */
+export const SglangArgValue = z.union([z.string(), z.number(), z.boolean()]);
+export type SglangArgValue = z.infer<typeof SglangArgValue>;
+
+/** Modal app names: letters, digits, dashes, dots and underscores, under 64 characters. */
+const AppName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must start with a letter or digit and hold only letters, digits, ".", "_", "-"');
+
+/** A volume or secret name as Modal accepts them. */
+const ObjectName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must hold only letters, digits, ".", "_", "-"');
+
+const Seconds = z.number().finite().positive();
+
+/** The model checkpoint: a Hugging Face repo at a revision. */
+export const ModelSpec = z.strictObject({
+  /** @example zai-org/GLM-5.1-FP8 */
+  repo: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be "owner/name"'),
+  /** A branch, tag or 40-hex commit; a pinned commit is recommended. @default main */
+  revision: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'must be a branch, tag or commit sha')
+    .default('main'),
+  /** The id `/v1/models` lists and chat requests name. @example glm-5.1 */
+  servedName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'must be a plain model id'),
+  /** Checkpoint size in GB, used by the feasibility and watchdog rules. @default 700 */
+  weightsGB: z.number().finite().positive().max(100_000).default(700),
+});
+
+/** GPUs per replica. */
+export const GpuSpec = z.strictObject({
+  /** A type from the GPU catalog (B200, H200, H100, B300). Unknown types are a lint error. */
+  type: z.string().min(1).max(32),
+  /** GPUs per container; Modal allows up to 8. */
+  count: z.number().int().min(1).max(8),
+});
+
+/** The SGLang engine: image and launch flags. */
+export const SglangSpec = z.strictObject({
+  /** Container image tag of the SGLang release. */
+  image: z.string().min(1).max(256),
+  /** Flags spelled as SGLang spells them, without leading dashes. */
+  args: z.record(z.string(), SglangArgValue).default({}),
+});
+
+/** `@app.cls` scaling and `@modal.concurrent` (guide §1). */
+export const ModalSpec = z.strictObject({
+  /** @default 0 (scale to zero) */
+  minContainers: z.number().int().min(0).max(100).default(0),
+  /** @default 3 (3 × 48 ≈ 144 decode slots) */
+  maxContainers: z.number().int().min(1).max(100).default(3),
+  /** Seconds idle before scale-down. @default 900 */
+  scaledownWindow: z.number().int().min(2).max(86_400).default(900),
+  /** Modal-level inputs per container before spilling to a new replica. @default 20 */
+  maxInputs: z.number().int().min(1).max(10_000).default(20),
+});
+
+/** Volume names (guide: glm51-model-weights, glm51-deepgemm-cache). */
+export const VolumesSpec = z.strictObject({
+  weights: ObjectName.default('glm51-model-weights'),
+  kernels: ObjectName.default('glm51-deepgemm-cache'),
+});
+
+/** Health polling after deploy. */
+export const HealthSpec = z.strictObject({
+  /** Seconds to wait for /health 200. @default 900 */
+  startupTimeout: Seconds.max(86_400).default(900),
+  /** Seconds between polls. @default 1 */
+  pollInterval: Seconds.max(600).default(1),
+});
+
+/** Warmup after health (guide §6, §18: 600 s for first-time graph capture). */
+export const WarmupSpec = z.strictObject({
+  /** @default 600 */
+  timeout: Seconds.max(86_400).default(600),
+});
+
+/** Keep-warm schedule (guide §6, §19). */
+export const KeepWarmSpec = z.strictObject({
+  /** Five-field cron. @default "*\/14 6-22 * * MON-FRI" */
+  cron: z.string().min(1).max(200).default('*/14 6-22 * * MON-FRI'),
+  /** IANA time zone. @default America/New_York */
+  timezone: z.string().min(1).max(64).default('America/New_York'),
+  /** @default false */
+  enabled: z.boolean().default(false),
+  /** `ping` = the guide's cron ping of /health; `pin` = min containers 1 during the window. @default ping */
+  strategy: z.enum(['ping', 'pin']).default('ping'),
+});
+
+/** Service-level objectives for the performance gate. */
+export const SloSpec = z.strictObject({
+  /** @default 300 (guide: TTFT under ~300 ms) */
+  ttftP95Ms: z.number().finite().positive().max(600_000).default(300),
+});
+
+/** Names of secrets, never their values. */
+export const SecretsSpec = z.strictObject({
+  /** Secret holding the API key SGLang checks (`--api-key`). @default glm-api-key */
+  apiKey: ObjectName.default('glm-api-key'),
+});
+
+/** Settings only the local platform reads. */
+export const LocalSpec = z.strictObject({
+  /** `emulator` (default) or a real `python3 -m sglang.launch_server`. */
+  engine: z.enum(['emulator', 'sglang']).default('emulator'),
+  /** Emulator time scale: 1 = the guide's real durations, 0.01 = a hundredth. @default 1 */
+  timeScale: z.number().finite().positive().max(10).default(1),
+  /** Extra emulator settings (phase durations, fault plan), passed through to the emulator's JSON config. */
+  emulator: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** One deployment of GLM-5.1 FP8: the single source every step reads. */
+export const Spec = z.strictObject({
+  /** Modal app name; also the rollout's identity. @example glm-5.1-production */
+  app: AppName,
+  /** Modal environment. @default main */
+  environment: ObjectName.default('main'),
+  /** @default modal */
+  platform: z.enum(['modal', 'local']).default('modal'),
+  model: ModelSpec,
+  gpu: GpuSpec,
+  sglang: SglangSpec,
+  modal: ModalSpec.default(ModalSpec.parse({})),
+  volumes: VolumesSpec.default(VolumesSpec.parse({})),
+  health: HealthSpec.default(HealthSpec.parse({})),
+  warmup: WarmupSpec.default(WarmupSpec.parse({})),
+  keepWarm: KeepWarmSpec.default(KeepWarmSpec.parse({})),
+  slo: SloSpec.default(SloSpec.parse({})),
+  secrets: SecretsSpec.default(SecretsSpec.parse({})),
+  local: LocalSpec.default(LocalSpec.parse({})),
+});
+
+/** A resolved spec: every default filled in, JSON-plain, safe to pass to workflows. */
+export type Spec = z.output<typeof Spec>;
+/** A spec as users write it in YAML. */
+export type SpecInput = z.input<typeof Spec>;
