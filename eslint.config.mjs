@@ -17,8 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/cli/**/*.ts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/**/*.ts'],
-    ignores: ['src/scripts/**', 'src/cli/**'],
+    ignores: ['src/scripts/**', 'src/cli/**', 'src/worker.ts'],
     rules: { 'no-console': 'error' },
   },
   {

@@ -116,7 +116,10 @@ export interface StoragePort {
     options: { rolloutId: string; onProgress?: ProgressCallback; signal?: AbortSignal },
   ): Promise<KernelCompileResult>;
   /** Remove the marker first, then the cache, for the spec's GPU type (or the one named). */
-  invalidateKernels(spec: Spec, options?: { gpuType?: string; onlyIfRolloutId?: string }): Promise<{ removed: boolean }>;
+  invalidateKernels(
+    spec: Spec,
+    options?: { gpuType?: string; onlyIfRolloutId?: string },
+  ): Promise<{ removed: boolean }>;
 }
 
 /** Serving side of a platform: versions, routing, logs, scaling. */

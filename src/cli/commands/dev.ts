@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { stackDown, stackStatus, stackUp } from '../../devstack/dev-stack';
+import { temporalCliPath, temporalCliVersion } from '../../devstack/temporal-cli';
+import { stackCheck } from '../../workflows/stack-check';
+import { LOCAL_TASK_QUEUE } from '../../shared/task-queue';
+import { connectClient, workflowUiLink } from '../temporal-client';
+
+/** `glm-ops dev up|down|status|check`: the embedded Temporal stack. */
+export function registerDevCommand(program: Command): void {
+  const dev = program.command('dev').description('the embedded stack: Temporal dev server (with Web UI) and a worker');
+
+  dev
+    .command('up')
+    .description('start the Temporal dev server (SQLite under the state folder) and a worker; idempotent')
+    .action(async () => {
+      console.log(await temporalCliVersion(temporalCliPath()));
+      const status = await stackUp((line) => console.log(line));
+      console.log(`Temporal Web UI: ${status.temporal?.uiUrl}`);
+    });
+
+  dev
+    .command('down')
+    .description('stop every process `dev up` started (by pid)')
+    .action(async () => {
+      await stackDown((line) => console.log(line));
+    });
+
+  dev
+    .command('status')
+    .description('show what is running')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) => {
+      const status = stackStatus();
+      if (options.json) {
+        console.log(JSON.stringify(status, null, 2));
+        return;
+      }
+      console.log(
+        status.temporal
+          ? `temporal: running (pid ${status.temporal.pid}) at ${status.temporal.address}, UI ${status.temporal.uiUrl}`
+          : 'temporal: not running',
+      );
+      console.log(
+        status.worker
+          ? `worker: running (pid ${status.worker.pid}) on ${status.worker.taskQueue}`
+          : 'worker: not running',
+      );
+    });
+
+  dev
+    .command('check')
+    .description('run the stack-check workflow through the worker and print where to see it in the UI')
+    .action(async () => {
+      const { client, connection, config } = await connectClient();
+      try {
+        const workflowId = `stack-check/${Date.now()}`;
+        const handle = await client.workflow.start(stackCheck, {
+          taskQueue: LOCAL_TASK_QUEUE,
+          workflowId,
+          args: [{ requestedBy: process.env.USER ?? 'glm-ops' }],
+          staticSummary: 'Stack check: one activity on a real worker',
+          workflowExecutionTimeout: '2 minutes',
+        });
+        const result = await handle.result();
+        console.log(`stack check passed: worker pid ${result.worker.pid} on ${result.worker.hostname}`);
+        const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);
+        if (link) console.log(`see it in the Temporal UI: ${link}`);
+      } finally {
+        await connection.close();
+      }
+    });
+}

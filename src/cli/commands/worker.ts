@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import { LOCAL_TASK_QUEUE } from '../../shared/task-queue';
+
+/** `glm-ops worker`: run a worker in the foreground until SIGINT/SIGTERM. */
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker (workflows + activities) in the foreground')
+    .option('--task-queue <name>', 'task queue to poll', LOCAL_TASK_QUEUE)
+    .action(async (options: { taskQueue: string }) => {
+      // Loaded on demand so that light commands (the emulator) do not pay for the Temporal worker at start-up.
+      const { runWorker } = require('../../worker') as typeof import('../../worker');
+      const controller = new AbortController();
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+      console.log(`worker polling ${options.taskQueue}`);
+      await runWorker({ taskQueue: options.taskQueue, signal: controller.signal });
+    });
+}

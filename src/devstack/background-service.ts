@@ -1,0 +1,68 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { stateDir } from '../config/paths';
+import { isOurProcess, terminate } from './process-control';
+
+/** What the dev stack remembers about one process it started, so `down` stops exactly that process. */
+export interface ServiceRecord {
+  name: string;
+  pid: number;
+  /** Fragments of the command line that prove a pid is still ours (pids get recycled). */
+  fragments: string[];
+  logFile: string;
+  startedAt: string;
+  info: Record<string, string | number>;
+}
+
+/** Folder of service records and logs for the dev stack. */
+export function devDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(stateDir(env), 'dev');
+}
+
+function recordFile(name: string, env: NodeJS.ProcessEnv): string {
+  return path.join(devDir(env), `${name}.json`);
+}
+
+/** The record of a running service, or undefined when it is absent or its pid is no longer ours (stale records are removed). */
+export function runningService(name: string, env: NodeJS.ProcessEnv = process.env): ServiceRecord | undefined {
+  const file = recordFile(name, env);
+  if (!fs.existsSync(file)) return undefined;
+  const record = JSON.parse(fs.readFileSync(file, 'utf8')) as ServiceRecord;
+  if (isOurProcess(record.pid, record.fragments)) return record;
+  fs.rmSync(file, { force: true });
+  return undefined;
+}
+
+/** Persists a service record. */
+export function saveService(record: ServiceRecord, env: NodeJS.ProcessEnv = process.env): void {
+  fs.mkdirSync(devDir(env), { recursive: true });
+  fs.writeFileSync(recordFile(record.name, env), JSON.stringify(record, null, 2));
+}
+
+/** Starts a command detached in its own process group with output to a log file; returns its pid. */
+export function spawnDetached(
+  command: string,
+  args: string[],
+  options: { logFile: string; env?: NodeJS.ProcessEnv },
+): number {
+  fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const log = fs.openSync(options.logFile, 'a');
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log], env: options.env ?? process.env });
+  fs.closeSync(log);
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  child.unref();
+  return child.pid;
+}
+
+/** Stops a recorded service by pid (SIGTERM, then SIGKILL) and forgets it; only processes we started are signalled. */
+export async function stopService(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<'stopped' | 'not running'> {
+  const record = runningService(name, env);
+  fs.rmSync(recordFile(name, env), { force: true });
+  if (!record) return 'not running';
+  await terminate(record.pid, 10_000);
+  return 'stopped';
+}
