@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { describeUnsafeArgValue, describeUnsafeFlagName } from './arg-safety';
+import { describeKnownArgTypeProblem } from './known-sglang-args';
 
 /**
  * Values an SGLang flag may take in `sglang.args`: `true` renders a bare switch, `false` omits the flag,
@@ -12,7 +14,10 @@ const AppName = z
   .string()
   .min(1)
   .max(63)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must start with a letter or digit and hold only letters, digits, ".", "_", "-"');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'must start with a letter or digit and hold only letters, digits, ".", "_", "-"',
+  );
 
 /** A volume or secret name as Modal accepts them. */
 const ObjectName = z
@@ -21,7 +26,7 @@ const ObjectName = z
   .max(63)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must hold only letters, digits, ".", "_", "-"');
 
-const Seconds = z.number().finite().positive();
+const Seconds = z.number().positive();
 
 /** The model checkpoint: a Hugging Face repo at a revision. */
 export const ModelSpec = z.strictObject({
@@ -35,7 +40,7 @@ export const ModelSpec = z.strictObject({
   /** The id `/v1/models` lists and chat requests name. @example glm-5.1 */
   servedName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'must be a plain model id'),
   /** Checkpoint size in GB, used by the feasibility and watchdog rules. @default 700 */
-  weightsGB: z.number().finite().positive().max(100_000).default(700),
+  weightsGB: z.number().positive().max(100_000).default(700),
 });
 
 /** GPUs per replica. */
@@ -44,14 +49,29 @@ export const GpuSpec = z.strictObject({
   type: z.string().min(1).max(32),
   /** GPUs per container; Modal allows up to 8. */
   count: z.number().int().min(1).max(8),
+  /** Price override in $ per GPU-hour for the cost model; else `GLM_OPS_GPU_PRICE_<TYPE>`, else the GPU catalog. */
+  dollarsPerGpuHour: z.number().positive().max(1000).optional(),
 });
 
 /** The SGLang engine: image and launch flags. */
 export const SglangSpec = z.strictObject({
   /** Container image tag of the SGLang release. */
   image: z.string().min(1).max(256),
-  /** Flags spelled as SGLang spells them, without leading dashes. */
-  args: z.record(z.string(), SglangArgValue).default({}),
+  /**
+   * Flags spelled as SGLang spells them, without leading dashes; rendered in the order written. Unknown flags pass
+   * through, but every name and value is checked (no whitespace, newlines, shell syntax or leading dashes), and the
+   * flags of the guide's launch command are type-checked. @example { mem-fraction-static: 0.88, enable-metrics: true }
+   */
+  args: z
+    .record(z.string(), SglangArgValue)
+    .default({})
+    .superRefine((args, ctx) => {
+      for (const [flag, value] of Object.entries(args)) {
+        const problem =
+          describeUnsafeFlagName(flag) ?? describeUnsafeArgValue(value) ?? describeKnownArgTypeProblem(flag, value);
+        if (problem) ctx.addIssue({ code: 'custom', path: [flag], message: problem, input: value });
+      }
+    }),
 });
 
 /** `@app.cls` scaling and `@modal.concurrent` (guide §1). */
@@ -101,7 +121,7 @@ export const KeepWarmSpec = z.strictObject({
 /** Service-level objectives for the performance gate. */
 export const SloSpec = z.strictObject({
   /** @default 300 (guide: TTFT under ~300 ms) */
-  ttftP95Ms: z.number().finite().positive().max(600_000).default(300),
+  ttftP95Ms: z.number().positive().max(600_000).default(300),
 });
 
 /** Names of secrets, never their values. */
@@ -115,9 +135,19 @@ export const LocalSpec = z.strictObject({
   /** `emulator` (default) or a real `python3 -m sglang.launch_server`. */
   engine: z.enum(['emulator', 'sglang']).default('emulator'),
   /** Emulator time scale: 1 = the guide's real durations, 0.01 = a hundredth. @default 1 */
-  timeScale: z.number().finite().positive().max(10).default(1),
+  timeScale: z.number().positive().max(10).default(1),
   /** Extra emulator settings (phase durations, fault plan), passed through to the emulator's JSON config. */
   emulator: z.record(z.string(), z.unknown()).default({}),
+});
+
+/**
+ * Deliberately accepted lint warnings: rule id → why. Errors cannot be acknowledged.
+ * @example { revision-not-pinned: "pinned after the first download resolves main" }
+ */
+export const LintSpec = z.strictObject({
+  acknowledge: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lint rule id'), z.string().min(3).max(500))
+    .default({}),
 });
 
 /** One deployment of GLM-5.1 FP8: the single source every step reads. */
@@ -139,6 +169,8 @@ export const Spec = z.strictObject({
   slo: SloSpec.default(SloSpec.parse({})),
   secrets: SecretsSpec.default(SecretsSpec.parse({})),
   local: LocalSpec.default(LocalSpec.parse({})),
+  /** Acknowledged lint warnings; optional so specs built in code need not carry it. */
+  lint: LintSpec.optional(),
 });
 
 /** A resolved spec: every default filled in, JSON-plain, safe to pass to workflows. */

@@ -1,0 +1,73 @@
+import {
+  buildSglangArgv,
+  DEEPGEMM_CACHE_MOUNT,
+  defaultModelPath,
+  MODEL_CACHE_MOUNT,
+  repoNamePart,
+  SGLANG_LAUNCH_MODULE,
+  SGLANG_PORT,
+} from './argv-builder';
+import type { Spec } from './schema';
+
+/** Version of the JSON layout modal/deploy.py reads; bump on any breaking change. */
+export const DEPLOY_CONFIG_SCHEMA_VERSION = 1;
+
+/** Everything modal/deploy.py needs at import time, rendered from one spec. Contains no secret values. */
+export interface DeployConfig {
+  schemaVersion: typeof DEPLOY_CONFIG_SCHEMA_VERSION;
+  app: string;
+  environment: string;
+  model: { repo: string; revision: string; servedName: string; path: string; weightsGB: number };
+  /** Modal's gpu= string, e.g. "B200:8". */
+  gpu: string;
+  gpuType: string;
+  gpuCount: number;
+  image: string;
+  /** The full command: `python3 -m sglang.launch_server` followed by the flags. */
+  launchModule: string[];
+  /** Flags after the launch module; deploy.py appends `--api-key` from the named secret at run time. */
+  argv: string[];
+  modal: { minContainers: number; maxContainers: number; scaledownWindow: number; maxInputs: number };
+  volumes: { weights: { name: string; mountPath: string }; kernels: { name: string; mountPath: string } };
+  health: { startupTimeout: number; pollInterval: number };
+  warmup: { timeout: number };
+  keepWarm: { cron: string; timezone: string; enabled: boolean; strategy: 'ping' | 'pin' };
+  /** Names of Modal secrets, never their values. */
+  secrets: { apiKey: string };
+  /** DeepGEMM marker file in the kernels volume (guide §18, §20: `.compiled-GLM-5.1-FP8`). */
+  kernelMarkerName: string;
+  port: number;
+}
+
+/** Renders the JSON that modal/deploy.py reads, so no flag list is written twice. */
+export function renderDeployConfig(spec: Spec): DeployConfig {
+  return {
+    schemaVersion: DEPLOY_CONFIG_SCHEMA_VERSION,
+    app: spec.app,
+    environment: spec.environment,
+    model: {
+      repo: spec.model.repo,
+      revision: spec.model.revision,
+      servedName: spec.model.servedName,
+      path: defaultModelPath(spec),
+      weightsGB: spec.model.weightsGB,
+    },
+    gpu: `${spec.gpu.type}:${spec.gpu.count}`,
+    gpuType: spec.gpu.type,
+    gpuCount: spec.gpu.count,
+    image: spec.sglang.image,
+    launchModule: [...SGLANG_LAUNCH_MODULE],
+    argv: buildSglangArgv(spec),
+    modal: { ...spec.modal },
+    volumes: {
+      weights: { name: spec.volumes.weights, mountPath: MODEL_CACHE_MOUNT },
+      kernels: { name: spec.volumes.kernels, mountPath: DEEPGEMM_CACHE_MOUNT },
+    },
+    health: { ...spec.health },
+    warmup: { ...spec.warmup },
+    keepWarm: { ...spec.keepWarm },
+    secrets: { apiKey: spec.secrets.apiKey },
+    kernelMarkerName: `.compiled-${repoNamePart(spec.model.repo)}`,
+    port: SGLANG_PORT,
+  };
+}

@@ -1,0 +1,54 @@
+import type { Spec } from './schema';
+
+/** Speculative algorithms that run the EAGLE verifier (NEXTN is SGLang's alias for the MTP head path). */
+const EAGLE_ALGORITHMS = new Set(['EAGLE', 'EAGLE3', 'NEXTN']);
+
+/** SGLang's own --watchdog-timeout default in seconds, which applies when the spec does not set it (guide §5). */
+export const SGLANG_DEFAULT_WATCHDOG_SECONDS = 300;
+
+/** The value of a flag when it is set (false counts as absent, like the argv builder). */
+export function argValue(spec: Spec, flag: string): string | number | true | undefined {
+  const value = spec.sglang.args[flag];
+  return value === false ? undefined : value;
+}
+
+/** A numeric flag's value, or undefined when absent or not a number (the schema rejects wrong types of known flags). */
+export function numberArg(spec: Spec, flag: string): number | undefined {
+  const value = argValue(spec, flag);
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** A flag's value as a string, for name-valued flags. */
+export function stringArg(spec: Spec, flag: string): string | undefined {
+  const value = argValue(spec, flag);
+  return value === undefined || value === true ? undefined : String(value);
+}
+
+/** Whether speculative decoding with the EAGLE verifier is on. */
+export function usesEagle(spec: Spec): boolean {
+  const algorithm = stringArg(spec, 'speculative-algorithm');
+  return algorithm !== undefined && EAGLE_ALGORITHMS.has(algorithm.toUpperCase());
+}
+
+/** Whether the KV cache is FP8 (any fp8_* dtype); SGLang keeps BF16 when the flag is omitted. */
+export function usesFp8Kv(spec: Spec): boolean {
+  const dtype = stringArg(spec, 'kv-cache-dtype');
+  return dtype !== undefined && dtype.toLowerCase().startsWith('fp8');
+}
+
+/** The tensor-parallel size the spec sets, under any of SGLang's spellings, with the path it was set at. */
+export function tensorParallel(spec: Spec): { size: number; path: string } | undefined {
+  for (const flag of ['tp', 'tp-size', 'tensor-parallel-size']) {
+    const size = numberArg(spec, flag);
+    if (size !== undefined) return { size, path: `sglang.args.${flag}` };
+  }
+  return undefined;
+}
+
+/** The effective watchdog in seconds: the flag, or SGLang's default when omitted. */
+export function watchdogSeconds(spec: Spec): { seconds: number; isDefault: boolean } {
+  const seconds = numberArg(spec, 'watchdog-timeout');
+  return seconds === undefined
+    ? { seconds: SGLANG_DEFAULT_WATCHDOG_SECONDS, isDefault: true }
+    : { seconds, isDefault: false };
+}

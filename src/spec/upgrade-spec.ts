@@ -1,0 +1,86 @@
+import { lookupGpu } from './gpu-catalog';
+import type { Spec } from './schema';
+import { numberArg } from './spec-args';
+
+/** One field an upgrade changed, and why. */
+export interface SpecChange {
+  path: string;
+  from: unknown;
+  to: unknown;
+  why: string;
+}
+
+/** An upgrade asked for something the catalog cannot support. */
+export class UpgradeSpecError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpgradeSpecError';
+  }
+}
+
+/**
+ * Derives the spec of an upgrade (guide §20): bump the SGLang image and/or switch GPU type; when VRAM per GPU drops,
+ * tighten --mem-fraction-static to the catalog's recommendation for the new GPU (B200 → H200: 0.88 → 0.83). A GPU
+ * change also invalidates the DeepGEMM cache, which is reported as a change of the kernel marker.
+ */
+export function deriveUpgradedSpec(
+  spec: Spec,
+  request: { sglangImage?: string; gpuType?: string },
+): { spec: Spec; changes: SpecChange[] } {
+  const next: Spec = structuredClone(spec);
+  const changes: SpecChange[] = [];
+  if (request.sglangImage !== undefined && request.sglangImage !== spec.sglang.image) {
+    if (!/^\S{1,256}$/.test(request.sglangImage)) {
+      throw new UpgradeSpecError(
+        'sglangImage',
+        `sglangImage ${JSON.stringify(request.sglangImage)} must be one image tag without spaces`,
+      );
+    }
+    next.sglang.image = request.sglangImage;
+    changes.push({
+      path: 'sglang.image',
+      from: spec.sglang.image,
+      to: request.sglangImage,
+      why: 'guide §20 step 1: align the image tag with the SGLang release you validated',
+    });
+    changes.push({
+      path: 'kernels',
+      from: 'compiled',
+      to: 'recompile',
+      why: 'DeepGEMM kernels are built by the SGLang image; the marker records the image, so the rollout recompiles',
+    });
+  }
+  if (request.gpuType !== undefined && request.gpuType.toUpperCase() !== spec.gpu.type.toUpperCase()) {
+    const to = lookupGpu(request.gpuType);
+    if (!to)
+      throw new UpgradeSpecError(
+        'gpuType',
+        `gpuType ${JSON.stringify(request.gpuType)} is not in the GPU catalog: use B200, B300, H200 or H100`,
+      );
+    const from = lookupGpu(spec.gpu.type);
+    next.gpu.type = to.type;
+    changes.push({ path: 'gpu.type', from: spec.gpu.type, to: to.type, why: 'guide §20 step 1: bump GPU_TYPE' });
+    if (!changes.some((change) => change.path === 'kernels')) {
+      changes.push({
+        path: 'kernels',
+        from: `${spec.gpu.type}${from ? ` (${from.smArch})` : ''}`,
+        to: `${to.type} (${to.smArch})`,
+        why: 'guide §20 step 2: DeepGEMM kernels are architecture-locked; invalidate .compiled-<model> and recompile on the new SKU',
+      });
+    }
+    const memFraction = numberArg(spec, 'mem-fraction-static');
+    if (memFraction !== undefined && from && to.vramGB < from.vramGB && memFraction > to.recommendedMemFractionStatic) {
+      next.sglang.args['mem-fraction-static'] = to.recommendedMemFractionStatic;
+      changes.push({
+        path: 'sglang.args.mem-fraction-static',
+        from: memFraction,
+        to: to.recommendedMemFractionStatic,
+        why: `guide §20 step 3: VRAM per GPU drops ${from.vramGB} → ${to.vramGB} GB; tighten mem-fraction (test KV headroom)`,
+      });
+    }
+  }
+  return { spec: next, changes };
+}
