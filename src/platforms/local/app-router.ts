@@ -1,0 +1,139 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request's claim on one engine; released when the response ends or the client goes away. */
+export interface EngineLease {
+  port: number;
+  release(): void;
+}
+
+/** Either an engine to proxy to, or the status the router answers with itself (502 engine died, 503 none up). */
+export type RouteDecision = { lease: EngineLease } | { status: number; message: string };
+
+/** What the router asks of its app: pick (or cold-start) an engine, and hear about bad gateways. */
+export interface RouteTarget {
+  route(): Promise<RouteDecision>;
+  /** Called for every 502 the router answers, so the app can count it. */
+  onBadGateway(reason: string): void;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+  return out;
+}
+
+function answer(res: http.ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { message, code: status } });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * An app's stable local endpoint, like a Modal web endpoint: each request is held until the app hands it an
+ * engine, then streamed through unchanged (SSE chunks pass as they arrive). A dead engine becomes a 502.
+ */
+export class AppRouter {
+  private readonly server: http.Server;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, keepAliveMsecs: 1_000 });
+
+  constructor(private readonly target: RouteTarget) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5_000;
+    // Cold starts hold requests for minutes, as Modal's startup timeout does.
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 60_000;
+  }
+
+  /**
+   * Listens on 127.0.0.1 at the preferred port; when it is taken, on a free one instead.
+   * Resolves with the port and whether the preferred one was taken, so the caller can report the move.
+   */
+  listen(preferredPort: number): Promise<{ port: number; wasPreferredTaken: boolean }> {
+    const attempt = (port: number): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        this.server.once('error', onError);
+        this.server.listen(port, '127.0.0.1', () => {
+          this.server.off('error', onError);
+          resolve((this.server.address() as AddressInfo).port);
+        });
+      });
+    return attempt(preferredPort).then(
+      (port) => ({ port, wasPreferredTaken: false }),
+      async (err: NodeJS.ErrnoException) => {
+        if (preferredPort === 0 || (err.code !== 'EADDRINUSE' && err.code !== 'EACCES')) throw err;
+        return { port: await attempt(0), wasPreferredTaken: true };
+      },
+    );
+  }
+
+  /** Stops accepting connections and drops idle upstream sockets. */
+  async close(): Promise<void> {
+    this.agent.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let decision: RouteDecision;
+    try {
+      decision = await this.target.route();
+    } catch (err) {
+      answer(res, 500, `router: ${(err as Error).message}`);
+      return;
+    }
+    if (!('lease' in decision)) {
+      if (decision.status === 502) this.target.onBadGateway(decision.message);
+      answer(res, decision.status, decision.message);
+      return;
+    }
+    const { lease } = decision;
+    let isReleased = false;
+    const release = (): void => {
+      if (isReleased) return;
+      isReleased = true;
+      lease.release();
+    };
+    const upstream = http.request(
+      {
+        host: '127.0.0.1',
+        port: lease.port,
+        method: req.method,
+        path: req.url,
+        headers: forwardHeaders(req.headers),
+        agent: this.agent,
+      },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, forwardHeaders(upstreamRes.headers));
+        res.flushHeaders();
+        upstreamRes.pipe(res);
+        upstreamRes.once('error', () => res.destroy());
+        // An engine killed mid-stream ends the response abruptly rather than as a clean end.
+        upstreamRes.once('aborted', () => res.destroy());
+      },
+    );
+    upstream.setNoDelay(true);
+    upstream.once('error', (err) => {
+      release();
+      if (!res.headersSent) {
+        const message = `engine on port ${lease.port} is unreachable (${(err as NodeJS.ErrnoException).code ?? err.message})`;
+        this.target.onBadGateway(message);
+        answer(res, 502, `bad gateway: ${message}`);
+      } else {
+        res.destroy();
+      }
+    });
+    res.once('close', () => {
+      release();
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  }
+}

@@ -1,0 +1,19 @@
+import * as z from 'zod';
+import { lintSpec } from '../../spec/lint';
+import { Spec } from '../../spec/schema';
+import { SpecRefusedError } from './local-platform-errors';
+
+/**
+ * Validates a spec handed to deploy before anything starts: the schema first, then the guide's lint rules
+ * (errors refuse, warnings pass). Throws SpecRefusedError whose message names each field and the fix.
+ */
+export function checkDeploySpec(input: unknown): Spec {
+  const parsed = Spec.safeParse(input);
+  if (!parsed.success) throw new SpecRefusedError(`deploy refused, spec is invalid:\n${z.prettifyError(parsed.error)}`);
+  const errors = lintSpec(parsed.data).filter((finding) => finding.level === 'error');
+  if (errors.length > 0) {
+    const lines = errors.map((f) => `✖ ${f.path}: ${f.message} (${f.reason}); fix: ${f.fix}`);
+    throw new SpecRefusedError(`deploy refused, spec fails lint:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,83 @@
+import { ErrorType } from '../../shared/errors';
+
+/** Base of the local platform's domain errors: each carries the `ErrorType` the activity boundary reports. */
+export abstract class LocalPlatformError extends Error {
+  /** The failure type from the shared vocabulary that this error maps to. */
+  abstract readonly errorType: ErrorType;
+}
+
+/** An app or version the caller named does not exist on the local platform. */
+export class NotFoundError extends LocalPlatformError {
+  readonly errorType = ErrorType.NotFound;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** A deploy was refused before any process started: the spec is invalid or fails lint. */
+export class SpecRefusedError extends LocalPlatformError {
+  readonly errorType = ErrorType.SpecInvalid;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpecRefusedError';
+  }
+}
+
+/** The engine cannot be started here (SGLang not importable, API key secret missing, emulator not built). */
+export class EngineUnavailableError extends LocalPlatformError {
+  readonly errorType = ErrorType.PlatformUnavailable;
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** The platform daemon is not running or did not answer its control API. */
+export class DaemonUnavailableError extends LocalPlatformError {
+  readonly errorType = ErrorType.PlatformUnavailable;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DaemonUnavailableError';
+  }
+}
+
+/** The control API answered with an error it could not classify (a bug or a transport failure). */
+export class ControlApiError extends LocalPlatformError {
+  readonly errorType = ErrorType.TransportError;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlApiError';
+  }
+}
+
+/** Serialised form of a domain error on the control API. */
+export interface WireError {
+  name: string;
+  errorType: string;
+  message: string;
+}
+
+/** Rebuilds a typed domain error from its control-API form, so callers can branch on the class and `errorType`. */
+export function errorFromWire(wire: WireError): LocalPlatformError {
+  switch (wire.name) {
+    case 'NotFoundError':
+      return new NotFoundError(wire.message);
+    case 'SpecRefusedError':
+      return new SpecRefusedError(wire.message);
+    case 'EngineUnavailableError':
+      return new EngineUnavailableError(wire.message);
+    case 'DaemonUnavailableError':
+      return new DaemonUnavailableError(wire.message);
+    default:
+      return new ControlApiError(wire.message);
+  }
+}
+
+/** HTTP status a domain error is sent with. */
+export function statusForError(error: unknown): number {
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof SpecRefusedError) return 400;
+  if (error instanceof EngineUnavailableError) return 412;
+  return 500;
+}

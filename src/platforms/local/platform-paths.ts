@@ -1,0 +1,34 @@
+import * as path from 'node:path';
+import { stateDir } from '../../config/paths';
+
+/** Where each of the platform daemon's files lives under `<stateDir>/platform/`. */
+export interface PlatformPaths {
+  root: string;
+  /** Bearer token of the control API (mode 600). */
+  token: string;
+  /** Exclusive lock holding the daemon's pid; guarantees one daemon (and so one router per port). */
+  pidFile: string;
+  /** Address of the running daemon's control API, written once it listens. */
+  daemonFile: string;
+  /** The daemon's own log (stdout/stderr of the detached process). */
+  daemonLog: string;
+  appsDir: string;
+}
+
+/** Paths of the platform state folder for a given glm-ops state dir. */
+export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPaths {
+  const root = path.join(stateDir(env), 'platform');
+  return {
+    root,
+    token: path.join(root, 'token'),
+    pidFile: path.join(root, 'daemon.pid'),
+    daemonFile: path.join(root, 'daemon.json'),
+    daemonLog: path.join(root, 'daemon.log'),
+    appsDir: path.join(root, 'apps'),
+  };
+}
+
+/** The folder of one app: its state file, its log, its engines' raw output. */
+export function appDir(paths: PlatformPaths, app: string): string {
+  return path.join(paths.appsDir, app);
+}
