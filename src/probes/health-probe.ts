@@ -1,0 +1,114 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProbeTransportError } from './probe-errors';
+import { probeFetch, readBodyText, redactSecret, type ProbeTarget } from './probe-target';
+
+/**
+ * What one GET /health said: `ok` (200), `starting` (503, SGLang still loading), `bad-gateway` (502, the platform
+ * router answers for a dead engine), `timeout` (nothing within the limit: a hung engine), `refused` (nothing
+ * listening), `error` (any other status or a broken connection).
+ */
+export type HealthOutcome = 'ok' | 'starting' | 'bad-gateway' | 'timeout' | 'refused' | 'error';
+
+/** Every health outcome, in a stable order (for counts and reports). */
+export const HEALTH_OUTCOMES: readonly HealthOutcome[] = ['ok', 'starting', 'bad-gateway', 'timeout', 'refused', 'error'];
+
+/** Result of one health probe. */
+export interface HealthProbeResult {
+  outcome: HealthOutcome;
+  /** HTTP status when there was an answer. */
+  status?: number;
+  latencyMs: number;
+  /** One line for logs and failures; never contains the API key. */
+  detail: string;
+}
+
+/** One GET /health, classified; never throws except when the caller's signal cancels it. */
+export async function probeHealth(target: ProbeTarget): Promise<HealthProbeResult> {
+  const startMs = performance.now();
+  const elapsed = (): number => Math.round((performance.now() - startMs) * 10) / 10;
+  try {
+    const response = await probeFetch(target, '/health', { accept: '*/*' });
+    const body = await readBodyText(response, target, 'GET', '/health');
+    const outcome = outcomeOfStatus(response.status);
+    const snippet = redactSecret(body.trim().slice(0, 120), target.apiKey);
+    return {
+      outcome,
+      status: response.status,
+      latencyMs: elapsed(),
+      detail: `HTTP ${response.status}${snippet ? ` ${snippet}` : ''}`,
+    };
+  } catch (err) {
+    if (!(err instanceof ProbeTransportError)) throw err;
+    return { outcome: err.kind, latencyMs: elapsed(), detail: err.message };
+  }
+}
+
+function outcomeOfStatus(status: number): HealthOutcome {
+  if (status === 200) return 'ok';
+  if (status === 503) return 'starting';
+  if (status === 502) return 'bad-gateway';
+  return 'error';
+}
+
+/** Options of a health poll: a target plus cadence, an absolute deadline and where a resumed poll starts. */
+export interface PollHealthOptions extends ProbeTarget {
+  /** Pause between the end of one probe and the start of the next. */
+  pollIntervalMs: number;
+  /** Absolute deadline, in `Date.now()` milliseconds, so a resumed poll keeps the original one. */
+  deadlineMs: number;
+  /** Attempt number of the first probe (1 for a fresh poll; last heartbeat's attempt + 1 when resuming). @default 1 */
+  startAttempt?: number;
+  /** Called after every probe (the activity heartbeats and logs from here). */
+  onAttempt?: (attempt: number, result: HealthProbeResult) => void | Promise<void>;
+  /** Ends the poll early when this returns true (e.g. several 502s in a row = the engine died). */
+  shouldStop?: (attempt: number, result: HealthProbeResult) => boolean;
+}
+
+/** How a health poll ended. */
+export interface PollHealthResult {
+  /** `ok` when /health answered 200; `deadline` when time ran out; `stopped` when `shouldStop` ended it. */
+  ending: 'ok' | 'deadline' | 'stopped';
+  /** The attempt number of the last probe (the guide's "passed on attempt N"). */
+  attempt: number;
+  /** How many probes of this poll ended in each outcome. */
+  outcomeCounts: Record<HealthOutcome, number>;
+  last: HealthProbeResult;
+  elapsedMs: number;
+}
+
+/**
+ * Probes /health until it answers 200, the deadline passes or `shouldStop` says so. Each probe's own timeout is
+ * cut to the time left, so the poll never overruns the deadline by more than one probe's latency.
+ */
+export async function pollHealth(options: PollHealthOptions): Promise<PollHealthResult> {
+  if (!(options.pollIntervalMs >= 0)) {
+    throw new RangeError(`pollIntervalMs ${options.pollIntervalMs} must be a number >= 0`);
+  }
+  const startMs = Date.now();
+  const outcomeCounts = Object.fromEntries(HEALTH_OUTCOMES.map((o) => [o, 0])) as Record<HealthOutcome, number>;
+  let attempt = (options.startAttempt ?? 1) - 1;
+  for (;;) {
+    attempt += 1;
+    const remainingMs = Math.max(1, options.deadlineMs - Date.now());
+    const last = await probeHealth({ ...options, timeoutMs: Math.min(options.timeoutMs, remainingMs) });
+    outcomeCounts[last.outcome] += 1;
+    await options.onAttempt?.(attempt, last);
+    const done = (ending: PollHealthResult['ending']): PollHealthResult => ({
+      ending,
+      attempt,
+      outcomeCounts,
+      last,
+      elapsedMs: Date.now() - startMs,
+    });
+    if (last.outcome === 'ok') return done('ok');
+    if (options.shouldStop?.(attempt, last)) return done('stopped');
+    const leftMs = options.deadlineMs - Date.now();
+    if (leftMs <= 0) return done('deadline');
+    try {
+      await sleep(Math.min(options.pollIntervalMs, leftMs), undefined, { signal: options.signal });
+    } catch (err) {
+      throw options.signal?.reason ?? err;
+    }
+  }
+}

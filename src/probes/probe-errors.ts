@@ -1,0 +1,41 @@
+/** Why a request never got an HTTP answer: it timed out, the port refused it, or the connection broke. */
+export type TransportFailureKind = 'timeout' | 'refused' | 'error';
+
+/** The endpoint answered with a non-2xx status; carries the OpenAI error body's message only (never headers). */
+export class ProbeHttpError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    /** `message` of SGLang's OpenAI-shaped error body, or the start of the raw body. */
+    readonly errorMessage: string,
+  ) {
+    super(`${method} ${path} answered HTTP ${status}${errorMessage ? `: ${errorMessage}` : ''}`);
+    this.name = 'ProbeHttpError';
+  }
+}
+
+/** No HTTP answer at all (timeout, connection refused, reset); retrying may help. */
+export class ProbeTransportError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly kind: TransportFailureKind,
+    detail: string,
+  ) {
+    super(`${method} ${path}: ${detail}`);
+    this.name = 'ProbeTransportError';
+  }
+}
+
+/** The endpoint answered 2xx but the body is not what the OpenAI/SGLang protocol promises. */
+export class ProbeProtocolError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    detail: string,
+  ) {
+    super(`${method} ${path}: ${detail}`);
+    this.name = 'ProbeProtocolError';
+  }
+}

@@ -1,0 +1,96 @@
+import { runWarmup, WARMUP_REQUESTS } from '../../src/probes/warmup-requests';
+import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
+
+test('the four guide requests: plain chat, thinking off, long context, tool call — each a distinct CUDA graph', async () => {
+  expect(WARMUP_REQUESTS.map((r) => r.name)).toEqual(['plain-chat', 'thinking-off', 'long-context', 'tool-call']);
+  expect(WARMUP_REQUESTS[1]!.body.chat_template_kwargs).toEqual({ enable_thinking: false });
+  expect(WARMUP_REQUESTS[3]!.body.tools?.[0]?.function.name).toBe('get_weather');
+  const logLines: string[] = [];
+  const emulator = await startTestEmulator({ logLines });
+  try {
+    const results = await runWarmup({
+      baseUrl: emulator.url,
+      apiKey: TEST_API_KEY,
+      servedName: 'glm-5.1',
+      timeoutMs: 10_000,
+    });
+    expect(results.map((r) => [r.name, r.ok])).toEqual(WARMUP_REQUESTS.map((r) => [r.name, true]));
+    for (const r of results) expect(r.durationMs).toBeGreaterThanOrEqual(0);
+    const captured = logLines.filter((l) => l.includes('Capture cuda graph begin')).map((l) => l.split('shape=')[1]);
+    expect(new Set(captured).size).toBe(4);
+    expect(captured).toContain('think|chat|long');
+  } finally {
+    await emulator.close();
+  }
+});
+
+test('concurrent warmup takes about one graph capture, sequential about four', async () => {
+  // graphCaptureMs 20 s at scale 0.01 = 200 ms per distinct shape.
+  const config = { phases: { graphCaptureMs: 20_000 } };
+  const timed = async (concurrency: number): Promise<number> => {
+    const emulator = await startTestEmulator({ config });
+    try {
+      const startMs = Date.now();
+      const results = await runWarmup({
+        baseUrl: emulator.url,
+        apiKey: TEST_API_KEY,
+        servedName: 'glm-5.1',
+        timeoutMs: 10_000,
+        concurrency,
+      });
+      expect(results.every((r) => r.ok)).toBe(true);
+      return Date.now() - startMs;
+    } finally {
+      await emulator.close();
+    }
+  };
+  const [parallelMs, sequentialMs] = [await timed(4), await timed(1)];
+  expect(parallelMs).toBeLessThan(600);
+  expect(sequentialMs).toBeGreaterThanOrEqual(780);
+});
+
+test('warmup 5xx (emulator fault) → failed results naming status and message, others still run', async () => {
+  const emulator = await startTestEmulator({
+    config: { faults: [{ kind: 'http-error', firstRequests: 2, status: 500 }] },
+  });
+  try {
+    const results = await runWarmup({
+      baseUrl: emulator.url,
+      apiKey: TEST_API_KEY,
+      servedName: 'glm-5.1',
+      timeoutMs: 10_000,
+      concurrency: 1,
+    });
+    expect(results.map((r) => r.ok)).toEqual([false, false, true, true]);
+    expect(results[0]).toMatchObject({ status: 500, failureKind: 'http' });
+    expect(results[0]!.detail).toContain('HTTP 500');
+    expect(JSON.stringify(results)).not.toContain(TEST_API_KEY);
+  } finally {
+    await emulator.close();
+  }
+});
+
+test('a warmup timeout (hung scheduler) → failureKind timeout within warmup.timeout', async () => {
+  const emulator = await startTestEmulator({
+    config: { faults: [{ kind: 'hang', at: 'serving', mode: 'scheduler' }] },
+  });
+  try {
+    const startMs = Date.now();
+    const results = await runWarmup({
+      baseUrl: emulator.url,
+      apiKey: TEST_API_KEY,
+      servedName: 'glm-5.1',
+      timeoutMs: 300,
+    });
+    expect(results.every((r) => !r.ok && r.failureKind === 'timeout')).toBe(true);
+    expect(Date.now() - startMs).toBeLessThan(1_500);
+  } finally {
+    await emulator.close();
+  }
+});
+
+test('bad concurrency is refused before any request', async () => {
+  await expect(
+    runWarmup({ baseUrl: 'http://127.0.0.1:1', servedName: 'x', timeoutMs: 10, concurrency: 0 }),
+  ).rejects.toThrow('concurrency 0 must be an integer >= 1');
+});
