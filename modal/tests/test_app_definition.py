@@ -1,0 +1,124 @@
+"""The App deploy.py defines, inspected offline: functions, GPU, image, volumes, secrets, scaling, timeouts."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app_inspect import definition_of, dockerfile_commands, functions_of, local_files_of
+from conftest import MODAL_DIR, PROJECT_ROOT
+
+
+def test_the_module_imports_offline_and_defines_the_guides_functions(deploy_module):
+    names = set(functions_of(deploy_module.app))
+    assert names == {"download_model", "compile_deepgemm", "verify_setup", "commit_volume", "Server.*"}
+    assert "keep_warm" not in names  # the Temporal Schedule replaces the guide's cron
+
+
+def test_download_model_is_cpu_only_with_the_weights_volume(deploy_module):
+    fn = functions_of(deploy_module.app)["download_model"]
+    assert fn._spec.gpus is None
+    assert set(fn._spec.volumes) == {"/model-cache"}
+    assert repr(fn._spec.volumes["/model-cache"]) == "modal.Volume.from_name('glm51-model-weights')"
+    assert any("huggingface_hub" in command for command in dockerfile_commands(fn._spec.image))
+
+
+def test_compile_deepgemm_has_the_spec_gpu_the_sglang_image_and_both_volumes(deploy_module):
+    config = deploy_module.CONFIG
+    fn = functions_of(deploy_module.app)["compile_deepgemm"]
+    assert fn._spec.gpus == config["gpu"] == "B200:8"
+    assert f"FROM {config['image']}" in dockerfile_commands(fn._spec.image)
+    assert set(fn._spec.volumes) == {"/model-cache", "/dg-cache"}
+    assert "ENV SGLANG_DG_CACHE_DIR=/dg-cache/deepgemm/B200" in dockerfile_commands(fn._spec.image)
+
+
+def test_server_has_the_spec_scaling_timeouts_secret_and_web_server(deploy_module):
+    config = deploy_module.CONFIG
+    server = functions_of(deploy_module.app)["Server.*"]
+    definition = definition_of(server)
+    assert server._spec.gpus == config["gpu"]
+    assert f"FROM {config['image']}" in dockerfile_commands(server._spec.image)
+    assert set(server._spec.volumes) == {"/model-cache", "/dg-cache"}
+    assert definition["min_containers"] == config["modal"]["minContainers"] == 0
+    assert definition["max_containers"] == config["modal"]["maxContainers"] == 3
+    assert definition["scaledown_window"] == config["modal"]["scaledownWindow"] == 900
+    assert definition["max_concurrent_inputs"] == config["modal"]["maxInputs"] == 20
+    assert definition["startup_timeout"] == config["health"]["startupTimeout"] + config["warmup"]["timeout"]
+    assert [repr(secret) for secret in definition["secrets"]] == [f"modal.Secret.from_name('{config['secrets']['apiKey']}')"]
+    serve = definition["method_definitions"]["serve"].webhook_config
+    assert serve.web_server_port == config["port"] == 8000
+    assert serve.web_server_startup_timeout == config["health"]["startupTimeout"]
+
+
+def test_every_image_carries_the_rendered_config_at_the_path_containers_read(deploy_module):
+    for name, fn in functions_of(deploy_module.app).items():
+        files = local_files_of(fn._spec.image)
+        assert (str(deploy_module.config_path()), deploy_module.REMOTE_CONFIG_PATH) in files, name
+        assert f"ENV GLM_OPS_DEPLOY_CONFIG={deploy_module.REMOTE_CONFIG_PATH}" in dockerfile_commands(fn._spec.image)
+
+
+def _describe_app_with(config_file):
+    """Imports deploy.py in a fresh interpreter with another rendered config and reports what the App holds."""
+    script = (
+        "import json, sys, warnings; warnings.filterwarnings('ignore'); sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+        "import deploy, app_inspect as ai\n"
+        "s = ai.functions_of(deploy.app)['Server.*']; d = ai.definition_of(s)\n"
+        "print(json.dumps({'gpu': s._spec.gpus, 'min': d['min_containers'], 'max': d['max_containers'],\n"
+        "  'window': d['scaledown_window'], 'inputs': d['max_concurrent_inputs'], 'cmd': deploy.build_sglang_cmd(deploy.CONFIG),\n"
+        "  'images': ai.dockerfile_commands(s._spec.image)}))\n"
+    )
+    env = {**os.environ, "GLM_OPS_DEPLOY_CONFIG": str(config_file)}
+    return subprocess.run(
+        [sys.executable, "-c", script, str(MODAL_DIR), str(MODAL_DIR / "tests")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+EXAMPLES = sorted((PROJECT_ROOT / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[path.stem for path in EXAMPLES])
+def test_the_app_follows_each_example_spec_as_the_typescript_render_says(example, tmp_path):
+    cli = PROJECT_ROOT / "lib" / "cli" / "main.js"
+    assert cli.exists(), "build first: npx tsc -p tsconfig.build.json"
+    rendered = tmp_path / "deploy-config.json"
+    subprocess.run(["node", str(cli), "spec", "render", str(example), "--out", str(rendered)], check=True, timeout=60)
+    config = json.loads(rendered.read_text())
+    result = _describe_app_with(rendered)
+    assert result.returncode == 0, result.stderr
+    app = json.loads(result.stdout.strip().splitlines()[-1])
+    assert app["cmd"] == ["python3", "-m", "sglang.launch_server", *config["argv"]]
+    assert app["cmd"][3:5] == ["--model-path", config["model"]["path"]]
+    assert app["gpu"] == f"{config['gpuType']}:{config['gpuCount']}"
+    assert (app["min"], app["max"], app["window"], app["inputs"]) == (
+        config["modal"]["minContainers"], config["modal"]["maxContainers"],
+        config["modal"]["scaledownWindow"], config["modal"]["maxInputs"],
+    )
+    assert f"FROM {config['image']}" in app["images"]
+
+
+def test_a_missing_config_fails_at_import_naming_the_variable_and_the_fix(tmp_path):
+    result = _describe_app_with(tmp_path / "absent.json")
+    assert result.returncode != 0
+    assert "GLM_OPS_DEPLOY_CONFIG" in result.stderr and "glm-ops spec render" in result.stderr
+
+
+def test_a_scaledown_window_beyond_modals_limit_is_refused_with_the_field_named(tmp_path):
+    config = json.loads((MODAL_DIR / "deploy-config.json").read_text())
+    config["modal"]["scaledownWindow"] = 7200
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(config))
+    result = _describe_app_with(path)
+    assert result.returncode != 0
+    assert "modal.scaledownWindow 7200" in result.stderr
+
+
+def test_the_api_key_is_appended_last_and_redacted_for_logs(deploy_module):
+    cmd = deploy_module.build_sglang_cmd(deploy_module.CONFIG, "sk-secret-value")
+    assert cmd[-2:] == ["--api-key", "sk-secret-value"]
+    assert "sk-secret-value" not in " ".join(deploy_module.redact(cmd))
+    with pytest.raises(ValueError) as err:
+        deploy_module.build_sglang_cmd(deploy_module.CONFIG, "bad key")
+    assert "bad key" not in str(err.value)

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs';
+import * as z from 'zod';
+
+const Ms = z.number().min(0);
+
+/** Which start-up or serving phase a fault fires in. */
+export const FaultPhase = z.enum(['loading', 'compiling', 'serving']);
+export type FaultPhase = z.infer<typeof FaultPhase>;
+
+/** Crash the engine: at a phase (after `afterMs` into it) or after N chat requests; exit code or signal. */
+export const CrashFault = z.strictObject({
+  kind: z.literal('crash'),
+  at: FaultPhase.default('serving'),
+  /** Unscaled milliseconds into the phase. @default 0 */
+  afterMs: Ms.default(0),
+  /** Serving only: crash when this many chat requests have arrived (the Nth one dies with the engine). */
+  afterRequests: z.number().int().positive().optional(),
+  /** Exit code for `process.exit` (e.g. 137); ignored when `signal` is set. */
+  exitCode: z.number().int().min(0).max(255).optional(),
+  /** Signal the process sends itself (SIGKILL = Python's returncode -9). */
+  signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGSEGV', 'SIGABRT', 'SIGQUIT']).optional(),
+  /** Print a `torch.OutOfMemoryError` line first. */
+  oom: z.boolean().default(false),
+});
+
+/** Stop answering: `process` = nothing answers, not even /health; `scheduler` = HTTP lives, generation stalls. */
+export const HangFault = z.strictObject({
+  kind: z.literal('hang'),
+  at: FaultPhase.default('serving'),
+  afterMs: Ms.default(0),
+  afterRequests: z.number().int().positive().optional(),
+  mode: z.enum(['process', 'scheduler']).default('process'),
+});
+
+/** Answer the first N chat requests with a 5xx (the guide's "warmup requests fail with 500"). */
+export const HttpErrorFault = z.strictObject({
+  kind: z.literal('http-error'),
+  firstRequests: z.number().int().positive(),
+  status: z.number().int().min(500).max(599).default(500),
+});
+
+/** Multiply the weight-load time (slow volume I/O). */
+export const SlowLoadFault = z.strictObject({
+  kind: z.literal('slow-load'),
+  factor: z.number().min(1).max(1000),
+});
+
+/** One injected fault. */
+export const Fault = z.discriminatedUnion('kind', [CrashFault, HangFault, HttpErrorFault, SlowLoadFault]);
+export type Fault = z.infer<typeof Fault>;
+
+/** Unscaled durations (time scale 1 = the guide's real values). */
+export const PhaseDurations = z.strictObject({
+  /** Weight load from the volume (guide §7: 3–5 min). @default 240000 */
+  weightLoadMs: Ms.default(240_000),
+  /** DeepGEMM JIT compile when no matching cache exists (guide §18: cold start 15+ min). @default 480000 */
+  deepGemmCompileMs: Ms.default(480_000),
+  /** CUDA-graph capture added to the first request of each shape (guide §7: 2–3 min over 4 warmups). @default 40000 */
+  graphCaptureMs: Ms.default(40_000),
+  /** Time /health's 1-token generation takes (SGLang's health loop sleeps 1 s before checking). @default 1000 */
+  healthGenerateMs: Ms.default(1_000),
+  /** SGLANG_HEALTH_CHECK_TIMEOUT: a wedged scheduler fails /health after this. @default 20000 */
+  healthCheckTimeoutMs: Ms.default(20_000),
+});
+
+/** The timing model (guide §10). */
+export const TimingModel = z.strictObject({
+  /** TTFT at low load for a short prompt, before prefill length is added. @default 240 */
+  ttftBaseMs: Ms.default(240),
+  /** Prefill cost per prompt token (1k tokens ≈ +6 ms, so ~246 ms for a typical prompt). @default 0.006 */
+  prefillMsPerToken: Ms.default(0.006),
+  /** TPOT with EAGLE at low load. @default 7.7 */
+  tpotEagleMs: Ms.default(7.7),
+  /** TPOT without speculative decoding. @default 20 */
+  tpotPlainMs: Ms.default(20),
+  /** Mean EAGLE accept length (tokens per verify step). @default 3.5 */
+  acceptLength: z.number().min(1).max(16).default(3.5),
+  /** TPOT grows by this fraction per extra running request (48 running ≈ 4,600 tok/s aggregate). @default 0.0075 */
+  tpotLoadSlope: z.number().min(0).max(1).default(0.0075),
+});
+
+/** Emulator-only settings, from GLM_OPS_EMULATOR_CONFIG (file) or GLM_OPS_EMULATOR_CONFIG_JSON (inline). */
+export const EmulatorConfig = z.strictObject({
+  seed: z.number().int().default(0),
+  phases: PhaseDurations.default(PhaseDurations.parse({})),
+  timing: TimingModel.default(TimingModel.parse({})),
+  faults: z.array(Fault).default([]),
+  /** Largest accepted request body; larger ones get 413. @default 8388608 */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
+  /** Natural (EOS) output length range when `max_tokens` does not cut it first. */
+  outputTokens: z
+    .strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) })
+    .default({ min: 24, max: 160 }),
+  /** Adds `emulator_timing` (the model's TTFT/TPOT for the request) to responses, for benchmarks. */
+  reportTiming: z.boolean().default(false),
+  /** A control endpoint (`/emulator/faults`, `/emulator/state`), behind the API key; off unless set. */
+  control: z.strictObject({ enabled: z.boolean().default(false) }).default({ enabled: false }),
+});
+export type EmulatorConfig = z.output<typeof EmulatorConfig>;
+
+/** Everything the emulator reads from the environment. */
+export interface EmulatorSettings {
+  timeScale: number;
+  gpuType: string;
+  kernelCacheDir?: string;
+  config: EmulatorConfig;
+}
+
+/** A bad emulator setting; the process exits 2 with this message. */
+export class EmulatorConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmulatorConfigError';
+  }
+}
+
+/** Reads and validates the emulator's environment variables and JSON config. */
+export function loadEmulatorSettings(env: NodeJS.ProcessEnv): EmulatorSettings {
+  const scaleText = env.GLM_OPS_EMULATOR_TIME_SCALE?.trim();
+  const timeScale = scaleText ? Number(scaleText) : 1;
+  if (!Number.isFinite(timeScale) || timeScale <= 0 || timeScale > 100) {
+    throw new EmulatorConfigError(
+      `GLM_OPS_EMULATOR_TIME_SCALE: "${scaleText}" is not a number in (0, 100]; use 1 for real durations, 0.01 for tests`,
+    );
+  }
+  const raw = readRawConfig(env);
+  const parsed = EmulatorConfig.safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new EmulatorConfigError(`emulator config invalid: ${detail}`);
+  }
+  if (parsed.data.outputTokens.min > parsed.data.outputTokens.max) {
+    throw new EmulatorConfigError('emulator config invalid: outputTokens.min must not exceed outputTokens.max');
+  }
+  return {
+    timeScale,
+    gpuType: env.GLM_OPS_EMULATOR_GPU?.trim() || 'B200',
+    kernelCacheDir: env.DG_JIT_CACHE_DIR?.trim() || undefined,
+    config: parsed.data,
+  };
+}
+
+function readRawConfig(env: NodeJS.ProcessEnv): unknown {
+  const inline = env.GLM_OPS_EMULATOR_CONFIG_JSON?.trim();
+  const file = env.GLM_OPS_EMULATOR_CONFIG?.trim();
+  let text = '{}';
+  let source = 'GLM_OPS_EMULATOR_CONFIG_JSON';
+  if (inline) text = inline;
+  else if (file) {
+    source = `GLM_OPS_EMULATOR_CONFIG (${file})`;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new EmulatorConfigError(`${source}: cannot read the file (${(err as Error).message}); fix the path`);
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new EmulatorConfigError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
+}

@@ -1,0 +1,88 @@
+import * as z from 'zod';
+import type { KernelCacheStatus, KernelMarker } from '../platform';
+import { DownloadSentinel } from '../../storage/download-sentinel';
+import { KernelMarkerSchema } from '../../storage/kernel-cache';
+import { lookupGpu } from '../../spec/gpu-catalog';
+
+/** A sentinel read from a volume: parsed, or why it could not be. */
+export type RemoteSentinel = { kind: 'absent' } | { kind: 'invalid'; problem: string } | { kind: 'ok'; sentinel: DownloadSentinel };
+
+/** Parses the text `modal volume get` printed for the sentinel (null when the file does not exist). */
+export function parseRemoteSentinel(text: string | null, sentinelName: string): RemoteSentinel {
+  if (text === null) return { kind: 'absent' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', problem: `sentinel ${sentinelName} is not valid JSON` };
+  }
+  const parsed = DownloadSentinel.safeParse(json);
+  return parsed.success
+    ? { kind: 'ok', sentinel: parsed.data }
+    : { kind: 'invalid', problem: `sentinel ${sentinelName} is malformed: ${z.prettifyError(parsed.error)}` };
+}
+
+/**
+ * Quick remote check (sizes only, as the local quick check): every file the sentinel lists is in the listing with its
+ * size, and the sentinel names the expected repo (and commit when the spec pins one). Hashes need `full`, which runs
+ * deploy.py's verify_setup inside Modal.
+ */
+export function judgeRemoteWeights(
+  sentinel: DownloadSentinel,
+  sizes: ReadonlyMap<string, number>,
+  expected: { repo: string; commit?: string },
+): string[] {
+  const problems: string[] = [];
+  if (sentinel.repo !== expected.repo) problems.push(`sentinel names repo "${sentinel.repo}", expected "${expected.repo}"`);
+  if (expected.commit && sentinel.commit !== expected.commit) {
+    problems.push(`sentinel names commit ${sentinel.commit}, expected ${expected.commit}`);
+  }
+  const listedTotal = sentinel.files.reduce((sum, file) => sum + file.sizeBytes, 0);
+  if (listedTotal !== sentinel.totalBytes) problems.push(`sentinel totalBytes ${sentinel.totalBytes} != sum of file sizes ${listedTotal}`);
+  for (const file of sentinel.files) {
+    const size = sizes.get(file.path);
+    if (size === undefined) problems.push(`${file.path}: missing`);
+    else if (size !== file.sizeBytes) problems.push(`${file.path}: size ${size}, sentinel says ${file.sizeBytes}`);
+  }
+  return problems;
+}
+
+/** What a compile must match on Modal: the marker at the kernels volume root names GPU, SM arch, image, revision. */
+export interface RemoteKernelTarget {
+  repo: string;
+  gpuType: string;
+  sglangImage: string;
+  modelRevision?: string;
+}
+
+/** Judges the marker text `modal volume get` printed (null when absent) against a target. */
+export function judgeRemoteMarker(
+  text: string | null,
+  target: RemoteKernelTarget,
+  where: { path: string; markerPath: string },
+): KernelCacheStatus {
+  if (text === null) {
+    return { ...where, state: 'missing', reasons: [`no marker ${where.markerPath}: run compile_deepgemm`] };
+  }
+  let marker: KernelMarker;
+  try {
+    const parsed = KernelMarkerSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error('malformed');
+    marker = parsed.data;
+  } catch {
+    return { ...where, state: 'stale', reasons: [`marker ${where.markerPath} is malformed: recompile`] };
+  }
+  const smArch = lookupGpu(target.gpuType)?.smArch ?? 'unknown';
+  const reasons: string[] = [];
+  if (marker.gpuType.toUpperCase() !== target.gpuType.toUpperCase()) {
+    reasons.push(`other GPU: compiled for ${marker.gpuType} (${marker.smArch}), spec needs ${target.gpuType} (${smArch})`);
+  } else if (marker.smArch !== smArch) {
+    reasons.push(`other SM arch: compiled for ${marker.smArch}, ${target.gpuType} is ${smArch}`);
+  }
+  if (marker.sglangImage !== target.sglangImage) reasons.push(`other image: compiled with ${marker.sglangImage}, spec uses ${target.sglangImage}`);
+  if (target.modelRevision && marker.modelRevision !== target.modelRevision) {
+    reasons.push(`other model revision: compiled for ${marker.modelRevision}, weights are ${target.modelRevision}`);
+  }
+  if (marker.model !== target.repo) reasons.push(`other model: compiled for ${marker.model}, spec serves ${target.repo}`);
+  return reasons.length === 0 ? { ...where, state: 'valid', reasons, marker } : { ...where, state: 'stale', reasons, marker };
+}

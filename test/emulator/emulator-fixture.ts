@@ -1,0 +1,235 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { startEmulator, type EmulatorHandle } from '../../src/emulator';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** A temp folder with `config.json` and, optionally, a safetensors index and its shards. */
+export function makeModelDir(options: { shards?: number; dropShard?: boolean; noConfig?: boolean } = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-emu-model-'));
+  if (!options.noConfig) fs.writeFileSync(path.join(dir, 'config.json'), '{"architectures":["GlmMoeDsaForCausalLM"]}');
+  const shards = options.shards ?? 0;
+  if (shards > 0) {
+    const names = Array.from(
+      { length: shards },
+      (_, i) => `model-${String(i + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`,
+    );
+    const weightMap = Object.fromEntries(names.map((n, i) => [`layer.${i}.weight`, n]));
+    fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: weightMap }));
+    names.forEach((n, i) => {
+      if (!(options.dropShard && i === shards - 1)) fs.writeFileSync(path.join(dir, n), 'x');
+    });
+  }
+  return dir;
+}
+
+/** A DeepGEMM cache folder whose manifest names an SM arch. */
+export function makeKernelCache(smArch = 'sm100'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-emu-dg-'));
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ smArch, gpuType: 'B200' }));
+  return dir;
+}
+
+/** The guide's launch argv (deploy.py's _build_sglang_cmd), with a free port. */
+export function guideArgv(modelDir: string, extra: string[] = []): string[] {
+  return [
+    '--model-path',
+    modelDir,
+    '--served-model-name',
+    'glm-5.1',
+    '--tp',
+    '8',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--trust-remote-code',
+    '--ep',
+    '1',
+    '--attention-backend',
+    'nsa',
+    '--nsa-decode-backend',
+    'trtllm',
+    '--nsa-prefill-backend',
+    'trtllm',
+    '--moe-runner-backend',
+    'flashinfer_trtllm',
+    '--enable-flashinfer-allreduce-fusion',
+    '--speculative-algorithm',
+    'EAGLE',
+    '--speculative-num-steps',
+    '3',
+    '--speculative-eagle-topk',
+    '1',
+    '--speculative-num-draft-tokens',
+    '4',
+    '--mem-fraction-static',
+    '0.88',
+    '--max-running-requests',
+    '48',
+    '--max-prefill-tokens',
+    '32768',
+    '--max-total-tokens',
+    '65536',
+    '--watchdog-timeout',
+    '1200',
+    '--enable-metrics',
+    '--tool-call-parser',
+    'glm47',
+    '--reasoning-parser',
+    'glm45',
+    ...extra,
+  ];
+}
+
+/** Removes a flag (and its value, unless it is a switch) from an argv. */
+export function withoutFlag(argv: string[], flag: string, isSwitch = false): string[] {
+  const at = argv.indexOf(flag);
+  if (at === -1) return argv;
+  return [...argv.slice(0, at), ...argv.slice(at + (isSwitch ? 1 : 2))];
+}
+
+/** Replaces a flag's value. */
+export function withFlag(argv: string[], flag: string, value: string): string[] {
+  const at = argv.indexOf(flag);
+  if (at === -1) return [...argv, flag, value];
+  const copy = [...argv];
+  copy[at + 1] = value;
+  return copy;
+}
+
+/** An environment with a tiny time scale, a matching kernel cache and the given emulator config. */
+export function fastEnv(config: Record<string, unknown> = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    GLM_OPS_EMULATOR_TIME_SCALE: '0.001',
+    DG_JIT_CACHE_DIR: makeKernelCache(),
+    GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({ phases: { graphCaptureMs: 0 }, ...config }),
+    ...extra,
+  };
+}
+
+/** An in-process emulator plus its captured log lines. */
+export interface RunningEmulator extends EmulatorHandle {
+  logs: string[];
+}
+
+/** Starts an in-process emulator and collects its logs. */
+export async function launch(argv: string[], env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
+  const logs: string[] = [];
+  const handle = await startEmulator(argv, env, { onLog: (line) => logs.push(line) });
+  return Object.assign(handle, { logs });
+}
+
+/** Starts an in-process emulator and waits until it serves. */
+export async function launchReady(argv: string[], env: NodeJS.ProcessEnv): Promise<RunningEmulator> {
+  const emulator = await launch(argv, env);
+  await Promise.race([
+    emulator.ready,
+    emulator.exited.then((exit) => {
+      throw new Error(`emulator exited during start-up: ${exit.reason}\n${emulator.logs.join('\n')}`);
+    }),
+  ]);
+  return emulator;
+}
+
+/** Parsed JSON of a response; tests walk OpenAI-shaped bodies freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+export type LooseJson = any;
+
+/** POSTs a chat completion with the API key and returns status and parsed JSON. */
+export async function chat(url: string, body: unknown, apiKey?: string): Promise<{ status: number; json: LooseJson }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : undefined };
+}
+
+/** Reads one unlabelled-by-us series value from a Prometheus text body. */
+export function metricValue(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Polls until a predicate holds or the timeout passes. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Compiles the emulator's process entry into a private folder (no shared lib/ build), once per test file. */
+export async function compileProcessEntry(): Promise<string> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-emu-build-'));
+  await promisify(execFile)(
+    path.join(ROOT, 'node_modules/.bin/tsc'),
+    [
+      '--outDir',
+      outDir,
+      '--rootDir',
+      path.join(ROOT, 'src'),
+      '--module',
+      'commonjs',
+      '--target',
+      'es2022',
+      '--esModuleInterop',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--strict',
+      path.join(ROOT, 'src/emulator/run-emulator-process.ts'),
+    ],
+    { cwd: ROOT },
+  );
+  const entry = path.join(outDir, 'entry.js');
+  fs.writeFileSync(
+    entry,
+    "require('./emulator/run-emulator-process').runEmulatorProcess(process.argv.slice(2)).catch((e) => { console.error(e); process.exit(1); });\n",
+  );
+  return entry;
+}
+
+/** A child-process emulator: its output so far, its port once printed, and how it ended. */
+export interface ChildEmulator {
+  child: ChildProcess;
+  output: () => string;
+  url: Promise<string>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(): void;
+}
+
+/** Runs the emulator as a real child process, reading the port from the Uvicorn line. */
+export function spawnEmulator(entry: string, argv: string[], env: NodeJS.ProcessEnv): ChildEmulator {
+  const child = spawn(process.execPath, [entry, ...argv], {
+    env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let resolveUrl!: (url: string) => void;
+  const url = new Promise<string>((resolve) => (resolveUrl = resolve));
+  const onData = (data: Buffer): void => {
+    output += data.toString();
+    const match = /Uvicorn running on (http:\/\/[^\s]+)/.exec(output);
+    if (match) resolveUrl(match[1] as string);
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    output: () => output,
+    url,
+    exit,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}

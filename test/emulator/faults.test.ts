@@ -1,0 +1,204 @@
+import {
+  chat,
+  compileProcessEntry,
+  fastEnv,
+  guideArgv,
+  launch,
+  launchReady,
+  makeModelDir,
+  spawnEmulator,
+  type ChildEmulator,
+} from './emulator-fixture';
+
+const KEY = 'sk-fault-key';
+
+describe('fault plan: crashes in a child process', () => {
+  let entry: string;
+  const children: ChildEmulator[] = [];
+  beforeAll(async () => {
+    entry = await compileProcessEntry();
+  }, 60_000);
+  afterEach(() => {
+    for (const child of children.splice(0)) child.kill();
+  });
+  const run = (faults: unknown[], extra: Record<string, unknown> = {}) => {
+    const child = spawnEmulator(entry, guideArgv(makeModelDir()), fastEnv({ faults, ...extra }));
+    children.push(child);
+    return child;
+  };
+
+  test('crash during loading with exit code 137 (platform kill)', async () => {
+    const child = run([{ kind: 'crash', at: 'loading', afterMs: 1_000, exitCode: 137 }]);
+    expect(await child.exit).toEqual({ code: 137, signal: null });
+    expect(child.output()).toContain('injected crash at loading');
+    expect(child.output()).not.toContain('ready to roll');
+  });
+
+  test('crash during the DeepGEMM compile with SIGKILL', async () => {
+    const child = spawnEmulator(
+      entry,
+      guideArgv(makeModelDir()),
+      fastEnv({ faults: [{ kind: 'crash', at: 'compiling', signal: 'SIGKILL' }] }, { DG_JIT_CACHE_DIR: '' }),
+    );
+    children.push(child);
+    expect(await child.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(child.output()).toContain('injected crash at compiling');
+  });
+
+  test('OOM crash while serving after N requests: OOM line, then SIGKILL (code -9)', async () => {
+    const child = run([{ kind: 'crash', at: 'serving', afterRequests: 3, oom: true }]);
+    const url = await child.url;
+    await waitForHealth(url);
+    for (let i = 0; i < 2; i++)
+      expect((await chat(url, { messages: [{ role: 'user', content: `r${i}` }] })).status).toBe(200);
+    await expect(chat(url, { messages: [{ role: 'user', content: 'the third' }] })).rejects.toThrow();
+    expect(await child.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(child.output()).toContain('torch.OutOfMemoryError: CUDA out of memory');
+  });
+
+  test('crash while serving after a delay with exit code 1', async () => {
+    const child = run([{ kind: 'crash', at: 'serving', afterMs: 50_000, exitCode: 1 }]);
+    await waitForHealth(await child.url);
+    expect(await child.exit).toEqual({ code: 1, signal: null });
+  });
+
+  test('slow load multiplies the weight-load time (and can trip the watchdog)', async () => {
+    const slow = run([{ kind: 'slow-load', factor: 6 }], { phases: { weightLoadMs: 240_000 } });
+    expect(await slow.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(slow.output()).toContain('Scheduler watchdog timeout');
+  });
+});
+
+describe('fault plan: hangs, 5xx and the control endpoint (in-process)', () => {
+  test('process hang: nothing answers, not even /health', async () => {
+    const emulator = await launchReady(
+      guideArgv(makeModelDir()),
+      fastEnv({ faults: [{ kind: 'hang', at: 'serving', afterRequests: 1 }] }),
+    );
+    try {
+      await expect(fetchWithTimeout(`${emulator.url}/v1/chat/completions`, 300, chatInit())).rejects.toThrow();
+      await expect(fetchWithTimeout(`${emulator.url}/health`, 300)).rejects.toThrow();
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  test('scheduler hang: /health answers 503 after the health-check timeout; chats stall', async () => {
+    const emulator = await launchReady(
+      guideArgv(makeModelDir()),
+      fastEnv({
+        faults: [{ kind: 'hang', at: 'serving', afterMs: 0, mode: 'scheduler' }],
+        phases: { healthCheckTimeoutMs: 20_000, graphCaptureMs: 0 },
+      }),
+    );
+    try {
+      const started = Date.now();
+      expect((await fetch(`${emulator.url}/health`)).status).toBe(503);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+      expect(emulator.logs.join('\n')).toContain('Health check failed');
+      await expect(
+        fetchWithTimeout(`${emulator.url}/v1/chat/completions`, 300, chatInit()).then((r) => r.text()),
+      ).rejects.toThrow();
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  test('5xx on the first N chat requests, then normal answers', async () => {
+    const emulator = await launchReady(
+      guideArgv(makeModelDir()),
+      fastEnv({ faults: [{ kind: 'http-error', firstRequests: 2, status: 500 }] }),
+    );
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await chat(emulator.url, { messages: [{ role: 'user', content: 'warmup' }] })).status);
+      expect(statuses).toEqual([500, 500, 200, 200]);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  test('in-process crash ends the engine, not the test process; /health stops answering', async () => {
+    const emulator = await launch(
+      guideArgv(makeModelDir()),
+      fastEnv({ faults: [{ kind: 'crash', at: 'loading', exitCode: 137 }] }),
+    );
+    const exit = await emulator.exited;
+    expect(exit.exitCode).toBe(137);
+    await expect(fetchWithTimeout(`${emulator.url}/health`, 300)).rejects.toThrow();
+    await emulator.close();
+  });
+
+  test('control endpoint: absent unless enabled; behind the API key; injects faults at runtime', async () => {
+    const off = await launchReady(guideArgv(makeModelDir(), ['--api-key', KEY]), fastEnv());
+    try {
+      expect((await fetch(`${off.url}/emulator/state`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(
+        404,
+      );
+    } finally {
+      await off.close();
+    }
+    const on = await launchReady(
+      guideArgv(makeModelDir(), ['--api-key', KEY]),
+      fastEnv({ control: { enabled: true } }),
+    );
+    try {
+      expect((await fetch(`${on.url}/emulator/state`)).status).toBe(401);
+      const injected = await fetch(`${on.url}/emulator/faults`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ faults: [{ kind: 'http-error', firstRequests: 1, status: 503 }] }),
+      });
+      expect(injected.status).toBe(200);
+      expect((await chat(on.url, { messages: [{ role: 'user', content: 'x' }] }, KEY)).status).toBe(503);
+      const bad = await fetch(`${on.url}/emulator/faults`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ faults: [{ kind: 'explode' }] }),
+      });
+      expect(bad.status).toBe(400);
+      await fetch(`${on.url}/emulator/faults`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ faults: [{ kind: 'crash', signal: 'SIGKILL' }] }),
+      });
+      expect((await on.exited).signal).toBe('SIGKILL');
+    } finally {
+      await on.close();
+    }
+  });
+
+  test('control endpoint without --api-key is refused at start-up', async () => {
+    await expect(launch(guideArgv(makeModelDir()), fastEnv({ control: { enabled: true } }))).rejects.toThrow(
+      /control\.enabled.*--api-key/,
+    );
+  });
+});
+
+function chatInit(): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }),
+  };
+}
+
+async function fetchWithTimeout(url: string, timeoutMs: number, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+}
+
+async function waitForHealth(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (
+      (await fetch(`${url}/health`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${url}/health never returned 200`);
+}
