@@ -138,6 +138,15 @@ export const LocalSpec = z.strictObject({
   timeScale: z.number().positive().max(10).default(1),
   /** Extra emulator settings (phase durations, fault plan), passed through to the emulator's JSON config. */
   emulator: z.record(z.string(), z.unknown()).default({}),
+  /** The DeepGEMM compile twin: its unscaled duration and an injected failure, for demos and failure drills. */
+  compile: z
+    .strictObject({
+      /** Unscaled compile seconds (scaled by timeScale). @default 600 */
+      seconds: z.number().positive().max(86_400).default(600),
+      /** Make the compile fail halfway (no marker is written). @default false */
+      shouldFail: z.boolean().default(false),
+    })
+    .default({ seconds: 600, shouldFail: false }),
 });
 
 /**

@@ -1,0 +1,129 @@
+import { cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type {
+  KernelCacheStatus,
+  KernelCompileResult,
+  StoragePort,
+  StorageProgress,
+  VolumeKind,
+  WeightsResult,
+  WeightsStatus,
+} from '../platforms/platform';
+import type { Spec } from '../spec/schema';
+import { ErrorType } from '../shared/errors';
+import { toApplicationFailure } from './to-application-failure';
+
+/** What storage activities need: the storage side of the platform a spec runs on. */
+export interface StorageActivityDeps {
+  platformFor(spec: Spec): StoragePort;
+  /** Minimum gap between heartbeats. @default 1000 */
+  heartbeatIntervalMs?: number;
+}
+
+/** Error types no retry can fix when they come from storage (the workflow's retry policy lists them too). */
+const NON_RETRYABLE_STORAGE_TYPES = new Set<string>([ErrorType.WeightsNotFound, ErrorType.DiskFull, ErrorType.Aborted]);
+
+/**
+ * Activities over weights, volumes and kernels. Long steps heartbeat their progress about once a second and stop
+ * when the activity is cancelled; domain errors become typed ApplicationFailures with structured details.
+ */
+export const createStorageActivities = (deps: StorageActivityDeps) => {
+  const intervalMs = deps.heartbeatIntervalMs ?? 1000;
+  return {
+    /** The weights state in the committed volume view (`full` re-hashes every file). */
+    async weightsStatus(input: { spec: Spec; full?: boolean }): Promise<WeightsStatus> {
+      return typed(() => deps.platformFor(input.spec).weightsStatus(input.spec, { full: input.full === true }));
+    },
+
+    /** Download-with-sentinel of the spec's repo and revision, resumable; heartbeats bytes, files and rate. */
+    async ensureWeights(input: { spec: Spec }): Promise<WeightsResult> {
+      const onProgress = throttledHeartbeat(intervalMs);
+      onProgress({ stage: 'download', bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0, rateBytesPerSec: 0 });
+      const result = await typed(() =>
+        deps.platformFor(input.spec).ensureWeights(input.spec, { onProgress, signal: cancellationSignal() }),
+      );
+      log.info('weights ready', {
+        repo: input.spec.model.repo,
+        commit: result.status.commit,
+        skipped: result.skipped,
+        bytesDownloaded: result.bytesDownloaded,
+      });
+      return result;
+    },
+
+    /** Publishes staged writes of a volume so servers that reload see them. */
+    async commitVolume(input: { spec: Spec; volume: VolumeKind }): Promise<void> {
+      await typed(() => deps.platformFor(input.spec).commitVolume(input.spec, input.volume));
+    },
+
+    /** Whether the DeepGEMM cache matches the spec's GPU, image and model revision. */
+    async kernelCacheStatus(input: { spec: Spec }): Promise<KernelCacheStatus> {
+      return typed(() => deps.platformFor(input.spec).kernelCacheStatus(input.spec));
+    },
+
+    /** Compiles DeepGEMM kernels unless a valid marker exists; the marker is written last, then committed. */
+    async compileKernels(input: { spec: Spec; rolloutId: string }): Promise<KernelCompileResult> {
+      const onProgress = throttledHeartbeat(intervalMs);
+      onProgress({ stage: 'compile', bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 1, rateBytesPerSec: 0 });
+      return typed(() =>
+        deps.platformFor(input.spec).compileKernels(input.spec, {
+          rolloutId: input.rolloutId,
+          onProgress,
+          signal: cancellationSignal(),
+        }),
+      );
+    },
+
+    /** Removes a kernel cache (marker first); with `onlyIfRolloutId`, only the one that rollout compiled. */
+    async invalidateKernels(input: {
+      spec: Spec;
+      gpuType?: string;
+      onlyIfRolloutId?: string;
+    }): Promise<{ removed: boolean }> {
+      return typed(() =>
+        deps.platformFor(input.spec).invalidateKernels(input.spec, {
+          ...(input.gpuType ? { gpuType: input.gpuType } : {}),
+          ...(input.onlyIfRolloutId ? { onlyIfRolloutId: input.onlyIfRolloutId } : {}),
+        }),
+      );
+    },
+  };
+};
+
+/** The storage activities' surface, for workflows' `proxyActivities`. */
+export type StorageActivities = ReturnType<typeof createStorageActivities>;
+
+function throttledHeartbeat(intervalMs: number): (progress: StorageProgress) => void {
+  let lastMs = 0;
+  return (progress) => {
+    const nowMs = Date.now();
+    const isLast = progress.filesTotal > 0 && progress.filesDone === progress.filesTotal;
+    if (nowMs - lastMs < intervalMs && !isLast) return;
+    lastMs = nowMs;
+    heartbeat(progress);
+  };
+}
+
+/** Runs a storage call and converts domain errors into typed failures whose details name repo, file, status. */
+async function typed<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    const cancellation = cancellationSignal();
+    if (cancellation.aborted) throw cancellation.reason;
+    const base = toApplicationFailure(err);
+    if (err instanceof ApplicationFailure) throw err;
+    const error = err as Record<string, unknown>;
+    const details = Object.fromEntries(
+      ['repo', 'revision', 'status', 'file', 'attempts', 'dir', 'exitCode', 'signal', 'outputTail']
+        .filter((key) => error?.[key] !== undefined)
+        .map((key) => [key, error[key]]),
+    );
+    throw ApplicationFailure.create({
+      type: base.type ?? ErrorType.TransportError,
+      message: base.message,
+      nonRetryable: NON_RETRYABLE_STORAGE_TYPES.has(base.type ?? ''),
+      details: Object.keys(details).length > 0 ? [details] : [],
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { stateDir } from '../../config/paths';
+import { LocalStorage } from '../../platforms/local/local-storage';
+import { loadSpecFile } from '../../spec/parse-spec';
+import { hubConnectionFromEnv } from '../../storage/hub-api-client';
+import { printSpecIssues } from './spec-output';
+
+/** `glm-ops verify SPEC`: the guide's verify_setup for the local volumes (weights sentinel, DeepGEMM marker). */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      "The guide's verify_setup: weights (sentinel, files, bytes) and DeepGEMM kernels (marker) for a spec; exit 1 when not ready",
+    )
+    .argument('<spec>', 'spec YAML file')
+    .option('--json', 'print JSON')
+    .option('--full', 're-hash every weights file against the sentinel (slow for large checkpoints)')
+    .action(async (file: string, options: { json?: boolean; full?: boolean }) => {
+      const parsed = await loadSpecFile(file);
+      if (!parsed.ok) {
+        printSpecIssues(parsed, file);
+        process.exitCode = 2;
+        return;
+      }
+      const spec = parsed.spec;
+      const hub = hubConnectionFromEnv(process.env, 'http://127.0.0.1:8700');
+      const storage = new LocalStorage({
+        volumesRoot: path.join(stateDir(), 'volumes'),
+        hubUrl: hub.endpoint,
+        ...(hub.token ? { hubToken: hub.token } : {}),
+      });
+      const weights = await storage.weightsStatus(spec, { full: options.full === true });
+      const kernels = await storage.kernelCacheStatus(spec);
+      const isReady = weights.state === 'valid' && kernels.state === 'valid';
+      if (!isReady) process.exitCode = 1;
+      if (options.json) {
+        console.log(JSON.stringify({ app: spec.app, isReady, weights, kernels }, null, 2));
+        return;
+      }
+      console.log(
+        `verify ${spec.app} (${spec.model.repo}@${spec.model.revision}, ${spec.gpu.type}, ${spec.sglang.image})`,
+      );
+      console.log(
+        `weights: ${weights.state}${weights.commit ? ` (commit ${weights.commit})` : ''}${options.full ? ', re-hashed' : ''}`,
+      );
+      console.log(`  path: ${weights.path}`);
+      console.log(`  sentinel: ${weights.sentinelPath}`);
+      console.log(`  files: ${weights.fileCount}, bytes: ${weights.bytes}`);
+      for (const problem of weights.problems) console.log(`  - ${problem}`);
+      console.log(`kernels: ${kernels.state}`);
+      console.log(`  path: ${kernels.path}`);
+      console.log(`  marker: ${kernels.markerPath}`);
+      if (kernels.marker) console.log(`  marker contents: ${JSON.stringify(kernels.marker)}`);
+      for (const reason of kernels.reasons) console.log(`  - ${reason}`);
+    });
+}

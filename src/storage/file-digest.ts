@@ -1,0 +1,29 @@
+import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
+
+/** Streams a file (or its first `lengthBytes`) into `hash`, so a resumed download hashes its prefix once. */
+export async function hashFileInto(hash: Hash, filePath: string, lengthBytes?: number): Promise<number> {
+  if (lengthBytes === 0) return 0;
+  let bytes = 0;
+  const stream = fs.createReadStream(filePath, {
+    highWaterMark: 1 << 20,
+    ...(lengthBytes !== undefined ? { end: lengthBytes - 1 } : {}),
+  });
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return bytes;
+}
+
+/** The hex sha256 of a whole file. */
+export async function sha256File(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  await hashFileInto(hash, filePath);
+  return hash.digest('hex');
+}
+
+/** The git blob id of some bytes: what the Hub sends as ETag for files not stored in LFS. */
+export function gitBlobSha1(content: Buffer): string {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
+}

@@ -1,0 +1,81 @@
+/** The hub has no such repo or revision (or refuses access); no retry can fix it. */
+export class WeightsNotFoundError extends Error {
+  constructor(
+    readonly repo: string,
+    readonly revision: string,
+    readonly status: number,
+    detail = '',
+  ) {
+    super(
+      `model.repo "${repo}" at model.revision "${revision}" was not found on the hub (HTTP ${status})${detail ? `: ${detail}` : ''}: ` +
+        'check the repo name and revision in the spec, and HF_TOKEN for gated repos',
+    );
+    this.name = 'WeightsNotFoundError';
+  }
+}
+
+/** A file kept failing its size or sha256 check after every attempt. */
+export class WeightsCorruptError extends Error {
+  constructor(
+    readonly file: string,
+    readonly attempts: number,
+    reason: string,
+  ) {
+    super(
+      `file "${file}" failed verification after ${attempts} attempts (${reason}): the hub serves bad bytes; retry later or check the hub`,
+    );
+    this.name = 'WeightsCorruptError';
+  }
+}
+
+/** The volume has no space left; partial files are kept so a later run resumes. */
+export class DiskFullError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly file: string,
+  ) {
+    super(
+      `no space left on the volume at ${dir} while writing "${file}": free space or grow the volume, then re-run (partial files resume)`,
+    );
+    this.name = 'DiskFullError';
+  }
+}
+
+/** A transient hub or network failure that outlasted the per-file retries. */
+export class HubTransportError extends Error {
+  constructor(
+    readonly url: string,
+    reason: string,
+    readonly status?: number,
+  ) {
+    super(`hub request ${url} failed: ${reason}; it is retried with backoff`);
+    this.name = 'HubTransportError';
+  }
+}
+
+/** The DeepGEMM compile step exited non-zero, was killed, or left no valid cache. */
+export class CompileFailedError extends Error {
+  constructor(
+    reason: string,
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    readonly outputTail: string[] = [],
+  ) {
+    super(`DeepGEMM compile failed: ${reason}; no marker was written, the next run compiles again`);
+    this.name = 'CompileFailedError';
+  }
+}
+
+/** The caller aborted a long storage step. */
+export class StorageAbortedError extends Error {
+  constructor(step: string) {
+    super(`${step} was aborted; partial work is kept and the next run resumes`);
+    this.name = 'StorageAbortedError';
+  }
+}
+
+/** True for the errno codes a full or quota-capped filesystem reports. */
+export function isDiskFullErrno(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+}

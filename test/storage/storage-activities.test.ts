@@ -1,0 +1,108 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createStorageActivities } from '../../src/activities/storage-activities';
+import { startHub, type RunningHub } from '../../src/hub/hub-server';
+import { LocalStorage } from '../../src/platforms/local/local-storage';
+import { ErrorType } from '../../src/shared/errors';
+import { cliCommand, smallFixture, tempDir, testSpec } from './helpers/storage-test-kit';
+
+let root: string;
+let hub: RunningHub;
+
+beforeAll(async () => {
+  root = tempDir('activities');
+  await smallFixture(path.join(root, 'fixture'), 4, 2);
+  hub = await startHub({
+    fixtureDir: path.join(root, 'fixture'),
+    faults: [{ kind: 'slow', file: '*', bytesPerSec: 2_000_000 }],
+  });
+});
+afterAll(async () => {
+  await hub.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function activitiesIn(name: string, env: NodeJS.ProcessEnv = {}) {
+  const storage = new LocalStorage({
+    volumesRoot: path.join(root, name),
+    hubUrl: hub.url,
+    compileCommand: [...cliCommand(), 'emulator-compile'],
+    env,
+  });
+  return createStorageActivities({ platformFor: () => storage, heartbeatIntervalMs: 100 });
+}
+
+/** Typed wrapper: MockActivityEnvironment.run loses the activity's result type. */
+function run<A, R>(env: MockActivityEnvironment, fn: (input: A) => Promise<R>, input: A): Promise<R> {
+  return env.run(fn as never, input as never) as Promise<R>;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toMatchObject({ name: 'ApplicationFailure' });
+  return err as ApplicationFailure;
+}
+
+test('ensureWeights heartbeats progress, then commitVolume makes the weights valid', async () => {
+  const activities = activitiesIn('ok');
+  const spec = testSpec();
+  const env = new MockActivityEnvironment();
+  const beats: Array<{ bytesDone: number; stage: string }> = [];
+  env.on('heartbeat', (details: { bytesDone: number; stage: string }) => beats.push(details));
+  const result = await run(env, activities.ensureWeights, { spec });
+  expect(result.skipped).toBe(false);
+  expect(beats.length).toBeGreaterThanOrEqual(3);
+  expect(beats.every((beat) => beat.stage === 'download')).toBe(true);
+  expect(beats.at(-1)!.bytesDone).toBe(result.status.bytes);
+  await run(env, activities.commitVolume, { spec, volume: 'weights' as const });
+  expect((await run(env, activities.weightsStatus, { spec })).state).toBe('valid');
+});
+
+test('a revision the hub does not know becomes a non-retryable WeightsNotFound with repo and revision in details', async () => {
+  const activities = activitiesIn('404');
+  const spec = testSpec({ model: { repo: 'zai-org/GLM-5.1-FP8', revision: 'v9.9-missing', servedName: 'glm-5.1' } });
+  const failure = await failureOf(run(new MockActivityEnvironment(), activities.ensureWeights, { spec }));
+  expect(failure.type).toBe(ErrorType.WeightsNotFound);
+  expect(failure.nonRetryable).toBe(true);
+  expect(failure.message).toContain('v9.9-missing');
+  expect(failure.details?.[0]).toMatchObject({ repo: 'zai-org/GLM-5.1-FP8', revision: 'v9.9-missing', status: 404 });
+});
+
+test('cancelling ensureWeights stops the download without a sentinel', async () => {
+  const activities = activitiesIn('cancel');
+  const spec = testSpec();
+  const env = new MockActivityEnvironment();
+  const timer = setTimeout(() => env.cancel(), 150);
+  const err = await run(env, activities.ensureWeights, { spec }).catch((e: unknown) => e);
+  // A cancelled activity reports the SDK's cancellation, so Temporal records it as cancelled, not failed.
+  clearTimeout(timer);
+  expect(err).toMatchObject({ name: 'CancelledFailure' });
+  const status = await run(new MockActivityEnvironment(), activities.weightsStatus, { spec });
+  expect(status.state).not.toBe('valid');
+});
+
+test('a failing compile becomes CompileFailed; the next compile succeeds and heartbeats', async () => {
+  const spec = testSpec();
+  const failing = activitiesIn('compile', { GLM_OPS_EMULATOR_COMPILE_FAIL: '1' });
+  const env = new MockActivityEnvironment();
+  await run(env, failing.ensureWeights, { spec });
+  await run(env, failing.commitVolume, { spec, volume: 'weights' as const });
+  const failure = await failureOf(run(env, failing.compileKernels, { spec, rolloutId: 'r1' }));
+  expect(failure.type).toBe(ErrorType.CompileFailed);
+  expect(failure.nonRetryable).toBe(false);
+  expect((await run(env, failing.kernelCacheStatus, { spec })).state).toBe('missing');
+
+  const working = activitiesIn('compile');
+  const beats: unknown[] = [];
+  const env2 = new MockActivityEnvironment();
+  env2.on('heartbeat', (details: unknown) => beats.push(details));
+  const compiled = await run(env2, working.compileKernels, { spec, rolloutId: 'r2' });
+  expect(compiled.status.state).toBe('valid');
+  expect(beats.length).toBeGreaterThanOrEqual(1);
+  expect(await run(env2, working.invalidateKernels, { spec, onlyIfRolloutId: 'r2' })).toEqual({ removed: true });
+});
