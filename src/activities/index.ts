@@ -1,14 +1,44 @@
+import type { Platform } from '../platforms/platform';
+import { createServingActivities } from './serving-activities';
+import { createSpecActivities } from './spec-activities';
+import { createStorageActivities } from './storage-activities';
 import { createWorkerInfoActivities } from './worker-info-activities';
 
-/** Everything activities need from the outside world; secrets stay in here, never in arguments. */
+/** Everything activities need from the outside world; secrets are resolved here and never travel in arguments. */
 export interface ActivityDeps {
-  readonly _placeholder?: never;
+  /** The platforms this worker can drive; a worker without Modal credentials has no `modal`. */
+  platforms: Partial<Record<'local' | 'modal', Platform>>;
+  resolveSecret(name: string): string;
+  /** Minimum gap between storage heartbeats. @default 1000 */
+  heartbeatIntervalMs?: number;
+}
+
+/** Thrown when a spec names a platform this worker was not given. */
+export class PlatformNotConfiguredError extends Error {
+  readonly errorType = 'PlatformUnavailable';
+  constructor(name: string) {
+    super(`this worker has no ${name} platform configured: run a worker for the ${name} task queue`);
+    this.name = 'PlatformNotConfiguredError';
+  }
 }
 
 /** All activities of the project, bound to their dependencies. */
-export const createActivities = (_deps: ActivityDeps = {}) => ({
-  ...createWorkerInfoActivities(),
-});
+export const createActivities = (deps: ActivityDeps) => {
+  const platformNamed = (name: 'local' | 'modal'): Platform => {
+    const platform = deps.platforms[name];
+    if (!platform) throw new PlatformNotConfiguredError(name);
+    return platform;
+  };
+  return {
+    ...createWorkerInfoActivities(),
+    ...createSpecActivities(),
+    ...createStorageActivities({
+      platformFor: (spec) => platformNamed(spec.platform),
+      heartbeatIntervalMs: deps.heartbeatIntervalMs,
+    }),
+    ...createServingActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
+  };
+};
 
 /** The activity surface workflows proxy (types only). */
 export type Activities = ReturnType<typeof createActivities>;

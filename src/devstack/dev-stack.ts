@@ -1,7 +1,13 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { cliEntry } from '../config/paths';
+import { cliEntry, stateDir } from '../config/paths';
+import { ensureLocalSecret } from '../config/secrets';
+import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
+import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
+import { platformDown, platformUp } from '../platforms/local/daemon-lifecycle';
 import { LOCAL_TASK_QUEUE } from '../shared/task-queue';
 import {
   devDir,
@@ -12,6 +18,7 @@ import {
   type ServiceRecord,
 } from './background-service';
 import { startDevServer, waitForFrontend } from './dev-server';
+import { preferredOrFreePort } from './free-port';
 
 /** Reports progress lines to the caller (the CLI prints them). */
 export type StackReporter = (line: string) => void;
@@ -20,7 +27,11 @@ export type StackReporter = (line: string) => void;
 export interface StackStatus {
   temporal?: { pid: number; address: string; uiUrl: string; dbFile: string };
   worker?: { pid: number; taskQueue: string; logFile: string };
+  hub?: { pid: number; url: string; logFile: string };
 }
+
+/** The local demo's API key secret name (examples/local-demo.yaml `secrets.apiKey`). */
+export const DEMO_API_KEY_SECRET = 'glm-api-key';
 
 const TEMPORAL_FRAGMENTS = ['server', 'start-dev'];
 
@@ -72,30 +83,86 @@ export async function ensureWorker(
   temporalRecord: ServiceRecord,
   report: StackReporter,
   env: NodeJS.ProcessEnv = process.env,
+  options: { taskQueue?: string; hubUrl?: string } = {},
 ): Promise<ServiceRecord> {
-  const running = runningService('worker', env);
+  const taskQueue = options.taskQueue ?? LOCAL_TASK_QUEUE;
+  const name = taskQueue === LOCAL_TASK_QUEUE ? 'worker' : `worker-${taskQueue}`;
+  const running = runningService(name, env);
   if (running) {
     report(`worker already running (pid ${running.pid}) on task queue ${running.info.taskQueue}`);
     return running;
   }
-  const logFile = path.join(devDir(env), 'worker.log');
+  const logFile = path.join(devDir(env), `${name}.log`);
   const entry = cliEntry();
-  const pid = spawnDetached(process.execPath, [entry, 'worker', '--task-queue', LOCAL_TASK_QUEUE], {
+  const pid = spawnDetached(process.execPath, [entry, 'worker', '--task-queue', taskQueue], {
     logFile,
-    env: { ...env, TEMPORAL_ADDRESS: String(temporalRecord.info.address) },
+    env: {
+      ...env,
+      TEMPORAL_ADDRESS: String(temporalRecord.info.address),
+      ...(options.hubUrl ? { HF_ENDPOINT: options.hubUrl } : {}),
+    },
   });
   const record: ServiceRecord = {
-    name: 'worker',
+    name,
     pid,
-    fragments: [entry, 'worker'],
+    fragments: [entry, 'worker', taskQueue],
     logFile,
     startedAt: new Date().toISOString(),
-    info: { taskQueue: LOCAL_TASK_QUEUE },
+    info: { taskQueue },
   };
   saveService(record, env);
-  await waitForPoller(String(temporalRecord.info.address), LOCAL_TASK_QUEUE, pid, logFile);
-  report(`worker started (pid ${pid}) on task queue ${LOCAL_TASK_QUEUE}, log ${logFile}`);
+  await waitForPoller(String(temporalRecord.info.address), taskQueue, pid, logFile);
+  report(`worker started (pid ${pid}) on task queue ${taskQueue}, log ${logFile}`);
   return record;
+}
+
+/** Writes the fixture checkpoint (once) and serves it as the local Hugging Face–compatible hub. */
+export async function ensureHub(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<ServiceRecord> {
+  const running = runningService('hub', env);
+  if (running) {
+    report(`hub already running (pid ${running.pid}) at ${running.info.url}`);
+    return running;
+  }
+  const fixtureDir = path.join(stateDir(env), 'hub', 'fixture');
+  if (!fs.existsSync(path.join(fixtureDir, HUB_MANIFEST_FILE))) {
+    report(`writing the fixture checkpoint (safetensors shards + index, config, tokenizer) to ${fixtureDir}`);
+    await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: Number(env.GLM_OPS_FIXTURE_SIZE_MB ?? 200) });
+  }
+  const logFile = path.join(devDir(env), 'hub.log');
+  const entry = cliEntry();
+  const port = await preferredOrFreePort(8700);
+  const url = `http://127.0.0.1:${port.port}`;
+  const pid = spawnDetached(process.execPath, [entry, 'hub', 'serve', '--fixture', fixtureDir, '--port', String(port.port)], {
+    logFile,
+    env,
+  });
+  const record: ServiceRecord = {
+    name: 'hub',
+    pid,
+    fragments: [entry, 'hub', 'serve'],
+    logFile,
+    startedAt: new Date().toISOString(),
+    info: { url, fixtureDir },
+  };
+  saveService(record, env);
+  await waitForHttp(`${url}/api/models/zai-org/GLM-5.1-FP8/revision/main`, pid, logFile);
+  report(`hub started (pid ${pid}) at ${url}, serving the fixture in ${fixtureDir}`);
+  return record;
+}
+
+/** Waits until a URL answers (any status) or the process dies. */
+async function waitForHttp(url: string, pid: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!runningPid(pid)) throw new Error(`${url} never answered: the process exited; see ${logFile}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${url} did not answer within 30 s; see ${logFile}`);
 }
 
 /** Waits until a worker polls the task queue, so the first workflow does not sit unclaimed. */
@@ -128,28 +195,40 @@ function runningPid(pid: number): boolean {
   }
 }
 
-/** Brings up the embedded stack: Temporal dev server (UI, SQLite, search attributes) and a worker. */
+/**
+ * Brings up the embedded stack for the local platform: the demo's API key secret, the fixture hub, the platform
+ * daemon, the Temporal dev server (UI, SQLite, search attributes) and a worker wired to all of them.
+ */
 export async function stackUp(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<StackStatus> {
+  ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, env);
+  const hub = await ensureHub(report, env);
+  const hubEnv = { ...env, HF_ENDPOINT: String(hub.info.url) };
+  const platform = await platformUp(hubEnv);
+  report(
+    `${platform.wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'} (pid ${platform.status.pid}), state in ${platform.status.stateDir}`,
+  );
   const temporalRecord = await ensureTemporal(report, env);
   await waitForFrontend(String(temporalRecord.info.address), temporalRecord.pid, 30_000, temporalRecord.logFile);
-  const worker = await ensureWorker(temporalRecord, report, env);
-  return toStatus(temporalRecord, worker);
+  const worker = await ensureWorker(temporalRecord, report, env, { hubUrl: String(hub.info.url) });
+  return toStatus(temporalRecord, worker, hub);
 }
 
 /** What is running now. */
 export function stackStatus(env: NodeJS.ProcessEnv = process.env): StackStatus {
-  return toStatus(runningService('temporal', env), runningService('worker', env));
+  return toStatus(runningService('temporal', env), runningService('worker', env), runningService('hub', env));
 }
 
-/** Stops everything `dev up` started, newest first, by pid. */
+/** Stops everything `dev up` started (workers, hub, platform daemon and its engines, Temporal), by pid. */
 export async function stackDown(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  for (const name of ['worker', 'temporal']) {
+  for (const name of ['worker', 'worker-glm-ops-modal', 'hub']) {
     const outcome = await stopService(name, env);
-    report(`${name}: ${outcome}`);
+    if (name === 'worker' || outcome === 'stopped') report(`${name}: ${outcome}`);
   }
+  report(`platform daemon: ${(await platformDown(env)) ? 'stopped' : 'not running'}`);
+  report(`temporal: ${await stopService('temporal', env)}`);
 }
 
-function toStatus(temporalRecord?: ServiceRecord, worker?: ServiceRecord): StackStatus {
+function toStatus(temporalRecord?: ServiceRecord, worker?: ServiceRecord, hub?: ServiceRecord): StackStatus {
   return {
     temporal: temporalRecord && {
       pid: temporalRecord.pid,
@@ -158,5 +237,6 @@ function toStatus(temporalRecord?: ServiceRecord, worker?: ServiceRecord): Stack
       dbFile: String(temporalRecord.info.dbFile),
     },
     worker: worker && { pid: worker.pid, taskQueue: String(worker.info.taskQueue), logFile: worker.logFile },
+    hub: hub && { pid: hub.pid, url: String(hub.info.url), logFile: hub.logFile },
   };
 }

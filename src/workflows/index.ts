@@ -1,1 +1,3 @@
 export { stackCheck } from './stack-check';
+export { rollout } from './rollout';
+export { rollbackApp } from './rollback-app';

@@ -4,7 +4,7 @@ import { testId, withWorker } from '../helpers/temporal';
 
 describe('stackCheck workflow', () => {
   it('runs its activity on a real worker and returns who answered', async () => {
-    const result = await withWorker(createActivities(), ({ client, taskQueue }) =>
+    const result = await withWorker(createActivities({ platforms: {}, resolveSecret: () => "" }), ({ client, taskQueue }) =>
       client.workflow.execute(stackCheck, {
         taskQueue,
         workflowId: testId('stack-check'),

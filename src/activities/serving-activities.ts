@@ -1,0 +1,276 @@
+import { activityInfo, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import type { Platform } from '../platforms/platform';
+import { probeHealth, type HealthOutcome } from '../probes/health-probe';
+import { runSmokeTests } from '../probes/smoke-tests';
+import { runWarmup } from '../probes/warmup-requests';
+import type { Spec } from '../spec/schema';
+import { diagnose } from '../triage/diagnose';
+import { ErrorType } from '../shared/errors';
+import type { DiagnosisReport, SmokeResult } from '../shared/rollout-types';
+import { withFailureTypes } from './to-application-failure';
+
+/** What serving activities need: a platform by name and the secret resolver (values never leave the worker). */
+export interface ServingActivityDeps {
+  platformNamed(name: 'local' | 'modal'): Platform;
+  resolveSecret(name: string): string;
+}
+
+/** Identifies an app on a platform. */
+export interface AppRef {
+  app: string;
+  platform: 'local' | 'modal';
+}
+
+/** A deployment as activities report it: no spec body, just what the workflow needs to remember. */
+export interface DeploymentSummary {
+  version: number;
+  rolloutId: string;
+  sglangImage: string;
+  gpuType: string;
+  deployedAt: string;
+  /** Names (never values) and timings a later health check of this version needs. */
+  secretName: string;
+  startupTimeoutSec: number;
+  pollIntervalSec: number;
+}
+
+/** Input of the health wait. */
+export interface HealthWaitInput extends AppRef {
+  secretName: string;
+  startupTimeoutSec: number;
+  pollIntervalSec: number;
+  /** Consecutive 502s (engine died, container not replaced yet) that end the wait early as EngineCrashed. */
+  consecutive502Limit?: number;
+}
+
+/** What the health wait saw. */
+export interface HealthWaitResult {
+  attempt: number;
+  elapsedMs: number;
+  outcomes: Partial<Record<HealthOutcome, number>>;
+}
+
+/** Heartbeat details of the health wait: a retry resumes the attempt count and the original deadline. */
+interface HealthHeartbeat {
+  attempt: number;
+  startedAtMs: number;
+  outcomes: Partial<Record<HealthOutcome, number>>;
+}
+
+/** Input of warmup and smoke tests. */
+export interface EndpointCheckInput extends AppRef {
+  secretName: string;
+  servedName: string;
+  timeoutSec: number;
+}
+
+/** What the diagnosis reads besides the logs: the symptoms the failed step saw. */
+export interface DiagnoseAppInput extends AppRef {
+  since: string;
+  secretName?: string;
+  probeOutcomes?: string[];
+  smokeFailures?: string[];
+  warmupFailures?: string[];
+}
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Activities that drive the serving side of a platform and probe its endpoint. */
+export const createServingActivities = (deps: ServingActivityDeps) => {
+  /** The endpoint and the API key to call it with; a missing secret becomes a typed, non-retryable failure. */
+  const endpointWithKey = (ref: AppRef, secretName: string): Promise<{ apiKey: string; url: string }> =>
+    withFailureTypes(async () => {
+      const apiKey = deps.resolveSecret(secretName);
+      const { url } = await deps.platformNamed(ref.platform).endpoint(ref.app);
+      return { apiKey, url };
+    });
+  /** The secret's value when it exists, for masking evidence; a missing secret has nothing to mask. */
+  const knownSecret = (name: string): string[] => {
+    try {
+      return [deps.resolveSecret(name)];
+    } catch {
+      return [];
+    }
+  };
+  return {
+  /** The version currently serving, remembered by the workflow for compensation. */
+  async currentDeployment(ref: AppRef): Promise<DeploymentSummary | null> {
+    return withFailureTypes(async () => {
+      const current = await deps.platformNamed(ref.platform).currentDeployment(ref.app);
+      return current && summarize(current);
+    });
+  },
+
+  /** Deploys the spec as a new version; a retry with the same rollout id returns the same version. */
+  async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
+    return withFailureTypes(async () => {
+      const platform = deps.platformNamed(input.spec.platform);
+      const deployment = await platform.deploy(input.spec, { rolloutId: input.rolloutId });
+      const { url } = await platform.endpoint(input.spec.app);
+      log.info('deployed', { app: input.spec.app, version: deployment.version, rolloutId: input.rolloutId });
+      return { ...summarize(deployment), endpoint: url };
+    }, ErrorType.DeployFailed);
+  },
+
+  /** Routes traffic back to an existing version. */
+  async rollbackTo(input: AppRef & { version: number }): Promise<DeploymentSummary> {
+    return withFailureTypes(async () => {
+      const deployment = await deps.platformNamed(input.platform).rollback(input.app, input.version);
+      log.info('rolled back', { app: input.app, version: deployment.version });
+      return summarize(deployment);
+    });
+  },
+
+  /** Stops the app (used when a first rollout fails: nothing to go back to). */
+  async stopApp(ref: AppRef): Promise<void> {
+    return withFailureTypes(() => deps.platformNamed(ref.platform).stop(ref.app));
+  },
+
+  /** The endpoint URL of an app. */
+  async appEndpoint(ref: AppRef): Promise<string> {
+    return withFailureTypes(async () => (await deps.platformNamed(ref.platform).endpoint(ref.app)).url);
+  },
+
+  /** Raises or lowers the warm floor of containers (keep-warm `pin`). */
+  async setMinContainers(input: AppRef & { minContainers: number }): Promise<void> {
+    return withFailureTypes(() => deps.platformNamed(input.platform).setMinContainers(input.app, input.minContainers));
+  },
+
+  /**
+   * Polls /health until 200 or the startup timeout, in one heartbeating activity so a long wait adds no history.
+   * 502 (engine died), 503 (starting) and timeouts are told apart in the result and the failure.
+   */
+  async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
+    const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
+    const state: HealthHeartbeat = resumed ?? { attempt: 0, startedAtMs: Date.now(), outcomes: {} };
+    if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
+    const deadlineMs = state.startedAtMs + input.startupTimeoutSec * 1000;
+    const { apiKey, url } = await endpointWithKey(input, input.secretName);
+    const limit502 = input.consecutive502Limit ?? 3;
+    let consecutive502 = 0;
+    for (;;) {
+      state.attempt += 1;
+      const remainingMs = Math.max(1, deadlineMs - Date.now());
+      const result = await probeHealth({
+        baseUrl: url,
+        apiKey,
+        timeoutMs: Math.min(PROBE_TIMEOUT_MS, remainingMs),
+        signal: cancellationSignal(),
+      });
+      state.outcomes[result.outcome] = (state.outcomes[result.outcome] ?? 0) + 1;
+      heartbeat(state);
+      if (result.outcome === 'ok') {
+        log.info(`[health] passed on attempt ${state.attempt}`, { app: input.app });
+        return { attempt: state.attempt, elapsedMs: Date.now() - state.startedAtMs, outcomes: state.outcomes };
+      }
+      consecutive502 = result.outcome === 'bad-gateway' ? consecutive502 + 1 : 0;
+      if (consecutive502 >= limit502) {
+        throw ApplicationFailure.create({
+          type: ErrorType.EngineCrashed,
+          nonRetryable: true,
+          message: `the engine of ${input.app} died during start-up: ${consecutive502} consecutive 502 Bad Gateway answers from /health (attempt ${state.attempt})`,
+          details: [{ attempt: state.attempt, outcomes: state.outcomes, lastStatus: result.status }],
+        });
+      }
+      if (Date.now() >= deadlineMs) {
+        throw ApplicationFailure.create({
+          type: ErrorType.HealthTimeout,
+          nonRetryable: true,
+          message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s (${state.attempt} attempts; last: ${result.outcome}${result.status ? ` HTTP ${result.status}` : ''}; seen: ${describeOutcomes(state.outcomes)})`,
+          details: [{ attempt: state.attempt, outcomes: state.outcomes, lastOutcome: result.outcome }],
+        });
+      }
+      await sleep(Math.min(input.pollIntervalSec * 1000, Math.max(0, deadlineMs - Date.now())));
+    }
+  },
+
+  /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
+  async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
+    const { apiKey, url } = await endpointWithKey(input, input.secretName);
+    const results = await runWarmup({
+      baseUrl: url,
+      apiKey,
+      servedName: input.servedName,
+      timeoutMs: input.timeoutSec * 1000,
+      signal: cancellationSignal(),
+    });
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length > 0) {
+      throw ApplicationFailure.create({
+        type: ErrorType.WarmupFailed,
+        message: `warmup failed for ${failed.map((f) => `${f.name} (${f.detail})`).join(', ')}`,
+        details: [{ results: results.map(({ name, ok, detail, durationMs }) => ({ name, ok, detail, durationMs })) }],
+      });
+    }
+    return results.map((r) => ({ name: r.name, durationMs: r.durationMs }));
+  },
+
+  /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
+  async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
+    const { apiKey, url } = await endpointWithKey(input, input.secretName);
+    const results = await runSmokeTests({
+      baseUrl: url,
+      apiKey,
+      servedName: input.servedName,
+      timeoutMs: input.timeoutSec * 1000,
+    });
+    const failed = results.filter((r) => !r.passed);
+    if (failed.length > 0) {
+      throw ApplicationFailure.create({
+        type: ErrorType.SmokeTestFailed,
+        nonRetryable: true,
+        message: `smoke tests failed: ${failed.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
+        details: [{ results }],
+      });
+    }
+    return results;
+  },
+
+  /** Reads the engine's recent logs and matches them against the guide's triage tables. */
+  async diagnoseApp(input: DiagnoseAppInput): Promise<DiagnosisReport[]> {
+    try {
+      const lines = await deps.platformNamed(input.platform).logs(input.app, { since: input.since, limit: 5000 });
+      const secrets = input.secretName ? knownSecret(input.secretName) : [];
+      return diagnose({
+        logLines: lines.map((l) => l.text),
+        probeOutcomes: input.probeOutcomes,
+        smokeFailures: input.smokeFailures,
+        warmupFailures: input.warmupFailures,
+        secrets,
+      }).filter((d) => d.severity !== 'benign');
+    } catch (err) {
+      // Diagnosis is best effort: a failed log fetch must not hide the original failure.
+      throw ApplicationFailure.create({
+        type: ErrorType.TransportError,
+        category: ApplicationFailureCategory.BENIGN,
+        message: `could not read logs of ${input.app}: ${err instanceof Error ? err.message : String(err)}`,
+      });
+    }
+  },
+  };
+};
+
+function summarize(deployment: {
+  version: number;
+  rolloutId: string;
+  spec: Spec;
+  deployedAt: string;
+}): DeploymentSummary {
+  return {
+    version: deployment.version,
+    rolloutId: deployment.rolloutId,
+    sglangImage: deployment.spec.sglang.image,
+    gpuType: deployment.spec.gpu.type,
+    deployedAt: deployment.deployedAt,
+    secretName: deployment.spec.secrets.apiKey,
+    startupTimeoutSec: deployment.spec.health.startupTimeout,
+    pollIntervalSec: deployment.spec.health.pollInterval,
+  };
+}
+
+function describeOutcomes(outcomes: Partial<Record<HealthOutcome, number>>): string {
+  return Object.entries(outcomes)
+    .map(([outcome, count]) => `${outcome}×${count}`)
+    .join(', ');
+}

@@ -1,0 +1,65 @@
+import { ApplicationFailure } from '@temporalio/common';
+import * as z from 'zod';
+import { lintSpecReport } from '../spec/lint';
+import { Spec } from '../spec/schema';
+import { estimateStartup } from '../spec/startup-estimate';
+import { ErrorType } from '../shared/errors';
+import type { RolloutPhaseName } from '../shared/rollout-types';
+
+/** What the validate step reports: warnings to carry into the report and the guide's expectation per phase. */
+export interface SpecValidation {
+  warnings: string[];
+  guideExpectations: Partial<Record<RolloutPhaseName, string>>;
+}
+
+/** Activities over the spec itself: the same rules as `glm-ops spec check`, raised before anything is touched. */
+export const createSpecActivities = () => ({
+  /** Re-validates the spec (schema + lint); errors become a non-retryable SpecInvalid naming each field. */
+  async validateSpec(input: { spec: unknown }): Promise<SpecValidation> {
+    const parsed = Spec.safeParse(input.spec);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({
+        type: ErrorType.SpecInvalid,
+        nonRetryable: true,
+        message: `the spec is invalid:\n${z.prettifyError(parsed.error)}`,
+      });
+    }
+    const { findings } = lintSpecReport(parsed.data);
+    const errors = findings.filter((f) => f.level === 'error');
+    if (errors.length > 0) {
+      throw ApplicationFailure.create({
+        type: ErrorType.SpecInvalid,
+        nonRetryable: true,
+        message: `the spec breaks ${errors.length} rule(s): ${errors.map((f) => `${f.path}: ${f.message} (${f.reason}; fix: ${f.fix})`).join(' | ')}`,
+        details: [{ findings: errors }],
+      });
+    }
+    return {
+      warnings: findings.filter((f) => f.level === 'warning').map((f) => `${f.path}: ${f.message} (${f.reason})`),
+      guideExpectations: guideExpectations(parsed.data),
+    };
+  },
+});
+
+/** The guide's cold-start table (section 7) as expectations for the phases a rollout times. */
+function guideExpectations(spec: Spec): Partial<Record<RolloutPhaseName, string>> {
+  const estimate = estimateStartup(spec);
+  const range = (names: string[]): string => {
+    const phases = estimate.phases.filter((p) => names.includes(p.name));
+    const sum = (pick: (p: (typeof phases)[number]) => number): number => phases.reduce((t, p) => t + pick(p), 0);
+    const real = `${formatSeconds(sum((p) => p.lowSeconds))}–${formatSeconds(sum((p) => p.highSeconds))}`;
+    if (estimate.timeScale === 1) return real;
+    const scaled = (pick: (p: (typeof phases)[number]) => number): number =>
+      sum((p) => (p.isEngineInternal ? pick(p) * estimate.timeScale : pick(p)));
+    return `${real} on real hardware; ${formatSeconds(scaled((p) => p.lowSeconds))}–${formatSeconds(scaled((p) => p.highSeconds))} at time scale ${estimate.timeScale}`;
+  };
+  return {
+    health: `${range(['provision', 'weightLoad'])} — provision ~30 s + weight load 3–5 min (guide §7)`,
+    warmup: `${range(['graphCapture', 'warmup'])} — CUDA graph capture 2–3 min + warmup 1–2 min (guide §7)`,
+    kernels: 'one-time DeepGEMM compile; instant when the cache is present (guide §7, §18)',
+  };
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds >= 90 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(seconds < 10 ? 2 : 0)} s`;
+}

@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import type { Spec } from '../../spec/schema';
+import { APP, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../../shared/search-attributes';
+import type { RollbackResult, RolloutResult, RolloutStatus } from '../../shared/rollout-types';
+import { taskQueueFor } from '../../shared/task-queue';
+import { rollbackApp, rollout } from '../../workflows';
+import { abort, status as statusQuery } from '../../workflows/rollout-messages';
+import { hasExplicitTemporalConfig } from '../../config/temporal-connection';
+import { stackUp } from '../../devstack/dev-stack';
+import { loadDeployableSpec } from '../load-deployable-spec';
+import { followRollout } from '../rollout-progress';
+import { printRolloutFailure, printRolloutReport } from '../rollout-report';
+import { ensureStackForSpec } from '../stack-for-spec';
+import { connectClient, workflowUiLink } from '../temporal-client';
+
+/** Exit codes of the rollout commands: 0 succeeded, 1 failed (compensated), 2 bad input, 3 refused. */
+export const EXIT = { succeeded: 0, failed: 1, badInput: 2, refused: 3 } as const;
+
+/** The workflow id of an app's rollout: one rollout per app at a time. */
+export function rolloutWorkflowId(app: string): string {
+  return `rollout/${app}`;
+}
+
+/** A rollout id: sortable by time, unique enough for idempotency keys. */
+export function newRolloutId(now = new Date()): string {
+  return `r-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+}
+
+function parseVersion(value: string): number {
+  const match = /^v?(\d+)$/.exec(value.trim());
+  if (!match || Number(match[1]) < 1) throw new InvalidArgumentError(`--to "${value}" must be a version like v3`);
+  return Number(match[1]);
+}
+
+function parsePlatform(value: string): 'local' | 'modal' {
+  if (value !== 'local' && value !== 'modal') throw new InvalidArgumentError(`--platform "${value}" must be local or modal`);
+  return value;
+}
+
+/** Starts the rollout workflow; a second rollout of the same app is refused with the running one's id. */
+async function startRollout(
+  client: Client,
+  spec: Spec,
+  rolloutId: string,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof rollout>> {
+  return client.workflow.start(rollout, {
+    taskQueue: taskQueueFor(spec.platform),
+    workflowId: rolloutWorkflowId(spec.app),
+    args: [{ spec, rolloutId, requestedBy: process.env.USER ?? 'glm-ops' }],
+    staticSummary: `Rollout of ${spec.app}: ${spec.sglang.image} on ${spec.gpu.count}×${spec.gpu.type}`,
+    staticDetails: [
+      `**App** ${spec.app} (platform ${spec.platform}, environment ${spec.environment})`,
+      `**Model** ${spec.model.repo}@${spec.model.revision}, served as ${spec.model.servedName}`,
+      `**Engine** ${spec.sglang.image} on ${spec.gpu.count}×${spec.gpu.type}`,
+      `**Rollout id** ${rolloutId}`,
+      'validate → weights (download with sentinel, commit) → kernels (DeepGEMM, GPU-keyed marker, commit) → deploy → health → warmup → smoke; compensation on failure',
+    ].join('\n\n'),
+    typedSearchAttributes: [
+      { key: APP, value: spec.app },
+      { key: GPU_TYPE, value: spec.gpu.type },
+      { key: SGLANG_IMAGE, value: spec.sglang.image },
+      { key: PHASE, value: 'validate' },
+    ],
+  });
+}
+
+/** The attempt count the health activity heartbeats, read from the pending activity (a query cannot see it). */
+async function pendingHealthAttempt(handle: WorkflowHandle): Promise<number | undefined> {
+  const description = await handle.describe();
+  for (const pending of description.raw.pendingActivities ?? []) {
+    if (pending.activityType?.name !== 'waitForHealth') continue;
+    const payload = pending.heartbeatDetails?.payloads?.[0];
+    if (!payload) continue;
+    const details = defaultPayloadConverter.fromPayload<{ attempt?: number }>(payload);
+    return details.attempt;
+  }
+  return undefined;
+}
+
+/** `glm-ops rollout`, `status`, `abort`, `rollback`. */
+export function registerRolloutCommand(program: Command): void {
+  program
+    .command('rollout')
+    .description('roll out a spec: weights → kernels → deploy → health → warmup → smoke, compensating on failure')
+    .argument('<spec>', 'deployment spec (YAML)')
+    .option('--follow', 'show live progress until the rollout ends (implies --wait)')
+    .option('--wait', 'wait for the result without live progress')
+    .action(async (file: string, options: { follow?: boolean; wait?: boolean }) => {
+      const spec = await loadDeployableSpec(file);
+      if (!spec) {
+        process.exitCode = EXIT.badInput;
+        return;
+      }
+      await ensureStackForSpec(spec, (line) => console.log(line));
+      const { client, connection, config } = await connectClient();
+      try {
+        const rolloutId = newRolloutId();
+        const workflowId = rolloutWorkflowId(spec.app);
+        let handle: WorkflowHandleWithFirstExecutionRunId<typeof rollout>;
+        try {
+          handle = await startRollout(client, spec, rolloutId);
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          const running = await client.workflow.getHandle(workflowId).describe();
+          console.error(
+            `a rollout of ${spec.app} is already running (workflow ${workflowId}, run ${running.runId}): follow it with \`glm-ops status ${spec.app}\` or stop it with \`glm-ops abort ${spec.app}\``,
+          );
+          process.exitCode = EXIT.refused;
+          return;
+        }
+        const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);
+        console.log(`rollout ${rolloutId} started: workflow ${workflowId}${link ? `\n  ${link}` : ''}`);
+        if (!options.follow && !options.wait) {
+          console.log(`follow it with \`glm-ops status ${spec.app}\`, stop it with \`glm-ops abort ${spec.app}\``);
+          return;
+        }
+        const last = options.follow ? await followRollout(handle) : undefined;
+        try {
+          const result: RolloutResult = await handle.result();
+          printRolloutReport(result);
+          process.exitCode = EXIT.succeeded;
+        } catch (err) {
+          if (!(err instanceof WorkflowFailedError)) throw err;
+          printRolloutFailure(err.cause instanceof ApplicationFailure ? err.cause : undefined, last);
+          process.exitCode = EXIT.failed;
+        }
+        if (link) console.log(`history in the Temporal UI: ${link}`);
+      } finally {
+        await connection.close();
+      }
+    });
+
+  program
+    .command('status')
+    .description("show an app's rollout: phase, health attempt, per-phase timings, compensations")
+    .argument('<app>', 'app name')
+    .option('--json', 'machine-readable output')
+    .action(async (app: string, options: { json?: boolean }) => {
+      const { client, connection, config } = await connectClient();
+      try {
+        const handle = client.workflow.getHandle(rolloutWorkflowId(app));
+        const description = await handle.describe().catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        });
+        if (!description) {
+          console.error(`no rollout of ${app} was found (workflow ${rolloutWorkflowId(app)})`);
+          process.exitCode = EXIT.badInput;
+          return;
+        }
+        const state: RolloutStatus | undefined = await handle.query(statusQuery).catch(() => undefined);
+        const healthAttempt = description.status.name === 'RUNNING' ? await pendingHealthAttempt(handle) : undefined;
+        const report = {
+          workflowId: description.workflowId,
+          runId: description.runId,
+          workflowStatus: description.status.name,
+          ...(state ? { ...state, healthAttempt: healthAttempt ?? state.healthAttempt } : {}),
+          uiLink: workflowUiLink(config, description.workflowId, description.runId),
+        };
+        if (options.json) {
+          console.log(JSON.stringify(report, null, 2));
+          return;
+        }
+        console.log(`${app}: workflow ${description.status.name}${state ? `, phase ${state.phase}` : ''}`);
+        if (state) {
+          if (state.phase === 'health') console.log(`  health attempt ${report.healthAttempt}`);
+          for (const p of state.phases) {
+            console.log(`  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${p.durationMs === undefined ? '' : `${(p.durationMs / 1000).toFixed(2)} s`}  ${p.detail ?? ''}`);
+          }
+          if (state.deployedVersion) console.log(`  deployed v${state.deployedVersion}${state.previousVersion ? ` (previous v${state.previousVersion})` : ''}`);
+          for (const c of state.compensations) console.log(`  compensation ${c.outcome}: ${c.step}`);
+        } else {
+          console.log('  (no worker answered the status query; start one with `glm-ops dev up`)');
+        }
+        if (report.uiLink) console.log(`  ${report.uiLink}`);
+      } finally {
+        await connection.close();
+      }
+    });
+
+  program
+    .command('abort')
+    .description('abort a running rollout: the current step is cancelled and compensations run')
+    .argument('<app>', 'app name')
+    .option('--reason <text>', 'why (recorded in the history)', 'aborted from the CLI')
+    .action(async (app: string, options: { reason: string }) => {
+      const { client, connection } = await connectClient();
+      try {
+        const handle = client.workflow.getHandle(rolloutWorkflowId(app));
+        const accepted = await handle.executeUpdate(abort, { args: [{ reason: options.reason }] }).catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) {
+            console.error(`no running rollout of ${app} (workflow ${rolloutWorkflowId(app)})`);
+            return undefined;
+          }
+          if (err instanceof WorkflowUpdateFailedError) {
+            console.error(`abort refused: ${err.cause?.message ?? err.message}`);
+            return undefined;
+          }
+          throw err;
+        });
+        if (!accepted) {
+          process.exitCode = EXIT.refused;
+          return;
+        }
+        console.log(`abort accepted in phase ${accepted.acceptedInPhase}; compensating`);
+        const failure = await handle.result().then(
+          () => undefined,
+          (err: unknown) => (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined),
+        );
+        printRolloutFailure(failure, undefined);
+      } finally {
+        await connection.close();
+      }
+    });
+
+  program
+    .command('rollback')
+    .description('the incident path: straight back to a known-good version (no gates re-run), health verified')
+    .argument('<app>', 'app name')
+    .option('--to <version>', 'version to return to, e.g. v3 (default: the one before the current)', parseVersion)
+    .option('--platform <name>', 'local or modal', parsePlatform, 'local' as const)
+    .action(async (app: string, options: { to?: number; platform: 'local' | 'modal' }) => {
+      if (options.platform === 'local' && !hasExplicitTemporalConfig()) await stackUp((line) => console.log(line));
+      const { client, connection, config } = await connectClient();
+      try {
+        const workflowId = `rollback/${app}/${new Date().toISOString()}`;
+        const handle = await client.workflow.start(rollbackApp, {
+          taskQueue: taskQueueFor(options.platform),
+          workflowId,
+          args: [{ app, platform: options.platform, toVersion: options.to, requestedBy: process.env.USER ?? 'glm-ops' }],
+          staticSummary: `Rollback of ${app}${options.to ? ` to v${options.to}` : ''}`,
+          typedSearchAttributes: [{ key: APP, value: app }],
+        });
+        try {
+          const result: RollbackResult = await handle.result();
+          console.log(
+            `${app} rolled back from v${result.fromVersion ?? '?'} to v${result.toVersion}; healthy on attempt ${result.healthAttempts}; ${result.endpoint}`,
+          );
+        } catch (err) {
+          if (!(err instanceof WorkflowFailedError)) throw err;
+          console.error(`rollback failed: ${err.cause?.message ?? err.message}`);
+          process.exitCode = EXIT.failed;
+        }
+        const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);
+        if (link) console.log(`history in the Temporal UI: ${link}`);
+      } finally {
+        await connection.close();
+      }
+    });
+}

@@ -1,0 +1,19 @@
+import { checkSpecFile } from '../spec/check-spec';
+import { formatSpecIssue } from '../spec/parse-spec';
+import type { Spec } from '../spec/schema';
+
+/**
+ * Loads and lints a spec for a command that is about to act on it. Prints every finding; returns undefined when
+ * there is any parse error or error-level finding, so nothing is started.
+ */
+export async function loadDeployableSpec(file: string): Promise<Spec | undefined> {
+  const checked = await checkSpecFile(file);
+  for (const issue of checked.errors) console.error(formatSpecIssue(issue, file));
+  for (const finding of checked.findings) {
+    const line = `${finding.level}: ${finding.path}: ${finding.message} (${finding.reason}; fix: ${finding.fix})`;
+    if (finding.level === 'error') console.error(line);
+    else console.warn(line);
+  }
+  if (checked.errors.length > 0 || checked.findings.some((f) => f.level === 'error') || !checked.spec) return undefined;
+  return checked.spec;
+}

@@ -1,0 +1,94 @@
+import { Listr } from 'listr2';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ROLLOUT_PHASES, type RolloutPhaseName, type RolloutStatus } from '../shared/rollout-types';
+import { status as statusQuery } from '../workflows/rollout-messages';
+
+const TITLES: Record<RolloutPhaseName, string> = {
+  validate: 'Validate the spec',
+  weights: 'Weights: download with sentinel, commit volume',
+  kernels: 'Kernels: DeepGEMM compile (GPU-keyed marker), commit volume',
+  deploy: 'Deploy a new version',
+  health: 'Health: poll /health until 200',
+  warmup: 'Warmup: four diverse chat completions',
+  smoke: 'Smoke tests',
+};
+
+const POLL_MS = 300;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function formatMs(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Shows live progress of a running rollout as a task list driven by its `status` query, until the workflow ends.
+ * Returns the last status seen; the caller reads the result or failure from the handle.
+ */
+export async function followRollout(handle: WorkflowHandle): Promise<RolloutStatus | undefined> {
+  // Without a terminal, print one line per finished step rather than a ticking clock.
+  const isInteractive = Boolean(process.stdout.isTTY);
+  let latest: RolloutStatus | undefined;
+  let finished = false;
+  const ended = handle
+    .result()
+    .catch(() => undefined)
+    .finally(() => {
+      finished = true;
+    });
+  const poller = (async () => {
+    while (!finished) {
+      latest = (await handle.query(statusQuery).catch(() => undefined)) ?? latest;
+      await sleep(POLL_MS);
+    }
+    latest = (await handle.query(statusQuery).catch(() => undefined)) ?? latest;
+  })();
+
+  const list = new Listr(
+    ROLLOUT_PHASES.map((name) => ({
+      title: TITLES[name],
+      task: async (_ctx: unknown, task: { title: string; output: string; skip: (message?: string) => void }) => {
+        let lastShownSecond = -1;
+        for (;;) {
+          const report = latest?.phases.find((p) => p.name === name);
+          if (report?.state === 'running' && isInteractive) {
+            const runningMs = Date.now() - Date.parse(report.startedAt!);
+            if (Math.floor(runningMs / 1000) !== lastShownSecond) {
+              lastShownSecond = Math.floor(runningMs / 1000);
+              task.output = `running for ${formatMs(runningMs)}`;
+            }
+          }
+          if (report?.state === 'done') {
+            task.title = `${TITLES[name]} — ${report.detail} (${formatMs(report.durationMs)})`;
+            return;
+          }
+          if (report?.state === 'skipped') {
+            task.skip(`${TITLES[name]} — ${report.detail} (${formatMs(report.durationMs)})`);
+            return;
+          }
+          if (report?.state === 'failed') throw new Error(`${TITLES[name]} — ${report.detail}`);
+          if (finished && report?.state !== 'running') {
+            await poller;
+            const final = latest?.phases.find((p) => p.name === name);
+            if (final?.state === 'done' || final?.state === 'skipped' || final?.state === 'failed') continue;
+            task.skip(`${TITLES[name]} — not reached`);
+            return;
+          }
+          await sleep(100);
+        }
+      },
+    })),
+    {
+      exitOnError: true,
+      fallbackRendererCondition: !isInteractive,
+      rendererOptions: { collapseSubtasks: false },
+    },
+  );
+  await list.run().catch(() => undefined);
+  await ended;
+  await poller;
+  return latest;
+}

@@ -1,0 +1,106 @@
+import type { Spec } from '../spec/schema';
+
+/** The steps of a rollout, in order, as the guide's pipeline names them. */
+export const ROLLOUT_PHASES = ['validate', 'weights', 'kernels', 'deploy', 'health', 'warmup', 'smoke'] as const;
+
+/** One step of a rollout. */
+export type RolloutPhaseName = (typeof ROLLOUT_PHASES)[number];
+
+/** Where the whole run is: a step, or one of the end states. */
+export type RolloutPhase = RolloutPhaseName | 'compensating' | 'done' | 'failed' | 'aborted';
+
+/** Input of the rollout workflow: an already-validated spec (JSON-plain) and the run's identity; never a secret. */
+export interface RolloutInput {
+  spec: Spec;
+  /** Idempotency key for every mutating step (deploy, compile). */
+  rolloutId: string;
+  requestedBy?: string;
+}
+
+/** The state of one step, for the status query and the report. */
+export interface PhaseReport {
+  name: RolloutPhaseName;
+  state: 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+  startedAt?: string;
+  durationMs?: number;
+  /** One line: what happened (e.g. "sentinel valid, download skipped", "passed on attempt 12"). */
+  detail?: string;
+  /** The guide's expectation for this step on real hardware, e.g. "3–5 min" (section 7). */
+  guideExpectation?: string;
+}
+
+/** A named smoke-test result. */
+export interface SmokeResult {
+  name: string;
+  passed: boolean;
+  detail: string;
+  durationMs: number;
+}
+
+/** A diagnosis matched from the engine's logs against the guide's triage tables. */
+export interface DiagnosisReport {
+  id: string;
+  title: string;
+  severity: 'error' | 'warning' | 'benign';
+  evidence: string[];
+  likelyCause: string;
+  resolution: string;
+  guideSection: string;
+}
+
+/** A compensation that ran (or failed) after a failure or abort. */
+export interface CompensationReport {
+  step: string;
+  outcome: 'done' | 'failed';
+  detail: string;
+}
+
+/** What the status query returns while the rollout runs and after it ends. */
+export interface RolloutStatus {
+  app: string;
+  rolloutId: string;
+  phase: RolloutPhase;
+  /** Current health-poll attempt while in the health phase. */
+  healthAttempt: number;
+  startedAt: string;
+  elapsedMs: number;
+  phases: PhaseReport[];
+  previousVersion?: number;
+  deployedVersion?: number;
+  compensations: CompensationReport[];
+  diagnoses: DiagnosisReport[];
+  warnings: string[];
+  abortRequested?: string;
+}
+
+/** The report a successful rollout returns. */
+export interface RolloutResult {
+  app: string;
+  rolloutId: string;
+  outcome: 'succeeded';
+  deployedVersion: number;
+  previousVersion?: number;
+  endpoint: string;
+  phases: PhaseReport[];
+  smoke: SmokeResult[];
+  warnings: string[];
+  totalMs: number;
+}
+
+/** Input of the incident-path rollback workflow. */
+export interface RollbackInput {
+  app: string;
+  platform: 'local' | 'modal';
+  /** The version to return to; omitted = the version before the current one. */
+  toVersion?: number;
+  requestedBy?: string;
+}
+
+/** Result of the incident-path rollback. */
+export interface RollbackResult {
+  app: string;
+  fromVersion?: number;
+  toVersion: number;
+  healthAttempts: number;
+  endpoint: string;
+}
