@@ -75,6 +75,7 @@ export interface DiagnoseAppInput extends AppRef {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
+const HEARTBEAT_DURING_PROBE_MS = 2_000;
 
 /** Activities that drive the serving side of a platform and probe its endpoint. */
 export const createServingActivities = (deps: ServingActivityDeps) => {
@@ -152,12 +153,15 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
     for (;;) {
       state.attempt += 1;
       const remainingMs = Math.max(1, deadlineMs - Date.now());
+      // A platform router may hold a probe while it cold-starts the engine: keep heartbeating through the hold.
+      heartbeat(state);
+      const keepAlive = setInterval(() => heartbeat(state), HEARTBEAT_DURING_PROBE_MS);
       const result = await probeHealth({
         baseUrl: url,
         apiKey,
         timeoutMs: Math.min(PROBE_TIMEOUT_MS, remainingMs),
         signal: cancellationSignal(),
-      });
+      }).finally(() => clearInterval(keepAlive));
       state.outcomes[result.outcome] = (state.outcomes[result.outcome] ?? 0) + 1;
       heartbeat(state);
       if (result.outcome === 'ok') {

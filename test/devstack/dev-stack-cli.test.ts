@@ -25,6 +25,7 @@ describe('glm-ops dev up|status|check|down (real processes)', () => {
       GLM_OPS_HOME: home,
       GLM_OPS_TEMPORAL_PORT: String(blockedPort),
       GLM_OPS_TEMPORAL_UI_PORT: String(uiPort),
+      GLM_OPS_FIXTURE_SIZE_MB: '4',
     };
     for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_API_KEY'])
       delete env[key];

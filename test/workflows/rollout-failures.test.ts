@@ -8,12 +8,15 @@ import type { RolloutStatus } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
 import { abort, status } from '../../src/workflows/rollout-messages';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';
 
 jest.setTimeout(240_000);
 
 interface FailureCase {
   name: string;
+  /** File name of the recorded history (test/histories). */
+  history: string;
   patch: (spec: Spec) => void;
   type: string;
   /** Text the failure message must carry (the diagnosis in the guide's terms). */
@@ -27,6 +30,7 @@ interface FailureCase {
 const CASES: FailureCase[] = [
   {
     name: 'engine crash during load (-9, OOM)',
+    history: 'rollout-engine-crash-oom',
     patch: (s) => {
       s.local.emulator = { faults: [{ kind: 'crash', at: 'loading', afterMs: 20_000, signal: 'SIGKILL', oom: true }] };
     },
@@ -36,7 +40,8 @@ const CASES: FailureCase[] = [
     isDeployed: true,
   },
   {
-    name: 'health timeout (engine hangs while loading)',
+    name: 'health timeout (wedged scheduler: /health stays 503)',
+    history: 'rollout-health-timeout',
     patch: (s) => {
       // A wedged scheduler: HTTP answers, but /health's 1-token generation never completes, so it stays 503.
       s.local.emulator = { faults: [{ kind: 'hang', at: 'serving', mode: 'scheduler' }] };
@@ -48,6 +53,7 @@ const CASES: FailureCase[] = [
   },
   {
     name: 'warmup answered with 5xx',
+    history: 'rollout-warmup-5xx',
     patch: (s) => {
       s.local.emulator = { faults: [{ kind: 'http-error', firstRequests: 50, status: 500 }] };
     },
@@ -58,6 +64,7 @@ const CASES: FailureCase[] = [
   },
   {
     name: 'no reasoning parser: reasoning_content empty (smoke test fails)',
+    history: 'rollout-smoke-no-reasoning-parser',
     patch: (s) => {
       delete s.sglang.args['reasoning-parser'];
       s.lint = { acknowledge: { ...s.lint?.acknowledge, 'reasoning-parser': 'failure drill: the smoke test must catch it' } };
@@ -69,6 +76,7 @@ const CASES: FailureCase[] = [
   },
   {
     name: 'DeepGEMM compile crash',
+    history: 'rollout-compile-crash',
     patch: (s) => {
       s.sglang.image = 'lmsysorg/sglang:v0.5.11-compile-drill';
       s.local.compile = { seconds: 400, shouldFail: true };
@@ -79,6 +87,7 @@ const CASES: FailureCase[] = [
   },
   {
     name: 'hub 404 for the revision',
+    history: 'rollout-hub-404',
     patch: (s) => {
       s.model.revision = 'no-such-branch';
     },
@@ -88,6 +97,7 @@ const CASES: FailureCase[] = [
   },
   {
     name: 'deploy refused: the API key secret is missing on the platform',
+    history: 'rollout-deploy-refused',
     patch: (s) => {
       s.secrets.apiKey = 'secret-that-does-not-exist';
     },
@@ -144,9 +154,11 @@ describe('rollout failures: compensation leaves the previous version serving and
     const failure = await withWorker(stack.activities, async ({ client, taskQueue }) => {
       await goodRollout(client, taskQueue, app);
       const bad = stack.specFor(app, failureCase.patch);
-      return expectFailure(
+      const failed = await expectFailure(
         client.workflow.execute(rollout, { taskQueue, workflowId: `rollout/${app}`, args: [{ spec: bad, rolloutId: 'r-bad' }] }),
       );
+      await recordHistory(client.workflow.getHandle(`rollout/${app}`), failureCase.history);
+      return failed;
     });
     expect(failure.type).toBe(failureCase.type);
     const report = statusOf(failure);
@@ -203,7 +215,9 @@ describe('rollout failures: compensation leaves the previous version serving and
       }
       const accepted = await handle.executeUpdate(abort, { args: [{ reason: 'operator changed their mind' }] });
       expect(accepted.acceptedInPhase).toBe('health');
-      return expectFailure(handle.result());
+      const failed = await expectFailure(handle.result());
+      await recordHistory(handle, 'rollout-abort-during-health');
+      return failed;
     });
     expect(failure.type).toBe(ErrorType.Aborted);
     expect(failure.message).toContain('operator changed their mind');

@@ -4,6 +4,7 @@ import { ErrorType } from '../../src/shared/errors';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
@@ -28,11 +29,13 @@ describe('rollout workflow on the local platform (real Temporal, worker, daemon,
       });
       const handle = client.workflow.getHandle(`rollout/${app}`);
       const historyJson = JSON.stringify(await handle.fetchHistory());
+      await recordHistory(handle, 'rollout-first-version');
       const second: RolloutResult = await client.workflow.execute(rollout, {
         taskQueue,
         workflowId: `rollout/${app}`,
         args: [{ spec, rolloutId: 'r-2' }],
       });
+      await recordHistory(client.workflow.getHandle(`rollout/${app}`), 'rollout-rerun-all-current');
       return { first, second, historyJson };
     });
 

@@ -1,0 +1,125 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import execa from 'execa';
+import YAML from 'yaml';
+import { isAlive } from '../../src/devstack/process-control';
+import { freePort } from '../../src/devstack/free-port';
+
+jest.setTimeout(240_000);
+
+const root = path.resolve(__dirname, '../..');
+const cli = path.join(root, 'bin', 'glm-ops');
+
+/** The local demo spec, sped up, under a given app name, written to a file in the test's folder. */
+function writeSpec(dir: string, name: string, patch: (spec: Record<string, any>) => void = () => undefined): string {
+  const spec = YAML.parse(fs.readFileSync(path.join(root, 'examples', 'local-demo.yaml'), 'utf8'));
+  spec.app = name;
+  spec.local.timeScale = 0.002;
+  spec.health = { startupTimeout: 30, pollInterval: 0.1 };
+  patch(spec);
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(file, YAML.stringify(spec));
+  return file;
+}
+
+describe('glm-ops rollout | status | abort | rollback as a new user runs them (fresh state folder, embedded stack)', () => {
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-cli-'));
+    env = {
+      ...process.env,
+      GLM_OPS_HOME: home,
+      GLM_OPS_TEMPORAL_PORT: String(await freePort()),
+      GLM_OPS_TEMPORAL_UI_PORT: String(await freePort()),
+      GLM_OPS_FIXTURE_SIZE_MB: '6',
+    };
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_API_KEY', 'HF_ENDPOINT']) {
+      delete env[key];
+    }
+  });
+
+  afterAll(async () => {
+    await execa(cli, ['dev', 'down'], { env, reject: false });
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('rolls out from a fresh folder (exit 0), re-runs with everything current, reports status, and rolls back', async () => {
+    const spec = writeSpec(home, 'cli-demo');
+    const first = await execa(cli, ['rollout', spec, '--follow'], { env, reject: false });
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toMatch(/hub started/);
+    expect(first.stdout).toMatch(/platform daemon started/);
+    expect(first.stdout).toMatch(/Temporal dev server started/);
+    expect(first.stdout).toMatch(/succeeded/);
+    expect(first.stdout).toMatch(/pass {2}tool-call/);
+    expect(first.stdout).toMatch(
+      /history in the Temporal UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/rollout%2Fcli-demo\//,
+    );
+
+    const second = await execa(cli, ['rollout', spec, '--follow'], { env, reject: false });
+    expect(second.exitCode).toBe(0);
+    expect(second.stdout).toMatch(/sentinel valid .* download skipped/);
+    expect(second.stdout).toMatch(/marker valid, compile skipped/);
+    expect(second.stdout).toMatch(/serving v2 \(previous v1\)/);
+
+    const status = JSON.parse((await execa(cli, ['status', 'cli-demo', '--json'], { env })).stdout);
+    expect(status.workflowStatus).toBe('COMPLETED');
+    expect(status.phase).toBe('done');
+    expect(status.deployedVersion).toBe(2);
+
+    const back = await execa(cli, ['rollback', 'cli-demo'], { env, reject: false });
+    expect(back.exitCode).toBe(0);
+    expect(back.stdout).toMatch(/rolled back from v2 to v1/);
+  });
+
+  it('exits 2 on a bad spec before anything starts, naming the field and the guide reason', async () => {
+    const spec = writeSpec(home, 'cli-bad', (s) => {
+      s.sglang.args['kv-cache-dtype'] = 'fp8_e4m3';
+    });
+    const result = await execa(cli, ['rollout', spec, '--follow'], { env, reject: false });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/sglang\.args\.kv-cache-dtype/);
+    expect(result.stderr).toMatch(/22359/);
+    expect(result.stdout).not.toMatch(/started: workflow/);
+  });
+
+  it('exits 1 when the rollout fails and prints the diagnosis and the compensation', async () => {
+    const spec = writeSpec(home, 'cli-oom', (s) => {
+      s.local.emulator = { faults: [{ kind: 'crash', at: 'loading', afterMs: 20000, signal: 'SIGKILL', oom: true }] };
+    });
+    const result = await execa(cli, ['rollout', spec, '--follow'], { env, reject: false });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/EngineCrashed/);
+    expect(result.stderr).toMatch(/mem-fraction-static/);
+    expect(result.stderr).toMatch(/compensation done: stop the app/);
+  });
+
+  it('refuses a second rollout of a running app (exit 3) and aborts the running one', async () => {
+    const spec = writeSpec(home, 'cli-slow', (s) => {
+      s.local.emulator = { faults: [{ kind: 'hang', at: 'serving', mode: 'scheduler' }] };
+      s.health.startupTimeout = 120;
+    });
+    const started = await execa(cli, ['rollout', spec], { env });
+    expect(started.stdout).toMatch(/rollout r-\d+-[0-9a-f]+ started/);
+    const again = await execa(cli, ['rollout', spec], { env, reject: false });
+    expect(again.exitCode).toBe(3);
+    expect(again.stderr).toMatch(/a rollout of cli-slow is already running \(workflow rollout\/cli-slow, run [0-9a-f-]+\)/);
+    const aborted = await execa(cli, ['abort', 'cli-slow', '--reason', 'test abort'], { env, reject: false });
+    expect(aborted.exitCode).toBe(0);
+    expect(aborted.stdout).toMatch(/abort accepted in phase/);
+    expect(aborted.stderr).toMatch(/aborted: test abort/);
+  });
+
+  it('dev down leaves no process of ours running (Temporal, worker, hub, platform daemon)', async () => {
+    const status = JSON.parse((await execa(cli, ['dev', 'status', '--json'], { env })).stdout);
+    const pids = [status.temporal?.pid, status.worker?.pid, status.hub?.pid].filter(Boolean) as number[];
+    expect(pids.length).toBe(3);
+    const daemonPid = Number(fs.readFileSync(path.join(home, 'platform', 'daemon.pid'), 'utf8'));
+    await execa(cli, ['dev', 'down'], { env });
+    expect([...pids, daemonPid].filter(isAlive)).toEqual([]);
+  });
+});
