@@ -2,7 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'node_modules/**', '.venv/**', '.glm-ops/**', 'coverage/**', 'modal/**', '*.js', '*.mjs'] },
+  {
+    ignores: [
+      'lib/**',
+      'node_modules/**',
+      '.venv/**',
+      '.glm-ops/**',
+      '.bench-build/**',
+      'coverage/**',
+      'modal/**',
+      '**/*.js',
+      '*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,7 +24,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-exports': 'error',
       '@typescript-eslint/no-deprecated': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
       'object-shorthand': 'error',
     },
   },
@@ -32,8 +47,32 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'fs/*', 'path', 'child_process', 'http', 'https', 'net', 'os', 'crypto', 'stream', 'events', 'util', 'zlib', 'timers', 'timers/*'], message: 'Workflow and shared code must stay deterministic: no Node built-ins.' },
-            { group: ['**/activities/*', '**/activities', '**/platforms/**', '**/probes/**', '**/emulator/**'], importNames: ['*'], message: 'Workflows import activities as types only.' },
+            {
+              group: [
+                'node:*',
+                'fs',
+                'fs/*',
+                'path',
+                'child_process',
+                'http',
+                'https',
+                'net',
+                'os',
+                'crypto',
+                'stream',
+                'events',
+                'util',
+                'zlib',
+                'timers',
+                'timers/*',
+              ],
+              message: 'Workflow and shared code must stay deterministic: no Node built-ins.',
+            },
+            {
+              group: ['**/activities/*', '**/activities', '**/platforms/**', '**/probes/**', '**/emulator/**'],
+              importNames: ['*'],
+              message: 'Workflows import activities as types only.',
+            },
           ],
         },
       ],

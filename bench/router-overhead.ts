@@ -28,7 +28,12 @@ async function streamOnce(url: string, apiKey: string): Promise<{ ttftMs: number
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'glm-5.1', messages: [{ role: 'user', content: 'hi' }], max_tokens: 16, stream: true }),
+    body: JSON.stringify({
+      model: 'glm-5.1',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 16,
+      stream: true,
+    }),
   });
   if (response.status !== 200 || !response.body) throw new Error(`chat answered ${response.status}`);
   let ttftMs = -1;
@@ -78,7 +83,9 @@ async function main(): Promise<void> {
   spec.app = 'bench-router';
   spec.local.timeScale = 0.001;
   spec.health.startupTimeout = 10;
-  spec.local.emulator = { phases: { weightLoadMs: 300_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 } };
+  spec.local.emulator = {
+    phases: { weightLoadMs: 300_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
+  };
 
   const running = await runPlatformDaemon({
     paths: platformPaths(env),
@@ -125,12 +132,24 @@ async function main(): Promise<void> {
         rows.push(`| ${name} p${p} | ${dp.toFixed(2)} | ${rp.toFixed(2)} | ${(rp - dp).toFixed(2)} |`);
       }
     };
-    row('streaming chat, time to first chunk', direct.map((x) => x.ttftMs), routed.map((x) => x.ttftMs));
-    row('streaming chat, whole stream', direct.map((x) => x.totalMs), routed.map((x) => x.totalMs));
+    row(
+      'streaming chat, time to first chunk',
+      direct.map((x) => x.ttftMs),
+      routed.map((x) => x.ttftMs),
+    );
+    row(
+      'streaming chat, whole stream',
+      direct.map((x) => x.totalMs),
+      routed.map((x) => x.totalMs),
+    );
     const directLoadP50 = percentile(directLoads, 50);
     const coldP50 = percentile(routerColdStarts, 50);
-    rows.push(`| cold start to first 200 (p50 of ${COLD_RUNS}) | ${directLoadP50.toFixed(1)} | ${coldP50.toFixed(1)} | ${(coldP50 - directLoadP50).toFixed(1)} |`);
-    console.log(`Router overhead (${REQUESTS} sequential streaming chats each way, max_tokens 16, emulator at time scale ${spec.local.timeScale}; node ${process.version}, ${os.cpus().length} CPUs)\n`);
+    rows.push(
+      `| cold start to first 200 (p50 of ${COLD_RUNS}) | ${directLoadP50.toFixed(1)} | ${coldP50.toFixed(1)} | ${(coldP50 - directLoadP50).toFixed(1)} |`,
+    );
+    console.log(
+      `Router overhead (${REQUESTS} sequential streaming chats each way, max_tokens 16, emulator at time scale ${spec.local.timeScale}; node ${process.version}, ${os.cpus().length} CPUs)\n`,
+    );
     console.log('| measure | direct to engine (ms) | through router (ms) | added by router (ms) |');
     console.log('|---|---:|---:|---:|');
     for (const line of rows) console.log(line);

@@ -95,163 +95,165 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
     }
   };
   return {
-  /** The version currently serving, remembered by the workflow for compensation. */
-  async currentDeployment(ref: AppRef): Promise<DeploymentSummary | null> {
-    return withFailureTypes(async () => {
-      const current = await deps.platformNamed(ref.platform).currentDeployment(ref.app);
-      return current && summarize(current);
-    });
-  },
+    /** The version currently serving, remembered by the workflow for compensation. */
+    async currentDeployment(ref: AppRef): Promise<DeploymentSummary | null> {
+      return withFailureTypes(async () => {
+        const current = await deps.platformNamed(ref.platform).currentDeployment(ref.app);
+        return current && summarize(current);
+      });
+    },
 
-  /** Deploys the spec as a new version; a retry with the same rollout id returns the same version. */
-  async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
-    return withFailureTypes(async () => {
-      const platform = deps.platformNamed(input.spec.platform);
-      const deployment = await platform.deploy(input.spec, { rolloutId: input.rolloutId });
-      const { url } = await platform.endpoint(input.spec.app);
-      log.info('deployed', { app: input.spec.app, version: deployment.version, rolloutId: input.rolloutId });
-      return { ...summarize(deployment), endpoint: url };
-    }, ErrorType.DeployFailed);
-  },
+    /** Deploys the spec as a new version; a retry with the same rollout id returns the same version. */
+    async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
+      return withFailureTypes(async () => {
+        const platform = deps.platformNamed(input.spec.platform);
+        const deployment = await platform.deploy(input.spec, { rolloutId: input.rolloutId });
+        const { url } = await platform.endpoint(input.spec.app);
+        log.info('deployed', { app: input.spec.app, version: deployment.version, rolloutId: input.rolloutId });
+        return { ...summarize(deployment), endpoint: url };
+      }, ErrorType.DeployFailed);
+    },
 
-  /** Routes traffic back to an existing version. */
-  async rollbackTo(input: AppRef & { version: number }): Promise<DeploymentSummary> {
-    return withFailureTypes(async () => {
-      const deployment = await deps.platformNamed(input.platform).rollback(input.app, input.version);
-      log.info('rolled back', { app: input.app, version: deployment.version });
-      return summarize(deployment);
-    });
-  },
+    /** Routes traffic back to an existing version. */
+    async rollbackTo(input: AppRef & { version: number }): Promise<DeploymentSummary> {
+      return withFailureTypes(async () => {
+        const deployment = await deps.platformNamed(input.platform).rollback(input.app, input.version);
+        log.info('rolled back', { app: input.app, version: deployment.version });
+        return summarize(deployment);
+      });
+    },
 
-  /** Stops the app (used when a first rollout fails: nothing to go back to). */
-  async stopApp(ref: AppRef): Promise<void> {
-    return withFailureTypes(() => deps.platformNamed(ref.platform).stop(ref.app));
-  },
+    /** Stops the app (used when a first rollout fails: nothing to go back to). */
+    async stopApp(ref: AppRef): Promise<void> {
+      return withFailureTypes(() => deps.platformNamed(ref.platform).stop(ref.app));
+    },
 
-  /** The endpoint URL of an app. */
-  async appEndpoint(ref: AppRef): Promise<string> {
-    return withFailureTypes(async () => (await deps.platformNamed(ref.platform).endpoint(ref.app)).url);
-  },
+    /** The endpoint URL of an app. */
+    async appEndpoint(ref: AppRef): Promise<string> {
+      return withFailureTypes(async () => (await deps.platformNamed(ref.platform).endpoint(ref.app)).url);
+    },
 
-  /** Raises or lowers the warm floor of containers (keep-warm `pin`). */
-  async setMinContainers(input: AppRef & { minContainers: number }): Promise<void> {
-    return withFailureTypes(() => deps.platformNamed(input.platform).setMinContainers(input.app, input.minContainers));
-  },
+    /** Raises or lowers the warm floor of containers (keep-warm `pin`). */
+    async setMinContainers(input: AppRef & { minContainers: number }): Promise<void> {
+      return withFailureTypes(() =>
+        deps.platformNamed(input.platform).setMinContainers(input.app, input.minContainers),
+      );
+    },
 
-  /**
-   * Polls /health until 200 or the startup timeout, in one heartbeating activity so a long wait adds no history.
-   * 502 (engine died), 503 (starting) and timeouts are told apart in the result and the failure.
-   */
-  async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
-    const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
-    const state: HealthHeartbeat = resumed ?? { attempt: 0, startedAtMs: Date.now(), outcomes: {} };
-    if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
-    const deadlineMs = state.startedAtMs + input.startupTimeoutSec * 1000;
-    const { apiKey, url } = await endpointWithKey(input, input.secretName);
-    const limit502 = input.consecutive502Limit ?? 3;
-    let consecutive502 = 0;
-    for (;;) {
-      state.attempt += 1;
-      const remainingMs = Math.max(1, deadlineMs - Date.now());
-      // A platform router may hold a probe while it cold-starts the engine: keep heartbeating through the hold.
-      heartbeat(state);
-      const keepAlive = setInterval(() => heartbeat(state), HEARTBEAT_DURING_PROBE_MS);
-      const result = await probeHealth({
+    /**
+     * Polls /health until 200 or the startup timeout, in one heartbeating activity so a long wait adds no history.
+     * 502 (engine died), 503 (starting) and timeouts are told apart in the result and the failure.
+     */
+    async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
+      const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
+      const state: HealthHeartbeat = resumed ?? { attempt: 0, startedAtMs: Date.now(), outcomes: {} };
+      if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
+      const deadlineMs = state.startedAtMs + input.startupTimeoutSec * 1000;
+      const { apiKey, url } = await endpointWithKey(input, input.secretName);
+      const limit502 = input.consecutive502Limit ?? 3;
+      let consecutive502 = 0;
+      for (;;) {
+        state.attempt += 1;
+        const remainingMs = Math.max(1, deadlineMs - Date.now());
+        // A platform router may hold a probe while it cold-starts the engine: keep heartbeating through the hold.
+        heartbeat(state);
+        const keepAlive = setInterval(() => heartbeat(state), HEARTBEAT_DURING_PROBE_MS);
+        const result = await probeHealth({
+          baseUrl: url,
+          apiKey,
+          timeoutMs: Math.min(PROBE_TIMEOUT_MS, remainingMs),
+          signal: cancellationSignal(),
+        }).finally(() => clearInterval(keepAlive));
+        state.outcomes[result.outcome] = (state.outcomes[result.outcome] ?? 0) + 1;
+        heartbeat(state);
+        if (result.outcome === 'ok') {
+          log.info(`[health] passed on attempt ${state.attempt}`, { app: input.app });
+          return { attempt: state.attempt, elapsedMs: Date.now() - state.startedAtMs, outcomes: state.outcomes };
+        }
+        consecutive502 = result.outcome === 'bad-gateway' ? consecutive502 + 1 : 0;
+        if (consecutive502 >= limit502) {
+          throw ApplicationFailure.create({
+            type: ErrorType.EngineCrashed,
+            nonRetryable: true,
+            message: `the engine of ${input.app} died during start-up: ${consecutive502} consecutive 502 Bad Gateway answers from /health (attempt ${state.attempt})`,
+            details: [{ attempt: state.attempt, outcomes: state.outcomes, lastStatus: result.status }],
+          });
+        }
+        if (Date.now() >= deadlineMs) {
+          throw ApplicationFailure.create({
+            type: ErrorType.HealthTimeout,
+            nonRetryable: true,
+            message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s (${state.attempt} attempts; last: ${result.outcome}${result.status ? ` HTTP ${result.status}` : ''}; seen: ${describeOutcomes(state.outcomes)})`,
+            details: [{ attempt: state.attempt, outcomes: state.outcomes, lastOutcome: result.outcome }],
+          });
+        }
+        await sleep(Math.min(input.pollIntervalSec * 1000, Math.max(0, deadlineMs - Date.now())));
+      }
+    },
+
+    /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
+    async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
+      const { apiKey, url } = await endpointWithKey(input, input.secretName);
+      const results = await runWarmup({
         baseUrl: url,
         apiKey,
-        timeoutMs: Math.min(PROBE_TIMEOUT_MS, remainingMs),
+        servedName: input.servedName,
+        timeoutMs: input.timeoutSec * 1000,
         signal: cancellationSignal(),
-      }).finally(() => clearInterval(keepAlive));
-      state.outcomes[result.outcome] = (state.outcomes[result.outcome] ?? 0) + 1;
-      heartbeat(state);
-      if (result.outcome === 'ok') {
-        log.info(`[health] passed on attempt ${state.attempt}`, { app: input.app });
-        return { attempt: state.attempt, elapsedMs: Date.now() - state.startedAtMs, outcomes: state.outcomes };
-      }
-      consecutive502 = result.outcome === 'bad-gateway' ? consecutive502 + 1 : 0;
-      if (consecutive502 >= limit502) {
+      });
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length > 0) {
         throw ApplicationFailure.create({
-          type: ErrorType.EngineCrashed,
-          nonRetryable: true,
-          message: `the engine of ${input.app} died during start-up: ${consecutive502} consecutive 502 Bad Gateway answers from /health (attempt ${state.attempt})`,
-          details: [{ attempt: state.attempt, outcomes: state.outcomes, lastStatus: result.status }],
+          type: ErrorType.WarmupFailed,
+          message: `warmup failed for ${failed.map((f) => `${f.name} (${f.detail})`).join(', ')}`,
+          details: [{ results: results.map(({ name, ok, detail, durationMs }) => ({ name, ok, detail, durationMs })) }],
         });
       }
-      if (Date.now() >= deadlineMs) {
+      return results.map((r) => ({ name: r.name, durationMs: r.durationMs }));
+    },
+
+    /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
+    async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
+      const { apiKey, url } = await endpointWithKey(input, input.secretName);
+      const results = await runSmokeTests({
+        baseUrl: url,
+        apiKey,
+        servedName: input.servedName,
+        timeoutMs: input.timeoutSec * 1000,
+      });
+      const failed = results.filter((r) => !r.passed);
+      if (failed.length > 0) {
         throw ApplicationFailure.create({
-          type: ErrorType.HealthTimeout,
+          type: ErrorType.SmokeTestFailed,
           nonRetryable: true,
-          message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s (${state.attempt} attempts; last: ${result.outcome}${result.status ? ` HTTP ${result.status}` : ''}; seen: ${describeOutcomes(state.outcomes)})`,
-          details: [{ attempt: state.attempt, outcomes: state.outcomes, lastOutcome: result.outcome }],
+          message: `smoke tests failed: ${failed.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
+          details: [{ results }],
         });
       }
-      await sleep(Math.min(input.pollIntervalSec * 1000, Math.max(0, deadlineMs - Date.now())));
-    }
-  },
+      return results;
+    },
 
-  /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
-  async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
-    const { apiKey, url } = await endpointWithKey(input, input.secretName);
-    const results = await runWarmup({
-      baseUrl: url,
-      apiKey,
-      servedName: input.servedName,
-      timeoutMs: input.timeoutSec * 1000,
-      signal: cancellationSignal(),
-    });
-    const failed = results.filter((r) => !r.ok);
-    if (failed.length > 0) {
-      throw ApplicationFailure.create({
-        type: ErrorType.WarmupFailed,
-        message: `warmup failed for ${failed.map((f) => `${f.name} (${f.detail})`).join(', ')}`,
-        details: [{ results: results.map(({ name, ok, detail, durationMs }) => ({ name, ok, detail, durationMs })) }],
-      });
-    }
-    return results.map((r) => ({ name: r.name, durationMs: r.durationMs }));
-  },
-
-  /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
-  async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
-    const { apiKey, url } = await endpointWithKey(input, input.secretName);
-    const results = await runSmokeTests({
-      baseUrl: url,
-      apiKey,
-      servedName: input.servedName,
-      timeoutMs: input.timeoutSec * 1000,
-    });
-    const failed = results.filter((r) => !r.passed);
-    if (failed.length > 0) {
-      throw ApplicationFailure.create({
-        type: ErrorType.SmokeTestFailed,
-        nonRetryable: true,
-        message: `smoke tests failed: ${failed.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
-        details: [{ results }],
-      });
-    }
-    return results;
-  },
-
-  /** Reads the engine's recent logs and matches them against the guide's triage tables. */
-  async diagnoseApp(input: DiagnoseAppInput): Promise<DiagnosisReport[]> {
-    try {
-      const lines = await deps.platformNamed(input.platform).logs(input.app, { since: input.since, limit: 5000 });
-      const secrets = input.secretName ? knownSecret(input.secretName) : [];
-      return diagnose({
-        logLines: lines.map((l) => l.text),
-        probeOutcomes: input.probeOutcomes,
-        smokeFailures: input.smokeFailures,
-        warmupFailures: input.warmupFailures,
-        secrets,
-      }).filter((d) => d.severity !== 'benign');
-    } catch (err) {
-      // Diagnosis is best effort: a failed log fetch must not hide the original failure.
-      throw ApplicationFailure.create({
-        type: ErrorType.TransportError,
-        category: ApplicationFailureCategory.BENIGN,
-        message: `could not read logs of ${input.app}: ${err instanceof Error ? err.message : String(err)}`,
-      });
-    }
-  },
+    /** Reads the engine's recent logs and matches them against the guide's triage tables. */
+    async diagnoseApp(input: DiagnoseAppInput): Promise<DiagnosisReport[]> {
+      try {
+        const lines = await deps.platformNamed(input.platform).logs(input.app, { since: input.since, limit: 5000 });
+        const secrets = input.secretName ? knownSecret(input.secretName) : [];
+        return diagnose({
+          logLines: lines.map((l) => l.text),
+          probeOutcomes: input.probeOutcomes,
+          smokeFailures: input.smokeFailures,
+          warmupFailures: input.warmupFailures,
+          secrets,
+        }).filter((d) => d.severity !== 'benign');
+      } catch (err) {
+        // Diagnosis is best effort: a failed log fetch must not hide the original failure.
+        throw ApplicationFailure.create({
+          type: ErrorType.TransportError,
+          category: ApplicationFailureCategory.BENIGN,
+          message: `could not read logs of ${input.app}: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+    },
   };
 };
 

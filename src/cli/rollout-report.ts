@@ -43,6 +43,8 @@ export function printRolloutFailure(failure: ApplicationFailure | undefined, las
     for (const line of diagnosis.evidence) console.error(`  evidence:     ${line}`);
   }
   for (const compensation of status.compensations) {
-    console.error(`compensation ${compensation.outcome}: ${compensation.step}${compensation.outcome === 'failed' ? ` — ${compensation.detail}` : ''}`);
+    console.error(
+      `compensation ${compensation.outcome}: ${compensation.step}${compensation.outcome === 'failed' ? ` — ${compensation.detail}` : ''}`,
+    );
   }
 }

@@ -18,7 +18,11 @@ export class PlatformNotReadyError extends Error {
  * default, the whole stack (hub, platform daemon, Temporal, worker); for `modal`, the client and credentials (checked
  * first, so a missing one fails fast with its fix) and, on the embedded default, a worker for the Modal queue.
  */
-export async function ensureStackForSpec(spec: Spec, report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function ensureStackForSpec(
+  spec: Spec,
+  report: StackReporter,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   if (spec.platform === 'modal') {
     const readiness = checkModalReady(env);
     if (!readiness.ok) throw new PlatformNotReadyError(`platform modal: ${readiness.problem}: ${readiness.fix}`);

@@ -132,10 +132,14 @@ export async function ensureHub(report: StackReporter, env: NodeJS.ProcessEnv = 
   const entry = cliEntry();
   const port = await preferredOrFreePort(8700);
   const url = `http://127.0.0.1:${port.port}`;
-  const pid = spawnDetached(process.execPath, [entry, 'hub', 'serve', '--fixture', fixtureDir, '--port', String(port.port)], {
-    logFile,
-    env,
-  });
+  const pid = spawnDetached(
+    process.execPath,
+    [entry, 'hub', 'serve', '--fixture', fixtureDir, '--port', String(port.port)],
+    {
+      logFile,
+      env,
+    },
+  );
   const record: ServiceRecord = {
     name: 'hub',
     pid,

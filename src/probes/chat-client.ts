@@ -222,7 +222,10 @@ export async function streamChatCompletion(
           callsByIndex.set(index, entry);
         }
         if (delta.content || delta.reasoning_content) {
-          options.onDelta?.({ content: delta.content ?? undefined, reasoningContent: delta.reasoning_content ?? undefined });
+          options.onDelta?.({
+            content: delta.content ?? undefined,
+            reasoningContent: delta.reasoning_content ?? undefined,
+          });
         }
       }
     },

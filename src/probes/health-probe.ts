@@ -11,7 +11,14 @@ import { probeFetch, readBodyText, redactSecret, type ProbeTarget } from './prob
 export type HealthOutcome = 'ok' | 'starting' | 'bad-gateway' | 'timeout' | 'refused' | 'error';
 
 /** Every health outcome, in a stable order (for counts and reports). */
-export const HEALTH_OUTCOMES: readonly HealthOutcome[] = ['ok', 'starting', 'bad-gateway', 'timeout', 'refused', 'error'];
+export const HEALTH_OUTCOMES: readonly HealthOutcome[] = [
+  'ok',
+  'starting',
+  'bad-gateway',
+  'timeout',
+  'refused',
+  'error',
+];
 
 /** Result of one health probe. */
 export interface HealthProbeResult {

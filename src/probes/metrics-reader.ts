@@ -132,7 +132,11 @@ export async function readMetrics(target: ProbeTarget): Promise<MetricsSnapshot>
  * The value of a gauge (or counter) series whose labels include `labels`; the first match when several ranks
  * report. Undefined when the family or a matching series is absent.
  */
-export function readGauge(families: MetricFamilies, name: string, labels: Record<string, string> = {}): number | undefined {
+export function readGauge(
+  families: MetricFamilies,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const family = families.get(name);
   if (!family) return undefined;
   const series = family.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));

@@ -57,7 +57,12 @@ export async function probeFetch(target: ProbeTarget, path: string, init: ProbeR
 }
 
 /** Reads a response body as text under the target's timeout, mapping a stall or reset to `ProbeTransportError`. */
-export async function readBodyText(response: Response, target: ProbeTarget, method: string, path: string): Promise<string> {
+export async function readBodyText(
+  response: Response,
+  target: ProbeTarget,
+  method: string,
+  path: string,
+): Promise<string> {
   try {
     return await response.text();
   } catch (err) {

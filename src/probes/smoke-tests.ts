@@ -112,7 +112,9 @@ const CHECKS: Record<SmokeTestName, Check> = {
     try {
       parsed = JSON.parse(call.arguments);
     } catch {
-      throw new SmokeCheckFailed(`tool call arguments are not valid JSON: ${JSON.stringify(call.arguments.slice(0, 80))}`);
+      throw new SmokeCheckFailed(
+        `tool call arguments are not valid JSON: ${JSON.stringify(call.arguments.slice(0, 80))}`,
+      );
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new SmokeCheckFailed(`tool call arguments are JSON but not an object: ${call.arguments.slice(0, 80)}`);
@@ -159,7 +161,8 @@ const CHECKS: Record<SmokeTestName, Check> = {
   async 'auth-required'(options) {
     const response = await probeFetch(options, '/v1/models', { shouldOmitApiKey: true });
     await readBodyText(response, options, 'GET', '/v1/models').catch(() => '');
-    if (response.status === 401 || response.status === 403) return `request without the API key refused (HTTP ${response.status})`;
+    if (response.status === 401 || response.status === 403)
+      return `request without the API key refused (HTTP ${response.status})`;
     throw new SmokeCheckFailed(`a request without the API key got HTTP ${response.status}, not 401/403: set --api-key`);
   },
 };
@@ -168,7 +171,9 @@ const CHECKS: Record<SmokeTestName, Check> = {
  * Runs every smoke test in order and reports each as a named result; a failing test never stops the others.
  * Details never contain the API key.
  */
-export async function runSmokeTests(options: RunSmokeTestsOptions): Promise<Array<SmokeResult & { name: SmokeTestName }>> {
+export async function runSmokeTests(
+  options: RunSmokeTestsOptions,
+): Promise<Array<SmokeResult & { name: SmokeTestName }>> {
   const results: Array<SmokeResult & { name: SmokeTestName }> = [];
   for (const name of SMOKE_TEST_NAMES) {
     const startMs = performance.now();

@@ -1,5 +1,11 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+// node:http with keep-alive rather than fetch: fetch's per-call overhead (~1 ms) would land inside TTFT under load.
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true } as http.AgentOptions);
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: Infinity, noDelay: true } as https.AgentOptions);
 
 /** One streaming chat request to measure. */
 export interface StreamTimingRequest {
@@ -34,6 +40,10 @@ export interface StreamTimingResult {
   finishReason?: string;
   /** Extra fields of the final chunk a server may add (e.g. the emulator's `emulator_timing`). */
   finalChunkExtras: Record<string, unknown>;
+  /** Wall-clock time (epoch ms, sub-ms precision) the request was handed to the socket; comparable across processes. */
+  sentAtEpochMs?: number;
+  /** Wall-clock time the first output chunk was parsed. */
+  firstOutputAtEpochMs?: number;
   error?: string;
 }
 
@@ -72,21 +82,26 @@ export async function measureStreamingChat(request: StreamTimingRequest): Promis
     stream: true,
     stream_options: { ...((request.body.stream_options as object | undefined) ?? {}), include_usage: true },
   });
-  const startMs = performance.now();
+  // Reset when the request is handed to the socket, so a burst's client-side queueing is not counted as TTFT.
+  let startMs = performance.now();
   let firstMs: number | undefined;
   let lastMs = startMs;
   let chunkCount = 0;
   let usageTokens: number | undefined;
   try {
-    const response = await fetch(`${request.baseUrl.replace(/\/$/, '')}/v1/chat/completions`, {
-      method: 'POST',
+    const response = await post(
+      `${request.baseUrl.replace(/\/$/, '')}/v1/chat/completions`,
       headers,
       body,
       signal,
-    });
-    result.status = response.status;
-    if (!response.ok || !response.body) {
-      result.error = `HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`;
+      (sentMs) => {
+        startMs = sentMs;
+        lastMs = sentMs;
+      },
+    );
+    result.status = response.statusCode ?? 0;
+    if (result.status !== 200) {
+      result.error = `HTTP ${result.status}: ${(await readAll(response)).slice(0, 300)}`;
       return result;
     }
     let isDone = false;
@@ -123,9 +138,9 @@ export async function measureStreamingChat(request: StreamTimingRequest): Promis
         lastMs = now;
       },
     });
-    const decoder = new TextDecoder();
-    for await (const part of response.body) {
-      parser.feed(decoder.decode(part as Uint8Array, { stream: true }));
+    response.setEncoding('utf8');
+    for await (const part of response) {
+      parser.feed(part as string);
       if (isDone) break;
     }
     if (!isDone) {
@@ -136,11 +151,16 @@ export async function measureStreamingChat(request: StreamTimingRequest): Promis
     if (!result.isOk) result.error = 'stream carried no output';
     return finish();
   } catch (err) {
-    result.error = (err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message;
+    result.error =
+      (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
+        ? 'timed out or aborted'
+        : (err as Error).message;
     return finish();
   }
 
   function finish(): StreamTimingResult {
+    result.sentAtEpochMs = performance.timeOrigin + startMs;
+    if (firstMs !== undefined) result.firstOutputAtEpochMs = performance.timeOrigin + firstMs;
     result.ttftMs = firstMs === undefined ? 0 : firstMs - startMs;
     result.latencyMs = lastMs - startMs;
     result.outputTokens = usageTokens ?? chunkCount;
@@ -148,4 +168,37 @@ export async function measureStreamingChat(request: StreamTimingRequest): Promis
       result.tpotMs = (result.latencyMs - result.ttftMs) / (result.outputTokens - 1);
     return result;
   }
+}
+
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  onSent: (sentMs: number) => void,
+): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const transport = target.protocol === 'https:' ? https : http;
+    const req = transport.request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        agent: target.protocol === 'https:' ? httpsAgent : httpAgent,
+        signal,
+      },
+      resolve,
+    );
+    req.on('error', reject);
+    req.once('finish', () => onSent(performance.now()));
+    req.end(body);
+  });
+}
+
+async function readAll(response: http.IncomingMessage): Promise<string> {
+  let text = '';
+  response.setEncoding('utf8');
+  for await (const part of response) text += part as string;
+  return text;
 }

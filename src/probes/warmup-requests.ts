@@ -130,7 +130,14 @@ async function runOne(options: RunWarmupOptions, request: WarmupRequest): Promis
   } catch (err) {
     if (options.signal?.aborted) throw options.signal.reason ?? err;
     if (err instanceof ProbeHttpError) {
-      return { name: request.name, ok: false, status: err.status, durationMs: duration(), detail: err.message, failureKind: 'http' };
+      return {
+        name: request.name,
+        ok: false,
+        status: err.status,
+        durationMs: duration(),
+        detail: err.message,
+        failureKind: 'http',
+      };
     }
     if (err instanceof ProbeTransportError) {
       return { name: request.name, ok: false, durationMs: duration(), detail: err.message, failureKind: err.kind };

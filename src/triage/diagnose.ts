@@ -84,7 +84,8 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
     list.push(evidence);
     exitCodes.set(code, list);
   };
-  if (input.exitCode !== undefined) noteExit(input.exitCode, `engine exit code ${input.exitCode}${exitMeaning(input.exitCode)}`);
+  if (input.exitCode !== undefined)
+    noteExit(input.exitCode, `engine exit code ${input.exitCode}${exitMeaning(input.exitCode)}`);
   for (const line of lines) {
     const code = exitCodeInLine(line);
     if (code !== undefined) noteExit(code, line);
@@ -101,7 +102,8 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
       const count = probeCounts.get(outcome);
       if (count) evidence.push(`health probe: ${outcome} ×${count}`);
     }
-    for (const name of rule.smokeFailures ?? []) if (smokeFailures.has(name)) evidence.push(`smoke test failed: ${name}`);
+    for (const name of rule.smokeFailures ?? [])
+      if (smokeFailures.has(name)) evidence.push(`smoke test failed: ${name}`);
     if (rule.isWarmupFailureSignal && warmupFailures.length > 0) {
       evidence.push(`warmup failed: ${warmupFailures.join(', ')}`);
     }

@@ -46,7 +46,8 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     id: 'garbled-output',
     symptom: 'Generation quality seems worse than expected / garbled output',
     likelyCause: 'Using FP8 KV cache (crashes/accuracy issues) or wrong decode backend',
-    diagnosis: 'Check if --kv-cache-dtype fp8_e4m3 was accidentally set. Verify --nsa-decode-backend trtllm is present.',
+    diagnosis:
+      'Check if --kv-cache-dtype fp8_e4m3 was accidentally set. Verify --nsa-decode-backend trtllm is present.',
     resolution: 'Remove any FP8 KV cache flags. Ensure TRT-LLM backends are used for NSA decode and prefill.',
     prevention: 'The reference _build_sglang_cmd intentionally omits KV cache dtype to use BF16 default.',
     severity: 'error',
@@ -67,7 +68,8 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     likelyCause: 'Missing or wrong tool parser flag for GLM-5.1',
     diagnosis:
       'Verify --tool-call-parser glm47 is in the launch command. Check the request includes properly formatted tools array.',
-    resolution: 'Add --tool-call-parser glm47 to _build_sglang_cmd. Ensure tools conform to OpenAI function calling schema.',
+    resolution:
+      'Add --tool-call-parser glm47 to _build_sglang_cmd. Ensure tools conform to OpenAI function calling schema.',
     severity: 'error',
     signals: {
       logPatterns: [serverArgNot(['tool_call_parser', 'toolCallParser'], 'glm47')],
@@ -79,7 +81,8 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     symptom: 'reasoning_content is empty even though thinking should be enabled',
     likelyCause: 'Missing reasoning parser or request explicitly disabled thinking',
     diagnosis: 'Check for --reasoning-parser glm45 in launch command. Check if request had enable_thinking: false.',
-    resolution: 'Add --reasoning-parser glm45 to _build_sglang_cmd. Thinking is enabled by default if parser is present.',
+    resolution:
+      'Add --reasoning-parser glm45 to _build_sglang_cmd. Thinking is enabled by default if parser is present.',
     severity: 'error',
     signals: {
       logPatterns: [serverArgNot(['reasoning_parser', 'reasoningParser'], 'glm45')],
@@ -126,19 +129,27 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
       'Run modal run deploy.py::verify_setup and check if .compiled-GLM-5.1-FP8 marker exists in the DeepGEMM volume.',
     resolution:
       'Run modal run deploy.py::compile_deepgemm once on B200 to pre-compile kernels. Ensure dg_volume.commit() is called after compilation.',
-    prevention: 'Never change GPU_TYPE without recompiling DeepGEMM. The marker file includes the GPU type for verification.',
+    prevention:
+      'Never change GPU_TYPE without recompiling DeepGEMM. The marker file includes the GPU type for verification.',
     severity: 'warning',
     signals: {
-      logPatterns: [/Entering DeepGEMM JIT Pre-Compile session/i, /DeepGEMM JIT compiling kernels/i, /no precompiled kernels/i],
+      logPatterns: [
+        /Entering DeepGEMM JIT Pre-Compile session/i,
+        /DeepGEMM JIT compiling kernels/i,
+        /no precompiled kernels/i,
+      ],
     },
   },
   {
     id: 'ttft-spikes',
     symptom: 'TTFT spikes to 2-3 seconds under load (was ~250ms at low concurrency)',
     likelyCause: 'EAGLE speculative decoding verification queue is backing up',
-    diagnosis: 'Check if concurrent requests exceed --max-running-requests (default 48). Look at /metrics for queue depth.',
-    resolution: 'Either scale max_containers from 3 to 4+, or reduce max-running-requests to 32-40 for lower TTFT variance.',
-    prevention: 'EAGLE trades some TTFT for massive TPOT improvement. For latency-critical apps, cap concurrency lower.',
+    diagnosis:
+      'Check if concurrent requests exceed --max-running-requests (default 48). Look at /metrics for queue depth.',
+    resolution:
+      'Either scale max_containers from 3 to 4+, or reduce max-running-requests to 32-40 for lower TTFT variance.',
+    prevention:
+      'EAGLE trades some TTFT for massive TPOT improvement. For latency-critical apps, cap concurrency lower.',
     severity: 'warning',
     signals: {
       logPatterns: [/#queue-req: [1-9]\d*/, /sglang:num_queue_reqs\{[^}]*\} [1-9]/],

@@ -200,7 +200,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
         await act.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.kernels}` }, [
           { spec, volume: 'kernels' },
         ]);
-        return kernels.skipped ? 'marker valid, compile skipped; volume committed' : 'compiled; marker written; volume committed';
+        return kernels.skipped
+          ? 'marker valid, compile skipped; volume committed'
+          : 'compiled; marker written; volume committed';
       });
 
       await phase('deploy', async () => {
@@ -218,17 +220,16 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
                   await act.rollbackTo.executeWithOptions({ summary: `Roll back to v${previous.version}` }, [
                     { ...ref, version: previous.version },
                   ]);
-                  await proxyActivities<Activities>(healthWaitOptions(previous.startupTimeoutSec)).waitForHealth.executeWithOptions(
-                    { summary: `Verify v${previous.version} is healthy again` },
-                    [
-                      {
-                        ...ref,
-                        secretName: previous.secretName,
-                        startupTimeoutSec: previous.startupTimeoutSec,
-                        pollIntervalSec: previous.pollIntervalSec,
-                      },
-                    ],
-                  );
+                  await proxyActivities<Activities>(
+                    healthWaitOptions(previous.startupTimeoutSec),
+                  ).waitForHealth.executeWithOptions({ summary: `Verify v${previous.version} is healthy again` }, [
+                    {
+                      ...ref,
+                      secretName: previous.secretName,
+                      startupTimeoutSec: previous.startupTimeoutSec,
+                      pollIntervalSec: previous.pollIntervalSec,
+                    },
+                  ]);
                 },
               }
             : {
@@ -293,7 +294,9 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       `${failure.message}`,
       `failed in phase ${failedPhase}`,
       ...state.diagnoses.map((d) => `diagnosis: ${d.title}: ${d.resolution} (${d.guideSection})`),
-      ...state.compensations.map((c) => `compensation ${c.outcome}: ${c.step}${c.outcome === 'failed' ? ` (${c.detail})` : ''}`),
+      ...state.compensations.map(
+        (c) => `compensation ${c.outcome}: ${c.step}${c.outcome === 'failed' ? ` (${c.detail})` : ''}`,
+      ),
     ].join('\n');
     if (leftOver.length > 0) {
       throw ApplicationFailure.create({
@@ -383,9 +386,10 @@ async function diagnoseQuietly(
   input: Parameters<Activities['diagnoseApp']>[0],
 ): Promise<DiagnosisReport[]> {
   try {
-    return await act.diagnoseApp.executeWithOptions({ summary: 'Diagnose from the engine logs (guide §12, §17, §18)' }, [
-      input,
-    ]);
+    return await act.diagnoseApp.executeWithOptions(
+      { summary: 'Diagnose from the engine logs (guide §12, §17, §18)' },
+      [input],
+    );
   } catch (err) {
     log.warn('diagnosis unavailable', { detail: describeFailure(err, false, undefined).message });
     return [];
@@ -409,7 +413,11 @@ function symptomsOf(err: unknown): { probeOutcomes?: string[]; smokeFailures?: s
 }
 
 /** The failure type and message of whatever ended the work: an activity's ApplicationFailure, an abort, or else. */
-function describeFailure(err: unknown, aborted: boolean, abortReason: string | undefined): { type: string; message: string } {
+function describeFailure(
+  err: unknown,
+  aborted: boolean,
+  abortReason: string | undefined,
+): { type: string; message: string } {
   if (aborted) return { type: ErrorType.Aborted, message: `aborted: ${abortReason ?? 'the workflow was cancelled'}` };
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     return { type: err.cause.type ?? ErrorType.TransportError, message: err.cause.message };

@@ -5,6 +5,7 @@ import execa from 'execa';
 import YAML from 'yaml';
 import { isAlive } from '../../src/devstack/process-control';
 import { freePort } from '../../src/devstack/free-port';
+import type { Spec } from '../../src/spec/schema';
 
 jest.setTimeout(240_000);
 
@@ -12,8 +13,8 @@ const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin', 'glm-ops');
 
 /** The local demo spec, sped up, under a given app name, written to a file in the test's folder. */
-function writeSpec(dir: string, name: string, patch: (spec: Record<string, any>) => void = () => undefined): string {
-  const spec = YAML.parse(fs.readFileSync(path.join(root, 'examples', 'local-demo.yaml'), 'utf8'));
+function writeSpec(dir: string, name: string, patch: (spec: Spec) => void = () => undefined): string {
+  const spec = YAML.parse(fs.readFileSync(path.join(root, 'examples', 'local-demo.yaml'), 'utf8')) as Spec;
   spec.app = name;
   spec.local.timeScale = 0.002;
   spec.health = { startupTimeout: 30, pollInterval: 0.1 };
@@ -36,7 +37,13 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
       GLM_OPS_TEMPORAL_UI_PORT: String(await freePort()),
       GLM_OPS_FIXTURE_SIZE_MB: '6',
     };
-    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_API_KEY', 'HF_ENDPOINT']) {
+    for (const key of [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_PROFILE',
+      'TEMPORAL_CONFIG_FILE',
+      'TEMPORAL_API_KEY',
+      'HF_ENDPOINT',
+    ]) {
       delete env[key];
     }
   });
@@ -107,7 +114,9 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     expect(started.stdout).toMatch(/rollout r-\d+-[0-9a-f]+ started/);
     const again = await execa(cli, ['rollout', spec], { env, reject: false });
     expect(again.exitCode).toBe(3);
-    expect(again.stderr).toMatch(/a rollout of cli-slow is already running \(workflow rollout\/cli-slow, run [0-9a-f-]+\)/);
+    expect(again.stderr).toMatch(
+      /a rollout of cli-slow is already running \(workflow rollout\/cli-slow, run [0-9a-f-]+\)/,
+    );
     const aborted = await execa(cli, ['abort', 'cli-slow', '--reason', 'test abort'], { env, reject: false });
     expect(aborted.exitCode).toBe(0);
     expect(aborted.stdout).toMatch(/abort accepted in phase/);

@@ -2,13 +2,7 @@ import { COMPILE_NOISE_LINES, COMPILE_SUCCESS_LINE } from '../../src/emulator/co
 import { SMOKE_TEST_NAMES } from '../../src/probes/smoke-tests';
 import { WARMUP_REQUESTS } from '../../src/probes/warmup-requests';
 import { HEALTH_OUTCOMES } from '../../src/probes/health-probe';
-import {
-  diagnose,
-  hasFindings,
-  MAX_EVIDENCE_CHARS,
-  MAX_EVIDENCE_LINES,
-  TRIAGE_RULES,
-} from '../../src/triage/diagnose';
+import { diagnose, hasFindings, MAX_EVIDENCE_CHARS, MAX_EVIDENCE_LINES, TRIAGE_RULES } from '../../src/triage/diagnose';
 import { TROUBLESHOOTING_SCENARIOS } from '../../src/triage/troubleshooting-scenarios';
 import { COMPILE_WARNINGS as WARNINGS_TABLE } from '../../src/triage/compile-warnings';
 
@@ -131,7 +125,9 @@ describe('§18 troubleshooting scenarios, one named test each', () => {
 
   test('cold start 15+ minutes → DeepGEMM JIT at startup, pre-compile', () => {
     const result = diagnose({
-      logLines: ['[2026-01-01 00:00:00] WARNING Entering DeepGEMM JIT Pre-Compile session: no precompiled kernels for sm100'],
+      logLines: [
+        '[2026-01-01 00:00:00] WARNING Entering DeepGEMM JIT Pre-Compile session: no precompiled kernels for sm100',
+      ],
     });
     expect(result[0]).toMatchObject({ id: 'cold-start-jit', severity: 'warning' });
     expect(result[0]!.resolution).toContain('compile_deepgemm');
@@ -155,7 +151,11 @@ describe('§18 troubleshooting scenarios, one named test each', () => {
     expect(result[0]).toMatchObject({ id: 'garbled-output', severity: 'error' });
     expect(result[0]!.resolution).toContain('TRT-LLM');
     expect(ids(['server_args=ServerArgs(modelPath="/m", nsaDecodeBackend="flashmla_kv")'])).toContain('garbled-output');
-    expect(ids(['server_args=ServerArgs(modelPath="/m", nsaDecodeBackend="trtllm", toolCallParser="glm47", reasoningParser="glm45")'])).toEqual([]);
+    expect(
+      ids([
+        'server_args=ServerArgs(modelPath="/m", nsaDecodeBackend="trtllm", toolCallParser="glm47", reasoningParser="glm45")',
+      ]),
+    ).toEqual([]);
   });
 
   test('warmup 500s or timeouts → raise warmup timeout to 600 s', () => {
@@ -176,9 +176,9 @@ describe('§18 troubleshooting scenarios, one named test each', () => {
     expect(ids(["server_args=ServerArgs(model_path='/m', tool_call_parser=None, reasoning_parser='glm45')"])).toEqual([
       'tool-calls-malformed',
     ]);
-    expect(ids(["server_args=ServerArgs(model_path='/m', tool_call_parser='glm45', reasoning_parser='glm45')"])).toEqual([
-      'tool-calls-malformed',
-    ]);
+    expect(
+      ids(["server_args=ServerArgs(model_path='/m', tool_call_parser='glm45', reasoning_parser='glm45')"]),
+    ).toEqual(['tool-calls-malformed']);
   });
 
   test('empty reasoning_content → --reasoning-parser glm45', () => {
@@ -200,7 +200,11 @@ describe('ordering, evidence and secrets', () => {
       ],
     });
     const severities = result.map((d) => d.severity);
-    expect(severities).toEqual([...severities].sort((a, b) => ['error', 'warning', 'benign'].indexOf(a) - ['error', 'warning', 'benign'].indexOf(b)));
+    expect(severities).toEqual(
+      [...severities].sort(
+        (a, b) => ['error', 'warning', 'benign'].indexOf(a) - ['error', 'warning', 'benign'].indexOf(b),
+      ),
+    );
     expect(result[0]!.id).toBe('weights-missing');
     expect(result[1]!.id).toBe('cold-start-jit');
     expect(result.at(-1)!.severity).toBe('benign');
@@ -235,6 +239,8 @@ describe('ordering, evidence and secrets', () => {
   });
 
   test('a clean log yields nothing', () => {
-    expect(diagnose({ logLines: ['INFO:     Application startup complete.', 'The server is fired up and ready to roll!'] })).toEqual([]);
+    expect(
+      diagnose({ logLines: ['INFO:     Application startup complete.', 'The server is fired up and ready to roll!'] }),
+    ).toEqual([]);
   });
 });

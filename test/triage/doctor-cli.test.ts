@@ -12,7 +12,8 @@ function doctor(...args: string[]): { status: number | null; stdout: string; std
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(cliEntry())) throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
+  if (!fs.existsSync(cliEntry()))
+    throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
 });
 
 test('a DeepGEMM compile log (captured from the compile twin) is benign noise only → exit 0', () => {
@@ -54,7 +55,11 @@ test('JSON-lines app logs (logs.jsonl) are unwrapped to their text', () => {
   fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
   const run = doctor(file, '--json');
   expect(run.status).toBe(1);
-  expect((JSON.parse(run.stdout) as Array<{ id: string }>).map((d) => d.id)).toEqual(['platform-kill', 'crash-502', 'health-fast']);
+  expect((JSON.parse(run.stdout) as Array<{ id: string }>).map((d) => d.id)).toEqual([
+    'platform-kill',
+    'crash-502',
+    'health-fast',
+  ]);
 });
 
 test('--exit-code feeds the exit-code table', () => {

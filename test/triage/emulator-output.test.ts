@@ -34,7 +34,10 @@ async function captureEmulator(flags: string[], config: object, env: Record<stri
     env: {
       ...process.env,
       GLM_OPS_EMULATOR_TIME_SCALE: '0.01',
-      GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({ phases: { weightLoadMs: 5_000, deepGemmCompileMs: 4_000 }, ...config }),
+      GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({
+        phases: { weightLoadMs: 5_000, deepGemmCompileMs: 4_000 },
+        ...config,
+      }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,7 +63,8 @@ const findingIds = (captured: Captured, extra: { exitCode?: number } = {}) =>
     .map((d) => d.id);
 
 beforeAll(() => {
-  if (!fs.existsSync(cliEntry())) throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
+  if (!fs.existsSync(cliEntry()))
+    throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
 });
 
 test('a healthy start with cached kernels: only benign noise, labelled benign', async () => {
@@ -72,25 +76,44 @@ test('a healthy start with cached kernels: only benign noise, labelled benign', 
   const result = diagnose({ logLines: captured.lines });
   expect(hasFindings(result)).toBe(false);
   expect(result.map((d) => d.id)).toEqual(
-    expect.arrayContaining(['compile-warning-orjson-deprecation', 'compile-warning-gloo-zero-peers', 'deepgemm-compile-success']),
+    expect.arrayContaining([
+      'compile-warning-orjson-deprecation',
+      'compile-warning-gloo-zero-peers',
+      'deepgemm-compile-success',
+    ]),
   );
 });
 
 test('no kernel cache → JIT compile at start-up → cold start 15+ min (§18)', async () => {
-  const captured = await captureEmulator(['--model-path', modelDir(), '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'], {});
+  const captured = await captureEmulator(
+    ['--model-path', modelDir(), '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'],
+    {},
+  );
   expect(findingIds(captured)).toEqual(['cold-start-jit']);
 });
 
 test('missing weights → FileNotFoundError → volume reload (§18)', async () => {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-triage-empty-'));
-  const captured = await captureEmulator(['--model-path', empty, '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'], {});
+  const captured = await captureEmulator(
+    ['--model-path', empty, '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'],
+    {},
+  );
   expect(captured.returncode).toBe(1);
   expect(findingIds(captured, { exitCode: 1 })[0]).toBe('weights-missing');
 });
 
 test('mem-fraction-static too high → OOM, exit -9 → lower 0.88 → 0.85 (§17)', async () => {
   const captured = await captureEmulator(
-    ['--model-path', modelDir(), '--mem-fraction-static', '0.97', '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'],
+    [
+      '--model-path',
+      modelDir(),
+      '--mem-fraction-static',
+      '0.97',
+      '--tool-call-parser',
+      'glm47',
+      '--reasoning-parser',
+      'glm45',
+    ],
     {},
   );
   expect(captured.returncode).toBe(-9);
@@ -101,7 +124,16 @@ test('mem-fraction-static too high → OOM, exit -9 → lower 0.88 → 0.85 (§1
 
 test('watchdog shorter than the load → SIGKILL, diagnosed as watchdog, not OOM', async () => {
   const captured = await captureEmulator(
-    ['--model-path', modelDir(), '--watchdog-timeout', '10', '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'],
+    [
+      '--model-path',
+      modelDir(),
+      '--watchdog-timeout',
+      '10',
+      '--tool-call-parser',
+      'glm47',
+      '--reasoning-parser',
+      'glm45',
+    ],
     { phases: { weightLoadMs: 60_000 } },
   );
   expect(captured.returncode).toBe(-9);
@@ -113,8 +145,16 @@ test('watchdog shorter than the load → SIGKILL, diagnosed as watchdog, not OOM
 test('EAGLE + FP8 KV cache → #22359 crash → garbled-output scenario (FP8 KV / trtllm)', async () => {
   const captured = await captureEmulator(
     [
-      '--model-path', modelDir(), '--kv-cache-dtype', 'fp8_e4m3', '--speculative-algorithm', 'EAGLE',
-      '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45',
+      '--model-path',
+      modelDir(),
+      '--kv-cache-dtype',
+      'fp8_e4m3',
+      '--speculative-algorithm',
+      'EAGLE',
+      '--tool-call-parser',
+      'glm47',
+      '--reasoning-parser',
+      'glm45',
     ],
     {},
   );

@@ -67,7 +67,9 @@ const CASES: FailureCase[] = [
     history: 'rollout-smoke-no-reasoning-parser',
     patch: (s) => {
       delete s.sglang.args['reasoning-parser'];
-      s.lint = { acknowledge: { ...s.lint?.acknowledge, 'reasoning-parser': 'failure drill: the smoke test must catch it' } };
+      s.lint = {
+        acknowledge: { ...s.lint?.acknowledge, 'reasoning-parser': 'failure drill: the smoke test must catch it' },
+      };
     },
     type: ErrorType.SmokeTestFailed,
     diagnosis: /reasoning-parser glm45/,
@@ -155,7 +157,11 @@ describe('rollout failures: compensation leaves the previous version serving and
       await goodRollout(client, taskQueue, app);
       const bad = stack.specFor(app, failureCase.patch);
       const failed = await expectFailure(
-        client.workflow.execute(rollout, { taskQueue, workflowId: `rollout/${app}`, args: [{ spec: bad, rolloutId: 'r-bad' }] }),
+        client.workflow.execute(rollout, {
+          taskQueue,
+          workflowId: `rollout/${app}`,
+          args: [{ spec: bad, rolloutId: 'r-bad' }],
+        }),
       );
       await recordHistory(client.workflow.getHandle(`rollout/${app}`), failureCase.history);
       return failed;
@@ -223,7 +229,9 @@ describe('rollout failures: compensation leaves the previous version serving and
     expect(failure.message).toContain('operator changed their mind');
     const report = statusOf(failure);
     expect(report.phase).toBe('aborted');
-    expect(report.compensations.map((c) => [c.step, c.outcome])).toEqual([['roll back to v1 and verify it is healthy', 'done']]);
+    expect(report.compensations.map((c) => [c.step, c.outcome])).toEqual([
+      ['roll back to v1 and verify it is healthy', 'done'],
+    ]);
     expect((await stack.platform.currentDeployment(app))?.version).toBe(1);
   });
 });

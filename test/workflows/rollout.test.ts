@@ -71,10 +71,12 @@ describe('rollout workflow on the local platform (real Temporal, worker, daemon,
       s.sglang.args['kv-cache-dtype'] = 'fp8_e4m3';
     });
     const err = await withWorker(stack.activities, ({ client, taskQueue }) =>
-      client.workflow.execute(rollout, { taskQueue, workflowId: `rollout/${app}`, args: [{ spec, rolloutId: 'r-bad' }] }).then(
-        () => undefined,
-        (e: unknown) => e,
-      ),
+      client.workflow
+        .execute(rollout, { taskQueue, workflowId: `rollout/${app}`, args: [{ spec, rolloutId: 'r-bad' }] })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;

@@ -27,13 +27,17 @@ export function registerDoctorCommand(program: Command): void {
       if (options.exitCode !== undefined) {
         exitCode = Number(options.exitCode);
         if (!Number.isInteger(exitCode)) {
-          process.stderr.write(`glm-ops doctor: --exit-code "${options.exitCode}" is not an integer (e.g. -9 or 137)\n`);
+          process.stderr.write(
+            `glm-ops doctor: --exit-code "${options.exitCode}" is not an integer (e.g. -9 or 137)\n`,
+          );
           process.exitCode = DOCTOR_EXIT.unreadable;
           return;
         }
       }
       const diagnoses = diagnose({ logLines: logTextToLines(text), exitCode });
-      process.stdout.write(options.json ? `${JSON.stringify(diagnoses, null, 2)}\n` : renderDiagnoses(logfile, diagnoses));
+      process.stdout.write(
+        options.json ? `${JSON.stringify(diagnoses, null, 2)}\n` : renderDiagnoses(logfile, diagnoses),
+      );
       process.exitCode = hasFindings(diagnoses) ? DOCTOR_EXIT.findings : DOCTOR_EXIT.clean;
     });
 }

@@ -24,7 +24,9 @@ function printStatus(status: PlatformStatus): void {
         `cold starts ${coldStarts}, 502s ${badGateway502}, replacements ${replacements}`,
     );
     for (const engine of app.engines) {
-      console.log(`  pid ${engine.pid}  port ${engine.port}  v${engine.version}  ${engine.state}  in flight ${engine.inFlight}`);
+      console.log(
+        `  pid ${engine.pid}  port ${engine.port}  v${engine.version}  ${engine.state}  in flight ${engine.inFlight}`,
+      );
     }
     if (app.portNote) console.log(`  note: ${app.portNote}`);
   }
@@ -52,7 +54,9 @@ export function registerPlatformCommand(program: Command): void {
           console.log(JSON.stringify({ wasAlreadyRunning, ...status }, null, 2));
           return;
         }
-        console.log(`${wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'}: pid ${status.pid}, control API ${status.controlUrl}`);
+        console.log(
+          `${wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'}: pid ${status.pid}, control API ${status.controlUrl}`,
+        );
         console.log(`state in ${status.stateDir} (log: ${platformPaths().daemonLog})`);
       } catch (err) {
         fail(err);
@@ -72,7 +76,7 @@ export function registerPlatformCommand(program: Command): void {
 
   platform
     .command('status')
-    .description('Show the daemon, each app\'s router URL, version, engines and counters')
+    .description("Show the daemon, each app's router URL, version, engines and counters")
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {

@@ -34,7 +34,10 @@ export function rolloutWorkflowId(app: string): string {
 
 /** A rollout id: sortable by time, unique enough for idempotency keys. */
 export function newRolloutId(now = new Date()): string {
-  return `r-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+  return `r-${now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomBytes(3).toString('hex')}`;
 }
 
 function parseVersion(value: string): number {
@@ -44,7 +47,8 @@ function parseVersion(value: string): number {
 }
 
 function parsePlatform(value: string): 'local' | 'modal' {
-  if (value !== 'local' && value !== 'modal') throw new InvalidArgumentError(`--platform "${value}" must be local or modal`);
+  if (value !== 'local' && value !== 'modal')
+    throw new InvalidArgumentError(`--platform "${value}" must be local or modal`);
   return value;
 }
 
@@ -176,9 +180,14 @@ export function registerRolloutCommand(program: Command): void {
         if (state) {
           if (state.phase === 'health') console.log(`  health attempt ${report.healthAttempt}`);
           for (const p of state.phases) {
-            console.log(`  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${p.durationMs === undefined ? '' : `${(p.durationMs / 1000).toFixed(2)} s`}  ${p.detail ?? ''}`);
+            console.log(
+              `  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${p.durationMs === undefined ? '' : `${(p.durationMs / 1000).toFixed(2)} s`}  ${p.detail ?? ''}`,
+            );
           }
-          if (state.deployedVersion) console.log(`  deployed v${state.deployedVersion}${state.previousVersion ? ` (previous v${state.previousVersion})` : ''}`);
+          if (state.deployedVersion)
+            console.log(
+              `  deployed v${state.deployedVersion}${state.previousVersion ? ` (previous v${state.previousVersion})` : ''}`,
+            );
           for (const c of state.compensations) console.log(`  compensation ${c.outcome}: ${c.step}`);
         } else {
           console.log('  (no worker answered the status query; start one with `glm-ops dev up`)');
@@ -198,17 +207,19 @@ export function registerRolloutCommand(program: Command): void {
       const { client, connection } = await connectClient();
       try {
         const handle = client.workflow.getHandle(rolloutWorkflowId(app));
-        const accepted = await handle.executeUpdate(abort, { args: [{ reason: options.reason }] }).catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) {
-            console.error(`no running rollout of ${app} (workflow ${rolloutWorkflowId(app)})`);
-            return undefined;
-          }
-          if (err instanceof WorkflowUpdateFailedError) {
-            console.error(`abort refused: ${err.cause?.message ?? err.message}`);
-            return undefined;
-          }
-          throw err;
-        });
+        const accepted = await handle
+          .executeUpdate(abort, { args: [{ reason: options.reason }] })
+          .catch((err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) {
+              console.error(`no running rollout of ${app} (workflow ${rolloutWorkflowId(app)})`);
+              return undefined;
+            }
+            if (err instanceof WorkflowUpdateFailedError) {
+              console.error(`abort refused: ${err.cause?.message ?? err.message}`);
+              return undefined;
+            }
+            throw err;
+          });
         if (!accepted) {
           process.exitCode = EXIT.refused;
           return;
@@ -216,7 +227,8 @@ export function registerRolloutCommand(program: Command): void {
         console.log(`abort accepted in phase ${accepted.acceptedInPhase}; compensating`);
         const failure = await handle.result().then(
           () => undefined,
-          (err: unknown) => (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined),
+          (err: unknown) =>
+            err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined,
         );
         printRolloutFailure(failure, undefined);
       } finally {
@@ -238,7 +250,9 @@ export function registerRolloutCommand(program: Command): void {
         const handle = await client.workflow.start(rollbackApp, {
           taskQueue: taskQueueFor(options.platform),
           workflowId,
-          args: [{ app, platform: options.platform, toVersion: options.to, requestedBy: process.env.USER ?? 'glm-ops' }],
+          args: [
+            { app, platform: options.platform, toVersion: options.to, requestedBy: process.env.USER ?? 'glm-ops' },
+          ],
           staticSummary: `Rollback of ${app}${options.to ? ` to v${options.to}` : ''}`,
           typedSearchAttributes: [{ key: APP, value: app }],
         });

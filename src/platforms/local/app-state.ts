@@ -60,7 +60,8 @@ export function readAppState(dir: string): AppState | undefined {
   const file = appStateFile(dir);
   if (!fs.existsSync(file)) return undefined;
   const parsed = AppState.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`app state ${file} is unreadable: ${z.prettifyError(parsed.error)}; move it away`);
+  if (!parsed.success)
+    throw new Error(`app state ${file} is unreadable: ${z.prettifyError(parsed.error)}; move it away`);
   return parsed.data;
 }
 

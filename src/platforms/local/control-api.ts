@@ -104,7 +104,9 @@ export class ControlApi {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!isAuthorized(req, this.token)) {
-      send(res, 401, { error: { name: 'Unauthorized', errorType: 'PlatformUnavailable', message: 'missing or wrong bearer token' } });
+      send(res, 401, {
+        error: { name: 'Unauthorized', errorType: 'PlatformUnavailable', message: 'missing or wrong bearer token' },
+      });
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -116,7 +118,10 @@ export class ControlApi {
       return;
     }
     const match = /^\/v1\/apps\/([^/]+)\/([a-z-]+)$/.exec(url.pathname);
-    if (!match) return send(res, 404, { error: { name: 'NotFoundError', errorType: 'NotFound', message: `no route ${method} ${url.pathname}` } });
+    if (!match)
+      return send(res, 404, {
+        error: { name: 'NotFoundError', errorType: 'NotFound', message: `no route ${method} ${url.pathname}` },
+      });
     const app = decodeURIComponent(match[1]!);
     const action = `${method} ${match[2]}`;
     switch (action) {
@@ -125,7 +130,10 @@ export class ControlApi {
         const parsed = DeployBody.safeParse(body);
         if (!parsed.success) throw new SpecRefusedError(`deploy refused: ${z.prettifyError(parsed.error)}`);
         const spec = parsed.data.spec as { app?: unknown } | undefined;
-        if (spec?.app !== app) throw new SpecRefusedError(`deploy refused: spec.app "${String(spec?.app)}" does not match the route's app "${app}"`);
+        if (spec?.app !== app)
+          throw new SpecRefusedError(
+            `deploy refused: spec.app "${String(spec?.app)}" does not match the route's app "${app}"`,
+          );
         return send(res, 200, await this.daemon.deploy(parsed.data.spec, parsed.data.rolloutId));
       }
       case 'GET current':
@@ -143,7 +151,8 @@ export class ControlApi {
         const since = url.searchParams.get('since') ?? undefined;
         const limitText = url.searchParams.get('limit');
         const limit = limitText ? Number(limitText) : undefined;
-        if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new BadRequestError(`limit "${limitText}" must be a whole number`);
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+          throw new BadRequestError(`limit "${limitText}" must be a whole number`);
         try {
           return send(res, 200, { lines: this.daemon.logs(app, { since, limit }) });
         } catch (err) {
@@ -155,7 +164,9 @@ export class ControlApi {
         this.daemon.setMinContainers(app, parseBody(MinContainersBody, await readJson(req)).minContainers);
         return send(res, 200, { ok: true });
       default:
-        return send(res, 404, { error: { name: 'NotFoundError', errorType: 'NotFound', message: `no route ${method} ${url.pathname}` } });
+        return send(res, 404, {
+          error: { name: 'NotFoundError', errorType: 'NotFound', message: `no route ${method} ${url.pathname}` },
+        });
     }
   }
 }

@@ -35,13 +35,18 @@ export class ControlClient {
     try {
       token = fs.readFileSync(this.paths.token, 'utf8').trim();
     } catch {
-      throw new DaemonUnavailableError(`cannot read the control token ${this.paths.token}: run \`glm-ops platform up\``);
+      throw new DaemonUnavailableError(
+        `cannot read the control token ${this.paths.token}: run \`glm-ops platform up\``,
+      );
     }
     let response: Response;
     try {
       response = await fetch(`${info.controlUrl}${route}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -56,7 +61,9 @@ export class ControlClient {
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      throw new ControlApiError(`control API ${method} ${route} answered ${response.status} with a body that is not JSON`);
+      throw new ControlApiError(
+        `control API ${method} ${route} answered ${response.status} with a body that is not JSON`,
+      );
     }
     if (!response.ok) {
       const wire = (parsed as { error?: WireError } | null)?.error;

@@ -46,7 +46,9 @@ export async function platformUp(
   fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   const entry = options.entry ?? cliEntry();
   if (!fs.existsSync(entry)) {
-    throw new DaemonUnavailableError(`cannot start the platform daemon: ${entry} is missing; build with \`npx tsc -p tsconfig.build.json\``);
+    throw new DaemonUnavailableError(
+      `cannot start the platform daemon: ${entry} is missing; build with \`npx tsc -p tsconfig.build.json\``,
+    );
   }
   const logFd = fs.openSync(paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, [entry, 'platform', 'daemon'], {
@@ -71,11 +73,16 @@ export async function platformUp(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new DaemonUnavailableError(`the platform daemon did not answer within ${options.timeoutMs ?? 15_000} ms: see ${paths.daemonLog}`);
+  throw new DaemonUnavailableError(
+    `the platform daemon did not answer within ${options.timeoutMs ?? 15_000} ms: see ${paths.daemonLog}`,
+  );
 }
 
 /** Stops the daemon and its engines (through the control API, else SIGTERM); resolves whether one was running. */
-export async function platformDown(env: NodeJS.ProcessEnv = process.env, options: { timeoutMs?: number } = {}): Promise<boolean> {
+export async function platformDown(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { timeoutMs?: number } = {},
+): Promise<boolean> {
   const pid = daemonPid(env);
   const client = new ControlClient(env, 5_000);
   let isAsked = false;

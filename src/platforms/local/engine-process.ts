@@ -6,7 +6,13 @@ import { EventEmitter } from 'node:events';
 import type { EngineRecord } from './app-state';
 import type { EngineCommand } from './engine-command';
 import { OutputTail } from './output-tail';
-import { DAEMON_OWNER_ENV, ENGINE_ID_ENV, ENGINE_OWNER_ENV, isProcessAlive, terminateProcessGroup } from './process-identity';
+import {
+  DAEMON_OWNER_ENV,
+  ENGINE_ID_ENV,
+  ENGINE_OWNER_ENV,
+  isProcessAlive,
+  terminateProcessGroup,
+} from './process-identity';
 
 /** Life of one engine: loading until /health answers 200, then serving, until its process is gone. */
 export type EngineState = 'starting' | 'ready' | 'exited';
@@ -97,11 +103,7 @@ export class EngineProcess {
       fs.closeSync(stderr);
     }
     const { owner: _owner, ...rest } = identity;
-    const engine = new EngineProcess(
-      { ...rest, pid: child.pid ?? 0, stdoutOffset, stderrOffset },
-      observer,
-      apiKey,
-    );
+    const engine = new EngineProcess({ ...rest, pid: child.pid ?? 0, stdoutOffset, stderrOffset }, observer, apiKey);
     child.once('error', () => engine.markExited(127));
     child.once('exit', (code, signal) => engine.markExited(pythonReturncode(code, signal)));
     if (!child.pid) engine.markExited(127);
@@ -165,11 +167,14 @@ export class EngineProcess {
   private pollHealth(): void {
     if (this.state !== 'starting') return;
     const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
-    const request = http.get({ host: '127.0.0.1', port: this.port, path: '/health', headers, timeout: 2_000 }, (res) => {
-      res.resume();
-      if (res.statusCode === 200) this.markReady();
-      else this.scheduleHealthPoll();
-    });
+    const request = http.get(
+      { host: '127.0.0.1', port: this.port, path: '/health', headers, timeout: 2_000 },
+      (res) => {
+        res.resume();
+        if (res.statusCode === 200) this.markReady();
+        else this.scheduleHealthPoll();
+      },
+    );
     request.once('timeout', () => request.destroy());
     request.once('error', () => this.scheduleHealthPoll());
   }

@@ -70,7 +70,10 @@ export class LocalPlatform implements Platform {
     return this.storage.compileKernels(spec, options);
   }
 
-  invalidateKernels(spec: Spec, options?: { gpuType?: string; onlyIfRolloutId?: string }): Promise<{ removed: boolean }> {
+  invalidateKernels(
+    spec: Spec,
+    options?: { gpuType?: string; onlyIfRolloutId?: string },
+  ): Promise<{ removed: boolean }> {
     return this.storage.invalidateKernels(spec, options);
   }
 

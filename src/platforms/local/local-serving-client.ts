@@ -28,7 +28,10 @@ export class LocalServingClient implements ServingPort {
     if (!spec || typeof spec !== 'object' || typeof spec.app !== 'string') {
       throw new SpecRefusedError('deploy refused: spec.app is missing; pass a parsed spec');
     }
-    return this.control.request<Deployment>('POST', appRoute(spec.app, 'deploy'), { spec, rolloutId: options.rolloutId });
+    return this.control.request<Deployment>('POST', appRoute(spec.app, 'deploy'), {
+      spec,
+      rolloutId: options.rolloutId,
+    });
   }
 
   async history(app: string): Promise<Deployment[]> {

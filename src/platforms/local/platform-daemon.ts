@@ -7,7 +7,13 @@ import { type AppState, readAppState } from './app-state';
 import { assertEngineAvailable } from './engine-command';
 import { EngineUnavailableError, NotFoundError, SpecRefusedError } from './local-platform-errors';
 import { appDir, type PlatformPaths } from './platform-paths';
-import { DAEMON_OWNER_ENV, ENGINE_OWNER_ENV, findProcessesWithMarker, hasEnvMarker, terminateProcessGroup } from './process-identity';
+import {
+  DAEMON_OWNER_ENV,
+  ENGINE_OWNER_ENV,
+  findProcessesWithMarker,
+  hasEnvMarker,
+  terminateProcessGroup,
+} from './process-identity';
 import { type AppStatus, type EngineFactory, ServingApp, type ServingTimings } from './serving-app';
 
 /** What the daemon is built from; tests inject temp folders, fast timings and a spec checker. */
@@ -38,7 +44,10 @@ export interface PlatformStatus extends DaemonInfo {
 
 /** Another daemon already owns this state folder. */
 export class DaemonAlreadyRunningError extends Error {
-  constructor(readonly pid: number, root: string) {
+  constructor(
+    readonly pid: number,
+    root: string,
+  ) {
     super(`a platform daemon (pid ${pid}) already owns ${root}: use it, or stop it with \`glm-ops platform down\``);
     this.name = 'DaemonAlreadyRunningError';
   }

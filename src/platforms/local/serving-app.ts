@@ -326,7 +326,9 @@ export class ServingApp {
         this.log.system(`[platform] adopted engine v${record.version} pid ${record.pid} on port ${record.port}`);
       } else {
         await terminateProcessGroup(record.pid, this.timings.stopGraceMs);
-        this.log.system(`[platform] killed leftover engine v${record.version} pid ${record.pid} (not the current version)`);
+        this.log.system(
+          `[platform] killed leftover engine v${record.version} pid ${record.pid} (not the current version)`,
+        );
       }
     }
   }
@@ -453,7 +455,8 @@ export class ServingApp {
       if (starting) return this.hold(starting, deadlineMs);
       let pending = this.pendingStarts.find((p) => p.version === current.version && p.reserved < maxInputs);
       const pendingCount = this.pendingStarts.filter((p) => p.version === current.version).length;
-      if (!pending && live.length + pendingCount < maxContainers) pending = this.startEngine(current.version, 'cold start');
+      if (!pending && live.length + pendingCount < maxContainers)
+        pending = this.startEngine(current.version, 'cold start');
       if (pending) {
         pending.reserved += 1;
         const engine = await pending.engine;
@@ -463,7 +466,10 @@ export class ServingApp {
         return { status: 503, message: `app "${this.name}": the engine could not be started (see logs)` };
       }
       if (!(await this.waitForChange(deadlineMs - Date.now()))) {
-        return { status: 503, message: `app "${this.name}": all ${maxContainers} containers busy past the startup timeout` };
+        return {
+          status: 503,
+          message: `app "${this.name}": all ${maxContainers} containers busy past the startup timeout`,
+        };
       }
     }
   }
@@ -476,7 +482,10 @@ export class ServingApp {
     engine.inFlight -= 1;
     if (outcome === 'exited') return this.diedWhileLoading(engine);
     const timeoutS = (deadlineMs - engine.startedAtMs) / 1000;
-    return { status: 503, message: `app "${this.name}": no engine became healthy within the startup timeout (${timeoutS.toFixed(1)} s)` };
+    return {
+      status: 503,
+      message: `app "${this.name}": no engine became healthy within the startup timeout (${timeoutS.toFixed(1)} s)`,
+    };
   }
 
   private diedWhileLoading(engine: EngineProcess): RouteDecision {
@@ -526,7 +535,8 @@ export class ServingApp {
     for (const engine of this.engines) {
       if (engine.isStopping) continue;
       if (!current || engine.record.version !== current.version) {
-        if (engine.inFlight === 0) void this.stopEngine(engine, `drained; v${engine.record.version} is no longer current`);
+        if (engine.inFlight === 0)
+          void this.stopEngine(engine, `drained; v${engine.record.version} is no longer current`);
         continue;
       }
       const startupTimeoutMs = current.spec.health.startupTimeout * 1000;

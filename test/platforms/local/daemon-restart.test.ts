@@ -2,7 +2,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { isProcessAlive } from '../../../src/platforms/local/process-identity';
-import { eventually, startPlatformFixture, streamChat, testSpec, type PlatformFixture } from './helpers/platform-fixture';
+import {
+  eventually,
+  startPlatformFixture,
+  streamChat,
+  testSpec,
+  type PlatformFixture,
+} from './helpers/platform-fixture';
 
 describe('local platform: daemon restart from its state', () => {
   let fixture: PlatformFixture;
@@ -30,7 +36,9 @@ describe('local platform: daemon restart from its state', () => {
     expect(status.engines.map((e) => e.pid)).toEqual([pid]);
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     expect((await appStatus('adopt-app')).counters.coldStarts).toBe(1);
-    expect((await fixture.client.logs('adopt-app')).some((l) => l.text.includes(`adopted engine v1 pid ${pid}`))).toBe(true);
+    expect((await fixture.client.logs('adopt-app')).some((l) => l.text.includes(`adopted engine v1 pid ${pid}`))).toBe(
+      true,
+    );
 
     await fixture.client.stop('adopt-app');
     expect(isProcessAlive(pid)).toBe(false);
@@ -43,8 +51,14 @@ describe('local platform: daemon restart from its state', () => {
     const pid = (await appStatus('adopt-crash-app')).engines[0]!.pid;
     await fixture.restartAfterCrash();
     process.kill(pid, 'SIGKILL');
-    expect(await eventually(async () => (await fixture.client.logs('adopt-crash-app')).some((l) => l.text.startsWith('[monitor] FATAL: SGLang died')))).toBe(true);
-    expect(await eventually(async () => (await appStatus('adopt-crash-app')).counters.replacements === 1, 5_000)).toBe(true);
+    expect(
+      await eventually(async () =>
+        (await fixture.client.logs('adopt-crash-app')).some((l) => l.text.startsWith('[monitor] FATAL: SGLang died')),
+      ),
+    ).toBe(true);
+    expect(await eventually(async () => (await appStatus('adopt-crash-app')).counters.replacements === 1, 5_000)).toBe(
+      true,
+    );
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     await fixture.client.stop('adopt-crash-app');
   });
@@ -65,7 +79,9 @@ describe('local platform: daemon restart from its state', () => {
     await fixture.restartAfterCrash(() => editState('leftover-app', (state) => (state.currentVersion = null)));
     expect(isProcessAlive(pid)).toBe(false);
     expect((await appStatus('leftover-app')).engines).toHaveLength(0);
-    expect((await fixture.client.logs('leftover-app')).some((l) => l.text.includes(`killed leftover engine v1 pid ${pid}`))).toBe(true);
+    expect(
+      (await fixture.client.logs('leftover-app')).some((l) => l.text.includes(`killed leftover engine v1 pid ${pid}`)),
+    ).toBe(true);
   });
 
   test('after a restart, an engine no state records (spawned just before the kill) is found and killed', async () => {

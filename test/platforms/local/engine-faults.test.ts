@@ -1,11 +1,19 @@
 import { isProcessAlive } from '../../../src/platforms/local/process-identity';
-import { eventually, startPlatformFixture, streamChat, testSpec, type PlatformFixture } from './helpers/platform-fixture';
+import {
+  eventually,
+  startPlatformFixture,
+  streamChat,
+  testSpec,
+  type PlatformFixture,
+} from './helpers/platform-fixture';
 
 describe('local platform: engine faults and the crash monitor', () => {
   let fixture: PlatformFixture;
 
   beforeAll(async () => {
-    fixture = await startPlatformFixture({ timings: { replaceDelayMs: 600, maxReplaceDelayMs: 1_200, stopGraceMs: 700 } });
+    fixture = await startPlatformFixture({
+      timings: { replaceDelayMs: 600, maxReplaceDelayMs: 1_200, stopGraceMs: 700 },
+    });
   });
 
   afterAll(async () => {
@@ -38,7 +46,10 @@ describe('local platform: engine faults and the crash monitor', () => {
 
   test('engine exits 137 while serving: the request fails, code 137 is logged, the replacement serves', async () => {
     const spec = testSpec('kill-app', (s) => {
-      s.local.emulator = { ...s.local.emulator, faults: [{ kind: 'crash', at: 'serving', afterRequests: 2, exitCode: 137 }] };
+      s.local.emulator = {
+        ...s.local.emulator,
+        faults: [{ kind: 'crash', at: 'serving', afterRequests: 2, exitCode: 137 }],
+      };
     });
     await fixture.client.deploy(spec, { rolloutId: 'kill-1' });
     const { url } = await fixture.client.endpoint('kill-app');
@@ -46,7 +57,11 @@ describe('local platform: engine faults and the crash monitor', () => {
     const firstPid = (await appStatus('kill-app')).engines[0]!.pid;
     const second = await streamChat(url, fixture.apiKey).catch(() => ({ status: 0, body: '' }));
     expect(second.status === 200 ? second.body : 'cut').not.toContain('[DONE]');
-    expect(await eventually(async () => (await fixture.client.logs('kill-app')).some((l) => l.text === '[monitor] FATAL: SGLang died (code 137)'))).toBe(true);
+    expect(
+      await eventually(async () =>
+        (await fixture.client.logs('kill-app')).some((l) => l.text === '[monitor] FATAL: SGLang died (code 137)'),
+      ),
+    ).toBe(true);
     expect((await fetch(`${url}/health`)).status).toBe(502);
     expect(await eventually(async () => (await appStatus('kill-app')).counters.replacements === 1, 5_000)).toBe(true);
     const after = await streamChat(url, fixture.apiKey);
@@ -62,7 +77,10 @@ describe('local platform: engine faults and the crash monitor', () => {
       s.health.startupTimeout = 8;
       // The scaled watchdog would otherwise SIGKILL the hung load, as SGLang's does.
       s.sglang.args['watchdog-timeout'] = 100_000;
-      s.local.emulator = { ...s.local.emulator, faults: [{ kind: 'hang', at: 'loading', afterMs: 0, mode: 'process' }] };
+      s.local.emulator = {
+        ...s.local.emulator,
+        faults: [{ kind: 'hang', at: 'loading', afterMs: 0, mode: 'process' }],
+      };
     });
     await fixture.client.deploy(spec, { rolloutId: 'hang-1' });
     const { url } = await fixture.client.endpoint('hang-app');

@@ -15,7 +15,11 @@ describe('glm-ops platform up|down|status (detached daemon)', () => {
   const cli = (...args: string[]) =>
     run(process.execPath, [cliEntry(), 'platform', ...args], { env, timeout: 30_000 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({
+        code: err.code,
+        stdout: err.stdout,
+        stderr: err.stderr,
+      }),
     );
   const daemonPid = (): number => JSON.parse(fs.readFileSync(path.join(home, 'platform', 'daemon.json'), 'utf8')).pid;
 

@@ -1,13 +1,22 @@
 import { spawn } from 'node:child_process';
-import { ENGINE_ID_ENV, hasEnvMarker, isProcessAlive, terminateProcessGroup } from '../../../src/platforms/local/process-identity';
+import {
+  ENGINE_ID_ENV,
+  hasEnvMarker,
+  isProcessAlive,
+  terminateProcessGroup,
+} from '../../../src/platforms/local/process-identity';
 
 describe('process identity and termination', () => {
   test('a process that ignores SIGTERM is SIGKILLed after the grace period', async () => {
-    const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')"], {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env: { ...process.env, [ENGINE_ID_ENV]: 'engine-under-test' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up')"],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, [ENGINE_ID_ENV]: 'engine-under-test' },
+      },
+    );
     await new Promise((resolve) => child.stdout!.once('data', resolve));
     const pid = child.pid!;
     expect(hasEnvMarker(pid, ENGINE_ID_ENV, 'engine-under-test')).toBe(true);

@@ -1,5 +1,11 @@
 import { isProcessAlive } from '../../../src/platforms/local/process-identity';
-import { eventually, startPlatformFixture, streamChat, testSpec, type PlatformFixture } from './helpers/platform-fixture';
+import {
+  eventually,
+  startPlatformFixture,
+  streamChat,
+  testSpec,
+  type PlatformFixture,
+} from './helpers/platform-fixture';
 
 describe('local platform: Modal-like scaling', () => {
   let fixture: PlatformFixture;
@@ -15,7 +21,10 @@ describe('local platform: Modal-like scaling', () => {
   const appStatus = async (app: string) => (await fixture.client.status()).apps.find((a) => a.app === app)!;
 
   test('scales to zero after scaledownWindow idle, then cold-starts on the next request', async () => {
-    await fixture.client.deploy(testSpec('zero-app', (s) => (s.modal.scaledownWindow = 2)), { rolloutId: 'z-1' });
+    await fixture.client.deploy(
+      testSpec('zero-app', (s) => (s.modal.scaledownWindow = 2)),
+      { rolloutId: 'z-1' },
+    );
     const { url } = await fixture.client.endpoint('zero-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const pid = (await appStatus('zero-app')).engines[0]!.pid;
@@ -23,7 +32,9 @@ describe('local platform: Modal-like scaling', () => {
     expect((await appStatus('zero-app')).engines).toHaveLength(1);
     expect(await eventually(async () => (await appStatus('zero-app')).engines.length === 0, 4_000)).toBe(true);
     expect(isProcessAlive(pid)).toBe(false);
-    expect((await fixture.client.logs('zero-app')).some((l) => l.text.includes('scaled down after 2 s idle'))).toBe(true);
+    expect((await fixture.client.logs('zero-app')).some((l) => l.text.includes('scaled down after 2 s idle'))).toBe(
+      true,
+    );
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     expect((await appStatus('zero-app')).counters.coldStarts).toBe(2);
     await fixture.client.stop('zero-app');
@@ -38,10 +49,12 @@ describe('local platform: Modal-like scaling', () => {
       { rolloutId: 'w-1' },
     );
     await fixture.client.setMinContainers('warm-app', 2);
-    expect(await eventually(async () => {
-      const engines = (await appStatus('warm-app')).engines;
-      return engines.length === 2 && engines.every((e) => e.state === 'ready');
-    }, 5_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        const engines = (await appStatus('warm-app')).engines;
+        return engines.length === 2 && engines.every((e) => e.state === 'ready');
+      }, 5_000),
+    ).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect((await appStatus('warm-app')).engines).toHaveLength(2);
     expect((await appStatus('warm-app')).minContainers).toBe(2);

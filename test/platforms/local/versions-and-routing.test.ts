@@ -1,7 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorType } from '../../../src/shared/errors';
-import { eventually, startPlatformFixture, streamChat, testSpec, type PlatformFixture } from './helpers/platform-fixture';
+import {
+  eventually,
+  startPlatformFixture,
+  streamChat,
+  testSpec,
+  type PlatformFixture,
+} from './helpers/platform-fixture';
 
 describe('local platform: versions, cold start and routing', () => {
   let fixture: PlatformFixture;
@@ -58,10 +64,12 @@ describe('local platform: versions, cold start and routing', () => {
       [1, 'r-1', false],
       [2, 'r-2', true],
     ]);
-    expect(await eventually(async () => {
-      const app = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!;
-      return app.engines.every((e) => e.version === 2);
-    })).toBe(true);
+    expect(
+      await eventually(async () => {
+        const app = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!;
+        return app.engines.every((e) => e.version === 2);
+      }),
+    ).toBe(true);
     const { url } = await fixture.client.endpoint('routing-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const engines = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!.engines;

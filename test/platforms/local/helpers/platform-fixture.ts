@@ -14,7 +14,12 @@ import { runPlatformDaemon, type RunningPlatformDaemon } from '../../../../src/p
 import type { ServingTimings } from '../../../../src/platforms/local/serving-app';
 
 /** Fast platform timings for tests. */
-export const TEST_TIMINGS: ServingTimings = { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 50 };
+export const TEST_TIMINGS: ServingTimings = {
+  stopGraceMs: 1_000,
+  replaceDelayMs: 400,
+  maxReplaceDelayMs: 2_000,
+  tickMs: 50,
+};
 
 let isBuilt = false;
 
@@ -30,8 +35,10 @@ export function ensureLibBuilt(): void {
   const entry = cliEntry();
   const isStale = (): boolean =>
     !fs.existsSync(entry) ||
-    fs.statSync(path.join(root, 'lib', 'platforms', 'local', 'serving-app.js'), { throwIfNoEntry: false }) === undefined ||
-    newest(path.join(root, 'src')) > (fs.statSync(path.join(root, 'lib', '.tsbuildinfo'), { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    fs.statSync(path.join(root, 'lib', 'platforms', 'local', 'serving-app.js'), { throwIfNoEntry: false }) ===
+      undefined ||
+    newest(path.join(root, 'src')) >
+      (fs.statSync(path.join(root, 'lib', '.tsbuildinfo'), { throwIfNoEntry: false })?.mtimeMs ?? 0);
   if (isStale()) {
     const lock = path.join(os.tmpdir(), `glm-ops-build-${Buffer.from(root).toString('hex').slice(-16)}.lock`);
     const deadline = Date.now() + 120_000;
@@ -71,7 +78,9 @@ export function testSpec(app: string, patch: (spec: Spec) => void = () => undefi
   spec.health.startupTimeout = 10;
   spec.modal.scaledownWindow = 600;
   spec.modal.maxContainers = 1;
-  spec.local.emulator = { phases: { weightLoadMs: 200_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 } };
+  spec.local.emulator = {
+    phases: { weightLoadMs: 200_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
+  };
   patch(spec);
   return spec;
 }
@@ -90,7 +99,9 @@ export interface PlatformFixture {
 }
 
 /** Starts a fixture: temp GLM_OPS_HOME, an API key secret, a model folder with config.json, a kernel cache folder. */
-export async function startPlatformFixture(options: { timings?: Partial<ServingTimings> } = {}): Promise<PlatformFixture> {
+export async function startPlatformFixture(
+  options: { timings?: Partial<ServingTimings> } = {},
+): Promise<PlatformFixture> {
   ensureLibBuilt();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-platform-'));
   const apiKey = `sk-test-${Math.random().toString(36).slice(2)}${Date.now()}`;
@@ -130,17 +141,30 @@ export async function startPlatformFixture(options: { timings?: Partial<ServingT
 }
 
 /** One streaming chat completion; resolves the status and the streamed text. */
-export async function streamChat(url: string, apiKey: string, maxTokens = 8): Promise<{ status: number; body: string }> {
+export async function streamChat(
+  url: string,
+  apiKey: string,
+  maxTokens = 8,
+): Promise<{ status: number; body: string }> {
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'glm-5.1', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens, stream: true }),
+    body: JSON.stringify({
+      model: 'glm-5.1',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: maxTokens,
+      stream: true,
+    }),
   });
   return { status: response.status, body: await response.text() };
 }
 
 /** Polls until the predicate holds or timeoutMs passes; resolves whether it held. */
-export async function eventually(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, pollMs = 50): Promise<boolean> {
+export async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  pollMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await predicate()) return true;
