@@ -3,6 +3,8 @@ import { createServingActivities } from './serving-activities';
 import { createSpecActivities } from './spec-activities';
 import { createStorageActivities } from './storage-activities';
 import { createWorkerInfoActivities } from './worker-info-activities';
+import { createKeepWarmActivities } from './keep-warm-activities';
+import { createUpgradeActivities } from './upgrade-activities';
 
 /** Everything activities need from the outside world; secrets are resolved here and never travel in arguments. */
 export interface ActivityDeps {
@@ -37,6 +39,8 @@ export const createActivities = (deps: ActivityDeps) => {
       heartbeatIntervalMs: deps.heartbeatIntervalMs,
     }),
     ...createServingActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
+    ...createKeepWarmActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
+    ...createUpgradeActivities({ platformNamed }),
   };
 };
 

@@ -1,3 +1,5 @@
 export { stackCheck } from './stack-check';
 export { rollout } from './rollout';
 export { rollbackApp } from './rollback-app';
+export { keepWarm } from './keep-warm';
+export { upgrade } from './upgrade';

@@ -10,6 +10,8 @@ import { registerRolloutCommand } from './rollout';
 import { registerHubCommand } from './hub';
 import { registerVerifyCommand } from './verify';
 import { registerEmulatorCompileCommand } from './emulator-compile';
+import { registerKeepwarmCommand } from './keepwarm';
+import { registerUpgradeCommand } from './upgrade';
 
 /** Each command group registers itself on the program; add one line per group. */
 export function registerCommands(program: Command): void {
@@ -24,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerRolloutCommand(program);
   registerEmulatorCommand(program);
   registerPlatformCommand(program);
+  registerKeepwarmCommand(program);
+  registerUpgradeCommand(program);
 }

@@ -1,0 +1,219 @@
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import type { TemporalConnectConfig } from '../../config/temporal-connection';
+import { keepWarmCost } from '../../schedules/keep-warm-cost';
+import { assertKeepWarmSettings, KeepWarmScheduleError } from '../../schedules/keep-warm-schedule';
+import {
+  disableKeepWarm,
+  enableKeepWarm,
+  KeepWarmNotEnabledError,
+  keepWarmStatus,
+  setKeepWarmPaused,
+  triggerKeepWarm,
+} from '../../schedules/keep-warm-schedules-client';
+import { loadSpecFile } from '../../spec/parse-spec';
+import type { Spec } from '../../spec/schema';
+import { taskQueueFor } from '../../shared/task-queue';
+import { loadDeployableSpec } from '../load-deployable-spec';
+import { ensureStackForSpec } from '../stack-for-spec';
+import { connectClient, type ConnectedClient } from '../temporal-client';
+import { printSpecIssues } from './spec-output';
+
+/** Exit code for bad input (a spec, cron, zone or app that cannot be used); nothing was created. */
+const EXIT_BAD_INPUT = 2;
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** The schedule's page in the Temporal Web UI, when the embedded UI is known. */
+export function scheduleUiLink(config: TemporalConnectConfig, scheduleId: string): string | undefined {
+  if (!config.uiUrl) return undefined;
+  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules/${encodeURIComponent(scheduleId)}`;
+}
+
+/** The task queue the schedules start runs on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
+export function keepWarmTaskQueue(spec: Pick<Spec, 'platform'>, env: NodeJS.ProcessEnv = process.env): string {
+  return env.GLM_OPS_TASK_QUEUE?.trim() || taskQueueFor(spec.platform);
+}
+
+function badInput(message: string): void {
+  console.error(`glm-ops: ${message}`);
+  process.exitCode = EXIT_BAD_INPUT;
+}
+
+/** A spec file (parsed, not linted) or a bare app name; undefined after printing why neither. */
+async function resolveTarget(specOrApp: string): Promise<{ app: string; spec?: Spec } | undefined> {
+  if (fs.existsSync(specOrApp)) {
+    const parsed = await loadSpecFile(specOrApp);
+    if (!parsed.ok) {
+      printSpecIssues(parsed, specOrApp);
+      process.exitCode = EXIT_BAD_INPUT;
+      return undefined;
+    }
+    return { app: parsed.spec.app, spec: parsed.spec };
+  }
+  if (!APP_NAME.test(specOrApp)) {
+    badInput(`${JSON.stringify(specOrApp)} is neither a spec file nor an app name`);
+    return undefined;
+  }
+  return { app: specOrApp };
+}
+
+/** Runs a body with a connected client; a missing schedule becomes one line and exit code 2. */
+async function withClient(body: (connected: ConnectedClient) => Promise<void>): Promise<void> {
+  const connected = await connectClient();
+  try {
+    await body(connected);
+  } catch (err) {
+    if (err instanceof KeepWarmNotEnabledError) return badInput(err.message);
+    throw err;
+  } finally {
+    await connected.connection.close();
+  }
+}
+
+const dollars = (value: number): string => `$${Math.round(value).toLocaleString('en-US')}`;
+
+/** `glm-ops keepwarm enable|disable|pause|unpause|status|trigger`: the guide's keep-alive cron as a Temporal Schedule. */
+export function registerKeepwarmCommand(program: Command): void {
+  const keepwarm = program
+    .command('keepwarm')
+    .description('keep replicas warm during business hours (guide §6, §19): Temporal Schedule keepwarm/<app>');
+
+  keepwarm
+    .command('enable')
+    .description('create or update the schedule from keepWarm.cron, keepWarm.timezone and keepWarm.strategy')
+    .argument('<spec>', 'deployment spec (YAML)')
+    .action(async (file: string) => {
+      const spec = await loadDeployableSpec(file);
+      if (!spec) {
+        process.exitCode = EXIT_BAD_INPUT;
+        return;
+      }
+      try {
+        assertKeepWarmSettings(spec);
+      } catch (err) {
+        if (err instanceof KeepWarmScheduleError) return badInput(err.message);
+        throw err;
+      }
+      await ensureStackForSpec(spec, (line) => console.log(line));
+      await withClient(async ({ client, config }) => {
+        const outcomes = await enableKeepWarm(client, spec, { taskQueue: keepWarmTaskQueue(spec) });
+        for (const outcome of outcomes) {
+          const link = outcome.change === 'deleted' ? undefined : scheduleUiLink(config, outcome.scheduleId);
+          console.log(`${outcome.change} schedule ${outcome.scheduleId}${link ? `\n  ${link}` : ''}`);
+        }
+        const status = await keepWarmStatus(client, spec.app, { recentLimit: 0 });
+        console.log(
+          `strategy ${spec.keepWarm.strategy}: "${spec.keepWarm.cron}" in ${spec.keepWarm.timezone}; next runs: ${status.nextRuns.slice(0, 3).join(', ') || 'none'}`,
+        );
+      });
+    });
+
+  keepwarm
+    .command('disable')
+    .description('delete the keep-warm schedule(s) of an app')
+    .argument('<spec-or-app>', 'spec file or app name')
+    .action(async (specOrApp: string) => {
+      const target = await resolveTarget(specOrApp);
+      if (!target) return;
+      await withClient(async ({ client }) => {
+        for (const id of await disableKeepWarm(client, target.app)) console.log(`deleted schedule ${id}`);
+      });
+    });
+
+  for (const [name, isPaused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
+    keepwarm
+      .command(name)
+      .description(`${name} the keep-warm schedule(s), with a note shown in the Temporal UI`)
+      .argument('<spec-or-app>', 'spec file or app name')
+      .option(
+        '--note <text>',
+        'why',
+        isPaused ? 'paused with glm-ops keepwarm pause' : 'unpaused with glm-ops keepwarm unpause',
+      )
+      .action(async (specOrApp: string, options: { note: string }) => {
+        const target = await resolveTarget(specOrApp);
+        if (!target) return;
+        await withClient(async ({ client }) => {
+          for (const id of await setKeepWarmPaused(client, target.app, isPaused, options.note)) {
+            console.log(`${isPaused ? 'paused' : 'unpaused'} schedule ${id}: ${options.note}`);
+          }
+        });
+      });
+  }
+
+  keepwarm
+    .command('status')
+    .description(
+      'next runs, recent results (warm/cold, duration), cold-hit rate, and the monthly cost of each strategy',
+    )
+    .argument('<spec-or-app>', 'spec file (adds the cost of ping and pin) or app name')
+    .option('--json', 'print JSON')
+    .action(async (specOrApp: string, options: { json?: boolean }) => {
+      const target = await resolveTarget(specOrApp);
+      if (!target) return;
+      await withClient(async ({ client, config }) => {
+        const status = await keepWarmStatus(client, target.app);
+        const cost = target.spec ? keepWarmCost(target.spec) : undefined;
+        if (options.json) {
+          console.log(JSON.stringify({ ...status, ...(cost ? { cost } : {}) }, null, 2));
+          return;
+        }
+        const link = scheduleUiLink(config, status.scheduleId);
+        console.log(`schedule ${status.scheduleId}${status.isPaused ? ' (PAUSED)' : ''}${link ? `  ${link}` : ''}`);
+        if (status.note) console.log(`note: ${status.note}`);
+        if (target.spec) console.log(`strategy: ${target.spec.keepWarm.strategy}`);
+        console.log(
+          `calendar: ${status.calendars.join(' | ')} (${status.timeZone ?? 'UTC'})${status.hasReleaseSchedule ? ' + release schedule' : ''}`,
+        );
+        console.log(`next runs: ${status.nextRuns.slice(0, 5).join(', ') || 'none'}`);
+        console.log(
+          `runs taken: ${status.numActionsTaken}; cold-hit rate: ${status.coldHitRate === undefined ? 'n/a' : `${Math.round(status.coldHitRate * 100)}%`}`,
+        );
+        if (status.recent.length > 0) {
+          console.log('\n| Taken at | Result | Duration | Workflow |');
+          console.log('|---|---|---:|---|');
+          for (const run of status.recent) {
+            console.log(
+              `| ${run.takenAt} | ${run.state}${run.detail ? `: ${run.detail}` : ''} | ${run.durationMs === undefined ? '' : `${run.durationMs} ms`} | ${run.workflowId} |`,
+            );
+          }
+        }
+        if (cost) {
+          console.log('\n| Strategy | Replica-h/month | Monthly | Basis |');
+          console.log('|---|---:|---:|---|');
+          console.log(
+            `| ping | ${cost.ping.replicaHoursPerMonth.toFixed(0)} | ${dollars(cost.ping.dollarsPerMonth)} | ${cost.ping.basis} |`,
+          );
+          if (cost.pin)
+            console.log(
+              `| pin | ${cost.pin.replicaHoursPerMonth.toFixed(0)} | ${dollars(cost.pin.dollarsPerMonth)} | ${cost.pin.basis} |`,
+            );
+          console.log(
+            `(scale-to-zero ${dollars(cost.scaleToZeroDollarsPerMonth)}, always-on ${dollars(cost.alwaysOnDollarsPerMonth)} per month)`,
+          );
+        }
+      });
+    });
+
+  keepwarm
+    .command('trigger')
+    .description('run the keep-warm action now')
+    .argument('<spec-or-app>', 'spec file or app name')
+    .option('--wait', 'wait for the result and print warm/cold and the duration')
+    .action(async (specOrApp: string, options: { wait?: boolean }) => {
+      const target = await resolveTarget(specOrApp);
+      if (!target) return;
+      await withClient(async ({ client }) => {
+        const run = await triggerKeepWarm(client, target.app, {
+          shouldWait: Boolean(options.wait),
+          timeoutMs: 180_000,
+        });
+        console.log(`triggered ${run.workflowId}`);
+        if (run.result)
+          console.log(`${run.result.replica}: /health ${run.result.httpStatus ?? ''} in ${run.result.durationMs} ms`);
+      });
+    });
+}

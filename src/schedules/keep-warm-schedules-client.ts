@@ -1,0 +1,224 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  WorkflowFailedError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptions,
+} from '@temporalio/client';
+import type { Spec } from '../spec/schema';
+import type { KeepWarmResult } from '../workflows/keep-warm';
+import { calendarText } from './calendar-text';
+import { keepWarmReleaseScheduleId, keepWarmScheduleId, keepWarmSchedules } from './keep-warm-schedule';
+
+/** What `enable` did to each schedule. */
+export interface EnableOutcome {
+  scheduleId: string;
+  change: 'created' | 'updated' | 'deleted';
+}
+
+/** One recent keep-warm run as `status` shows it. */
+export interface KeepWarmRunReport {
+  workflowId: string;
+  runId: string;
+  takenAt: string;
+  state: 'warm' | 'cold' | 'released' | 'failed' | 'running';
+  durationMs?: number;
+  detail?: string;
+}
+
+/** The state of an app's keep-warm schedule, read back from the server. */
+export interface KeepWarmStatus {
+  scheduleId: string;
+  isPaused: boolean;
+  note?: string;
+  /** The calendars the server stores (cron expressions are converted), rendered cron-like. */
+  calendars: string[];
+  timeZone?: string;
+  nextRuns: string[];
+  numActionsTaken: number;
+  recent: KeepWarmRunReport[];
+  /** Cold pings / all finished pings among the recent runs; undefined when there are none. */
+  coldHitRate?: number;
+  hasReleaseSchedule: boolean;
+}
+
+/** The app has no keep-warm schedule. */
+export class KeepWarmNotEnabledError extends Error {
+  constructor(readonly app: string) {
+    super(`keep-warm is not enabled for ${app}: enable it with \`glm-ops keepwarm enable SPEC\``);
+    this.name = 'KeepWarmNotEnabledError';
+  }
+}
+
+/**
+ * Creates the keep-warm schedules of a spec, or updates them in place when they exist (so `enable` is idempotent), and
+ * deletes a `pin` release schedule left over after switching to `ping`.
+ */
+export async function enableKeepWarm(
+  client: Client,
+  spec: Spec,
+  options: { taskQueue: string },
+): Promise<EnableOutcome[]> {
+  const wanted = keepWarmSchedules(spec, options);
+  const outcomes: EnableOutcome[] = [];
+  for (const schedule of wanted) outcomes.push(await createOrUpdate(client, schedule));
+  if (!wanted.some((s) => s.scheduleId === keepWarmReleaseScheduleId(spec.app))) {
+    if (await deleteIfPresent(client, keepWarmReleaseScheduleId(spec.app))) {
+      outcomes.push({ scheduleId: keepWarmReleaseScheduleId(spec.app), change: 'deleted' });
+    }
+  }
+  return outcomes;
+}
+
+async function createOrUpdate(client: Client, schedule: ScheduleOptions): Promise<EnableOutcome> {
+  try {
+    await client.schedule.create(schedule);
+    return { scheduleId: schedule.scheduleId, change: 'created' };
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  const { scheduleId, memo: _memo, typedSearchAttributes: _attributes, ...update } = schedule;
+  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...update, state: previous.state }));
+  return { scheduleId, change: 'updated' };
+}
+
+async function deleteIfPresent(client: Client, scheduleId: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(scheduleId).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Deletes the app's keep-warm schedules; returns the ids deleted; throws when there was none. */
+export async function disableKeepWarm(client: Client, app: string): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const id of [keepWarmScheduleId(app), keepWarmReleaseScheduleId(app)]) {
+    if (await deleteIfPresent(client, id)) deleted.push(id);
+  }
+  if (deleted.length === 0) throw new KeepWarmNotEnabledError(app);
+  return deleted;
+}
+
+/** Pauses or unpauses every keep-warm schedule of the app, with a note the UI shows. */
+export async function setKeepWarmPaused(
+  client: Client,
+  app: string,
+  isPaused: boolean,
+  note: string,
+): Promise<string[]> {
+  const changed: string[] = [];
+  for (const id of [keepWarmScheduleId(app), keepWarmReleaseScheduleId(app)]) {
+    const handle = client.schedule.getHandle(id);
+    try {
+      if (isPaused) await handle.pause(note);
+      else await handle.unpause(note);
+      changed.push(id);
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  if (changed.length === 0) throw new KeepWarmNotEnabledError(app);
+  return changed;
+}
+
+/** Describes the schedule and reads the results of its recent runs. */
+export async function keepWarmStatus(
+  client: Client,
+  app: string,
+  options: { recentLimit?: number } = {},
+): Promise<KeepWarmStatus> {
+  const description = await describeOrThrow(client, keepWarmScheduleId(app), app);
+  const release = await client.schedule
+    .getHandle(keepWarmReleaseScheduleId(app))
+    .describe()
+    .catch((err: unknown) => {
+      if (err instanceof ScheduleNotFoundError) return undefined;
+      throw err;
+    });
+  const actions = [...description.info.recentActions, ...(release?.info.recentActions ?? [])]
+    .sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime())
+    .slice(0, options.recentLimit ?? 10);
+  const recent = await Promise.all(
+    actions.map((a) =>
+      runReport(client, a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId, a.takenAt),
+    ),
+  );
+  const pings = recent.filter((r) => r.state === 'warm' || r.state === 'cold');
+  return {
+    scheduleId: description.scheduleId,
+    isPaused: description.state.paused,
+    ...(description.state.note ? { note: description.state.note } : {}),
+    calendars: (description.spec.calendars ?? []).map(calendarText),
+    ...(description.spec.timezone ? { timeZone: description.spec.timezone } : {}),
+    nextRuns: description.info.nextActionTimes.map((d) => d.toISOString()),
+    numActionsTaken: description.info.numActionsTaken,
+    recent,
+    ...(pings.length > 0 ? { coldHitRate: pings.filter((p) => p.state === 'cold').length / pings.length } : {}),
+    hasReleaseSchedule: release !== undefined,
+  };
+}
+
+async function describeOrThrow(client: Client, scheduleId: string, app: string): Promise<ScheduleDescription> {
+  try {
+    return await client.schedule.getHandle(scheduleId).describe();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) throw new KeepWarmNotEnabledError(app);
+    throw err;
+  }
+}
+
+async function runReport(client: Client, workflowId: string, runId: string, takenAt: Date): Promise<KeepWarmRunReport> {
+  const base = { workflowId, runId, takenAt: takenAt.toISOString() };
+  const handle = client.workflow.getHandle<(input: unknown) => Promise<KeepWarmResult>>(workflowId, runId);
+  const described = await handle.describe().catch(() => undefined);
+  if (described && described.status.name === 'RUNNING') return { ...base, state: 'running' };
+  try {
+    const result = await handle.result();
+    return { ...base, state: result.replica, durationMs: result.durationMs };
+  } catch (err) {
+    const detail = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+    return { ...base, state: 'failed', detail: detail.split('\n')[0] };
+  }
+}
+
+/**
+ * Triggers the schedule now and, with `shouldWait`, waits for that run's result: the run is the one action that was
+ * not in recentActions before the trigger.
+ */
+export async function triggerKeepWarm(
+  client: Client,
+  app: string,
+  options: { scheduleId?: string; shouldWait?: boolean; timeoutMs?: number } = {},
+): Promise<{ workflowId: string; runId: string; result?: KeepWarmResult }> {
+  const scheduleId = options.scheduleId ?? keepWarmScheduleId(app);
+  const handle = client.schedule.getHandle(scheduleId);
+  const before = new Set(
+    (await describeOrThrow(client, scheduleId, app)).info.recentActions.map(
+      (a) => a.action.workflow.firstExecutionRunId,
+    ),
+  );
+  await handle.trigger();
+  const deadlineMs = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const fresh = (await handle.describe()).info.recentActions.find(
+      (a) => !before.has(a.action.workflow.firstExecutionRunId),
+    );
+    if (fresh) {
+      const { workflowId, firstExecutionRunId: runId } = fresh.action.workflow;
+      if (!options.shouldWait) return { workflowId, runId };
+      const result = await client.workflow
+        .getHandle<(input: unknown) => Promise<KeepWarmResult>>(workflowId, runId)
+        .result();
+      return { workflowId, runId, result };
+    }
+    if (Date.now() > deadlineMs)
+      throw new Error(
+        `schedule ${scheduleId} was triggered but started no run within ${options.timeoutMs ?? 30_000} ms`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,114 @@
+import {
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+
+/** Input of one keep-warm run; built from the spec by the schedule, never carrying a secret value. */
+export interface KeepWarmInput {
+  app: string;
+  platform: 'local' | 'modal';
+  secretName: string;
+  strategy: 'ping' | 'pin';
+  /** `ping` a warm check (with `pin`, raising min containers first); `release` lowers min containers at window end. */
+  action: 'ping' | 'release';
+  /** The guide's `timeout=120` of the keep-alive GET. @default 120 */
+  timeoutSec: number;
+  /** A 200 slower than this was a cold start. */
+  coldThresholdMs: number;
+  /** Min containers while pinned. @default 1 */
+  pinnedMinContainers: number;
+  /** Min containers outside the window: the spec's modal.minContainers. */
+  baseMinContainers: number;
+}
+
+/** What one keep-warm run found: warm or cold (a cold start is a success that took long), and how long it took. */
+export interface KeepWarmResult {
+  app: string;
+  strategy: 'ping' | 'pin';
+  action: 'ping' | 'release';
+  /** `warm`/`cold` for a ping; `released` after lowering min containers. */
+  replica: 'warm' | 'cold' | 'released';
+  durationMs: number;
+  httpStatus?: number;
+  minContainersSet?: number;
+  checkedAt: string;
+}
+
+const quickIo = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+} satisfies ActivityOptions;
+
+/** One attempt only: a retried ping would measure a replica the first attempt already woke, and report it warm. */
+function pingOptions(timeoutSec: number): ActivityOptions {
+  return { startToCloseTimeout: `${timeoutSec + 30} seconds`, retry: { maximumAttempts: 1 } };
+}
+
+/**
+ * The keep-warm action of the `keepwarm/<app>` schedule (guide §6, §19): with `pin`, hold min containers at 1 (again
+ * on every fire, since a deploy resets the override); then GET /health with the guide's 120 s timeout and report
+ * whether the replica was warm or had to cold-start. `release` lowers min containers when the window closes.
+ */
+export async function keepWarm(input: KeepWarmInput): Promise<KeepWarmResult> {
+  const ref = { app: input.app, platform: input.platform };
+  const act = proxyActivities<Activities>(quickIo);
+  const checkedAt = new Date(Date.now()).toISOString();
+
+  if (input.action === 'release') {
+    await act.setMinContainers.executeWithOptions(
+      { summary: `Pin window closed: min containers back to ${input.baseMinContainers}` },
+      [{ ...ref, minContainers: input.baseMinContainers }],
+    );
+    setCurrentDetails(`released: min containers ${input.baseMinContainers}`);
+    return {
+      app: input.app,
+      strategy: input.strategy,
+      action: 'release',
+      replica: 'released',
+      durationMs: 0,
+      minContainersSet: input.baseMinContainers,
+      checkedAt,
+    };
+  }
+
+  if (input.strategy === 'pin') {
+    await act.setMinContainers.executeWithOptions({ summary: `Pin: min containers ${input.pinnedMinContainers}` }, [
+      { ...ref, minContainers: input.pinnedMinContainers },
+    ]);
+  }
+  const ping = await proxyActivities<Activities>(pingOptions(input.timeoutSec)).pingHealth.executeWithOptions(
+    { summary: `GET /health (timeout ${input.timeoutSec}s; cold if slower than ${input.coldThresholdMs} ms)` },
+    [{ ...ref, secretName: input.secretName, timeoutSec: input.timeoutSec, coldThresholdMs: input.coldThresholdMs }],
+  );
+  if (ping.outcome !== 'ok') {
+    throw ApplicationFailure.create({
+      type:
+        ping.outcome === 'timeout'
+          ? ErrorType.HealthTimeout
+          : ping.outcome === 'bad-gateway'
+            ? ErrorType.EngineCrashed
+            : ErrorType.TransportError,
+      nonRetryable: true,
+      message: `keep-warm ping of ${input.app} failed after ${ping.durationMs} ms: ${ping.outcome} (${ping.detail})`,
+      details: [{ outcome: ping.outcome, durationMs: ping.durationMs, httpStatus: ping.httpStatus }],
+    });
+  }
+  const replica = ping.wasCold ? 'cold' : 'warm';
+  setCurrentDetails(`${replica}: /health 200 in ${ping.durationMs} ms`);
+  log.info('keep-warm', { app: input.app, replica, durationMs: ping.durationMs });
+  return {
+    app: input.app,
+    strategy: input.strategy,
+    action: 'ping',
+    replica,
+    durationMs: ping.durationMs,
+    httpStatus: ping.httpStatus,
+    ...(input.strategy === 'pin' ? { minContainersSet: input.pinnedMinContainers } : {}),
+    checkedAt,
+  };
+}

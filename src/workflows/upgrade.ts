@@ -1,0 +1,273 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { UpgradeRequest } from '../activities/upgrade-activities';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import type { CompensationReport, DiagnosisReport, RolloutStatus } from '../shared/rollout-types';
+import type { SpecChange } from '../spec/upgrade-spec';
+import { APP, DEPLOYED_VERSION, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../shared/search-attributes';
+import { rollout } from './rollout';
+
+/** Input of an upgrade: what to change, never the spec (it is read from what is deployed when the upgrade runs). */
+export interface UpgradeInput {
+  app: string;
+  platform: 'local' | 'modal';
+  request: UpgradeRequest;
+  /** Idempotency key of the recompile and the child rollout's deploy. */
+  upgradeId: string;
+  requestedBy?: string;
+}
+
+/** Why an upgrade was rolled back: the child rollout's failure and its diagnosis, in the guide's terms. */
+export interface UpgradeDiagnosis {
+  cause: string;
+  message: string;
+  failedPhase?: string;
+  diagnoses: DiagnosisReport[];
+  compensations: CompensationReport[];
+}
+
+/** What an upgrade did: upgraded to a new version, or rolled back with the previous version verified serving. */
+export interface UpgradeResult {
+  app: string;
+  upgradeId: string;
+  outcome: 'upgraded' | 'rolled-back';
+  fromVersion: number;
+  /** The version serving at the end: the new one, or the previous one again. */
+  servingVersion: number;
+  toVersion?: number;
+  changes: SpecChange[];
+  /** True when the upgrade itself invalidated (if stale) and recompiled the new GPU's DeepGEMM cache (guide §20). */
+  isKernelRecompiled: boolean;
+  kernelCacheBefore?: 'valid' | 'missing' | 'stale';
+  rolloutWorkflowId: string;
+  diagnosis?: UpgradeDiagnosis;
+  warnings: string[];
+}
+
+const retry = {
+  initialInterval: '1 second',
+  maximumInterval: '30 seconds',
+  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+};
+const quickIo = { startToCloseTimeout: '2 minutes', retry: { ...retry, maximumAttempts: 6 } } satisfies ActivityOptions;
+/** One retry for a compile, as the rollout does: a compile that failed twice needs a person. */
+const compileIo = {
+  startToCloseTimeout: '12 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 2 },
+} satisfies ActivityOptions;
+
+/**
+ * Upgrades an app (guide §20): plan against the deployed spec (image bump, GPU change, mem-fraction tightening); on a
+ * GPU change invalidate the new GPU's DeepGEMM cache when stale and recompile; then run the rollout as a child
+ * (`rollout/<app>`, so one rollout per app still holds). A failed child has already restored the previous version;
+ * the upgrade verifies it is serving and healthy and returns `rolled-back` with the child's diagnosis.
+ */
+export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
+  const ref = { app: input.app, platform: input.platform };
+  const act = proxyActivities<Activities>(quickIo);
+  const rolloutWorkflowId = `rollout/${input.app}`;
+  upsertSearchAttributes([
+    { key: APP, value: input.app },
+    { key: PHASE, value: 'plan' },
+  ]);
+
+  const plan = await act.planUpgrade.executeWithOptions(
+    { summary: `Plan: read the deployed spec, derive ${describeRequest(input.request)}, lint` },
+    [{ ...ref, request: input.request }],
+  );
+  upsertSearchAttributes([
+    { key: GPU_TYPE, value: plan.spec.gpu.type },
+    { key: SGLANG_IMAGE, value: plan.spec.sglang.image },
+  ]);
+  setCurrentDetails(
+    `v${plan.fromVersion} → ${plan.changes.map((c) => `${c.path}: ${String(c.from)} → ${String(c.to)}`).join('; ')}`,
+  );
+  const base = {
+    app: input.app,
+    upgradeId: input.upgradeId,
+    fromVersion: plan.fromVersion,
+    changes: plan.changes,
+    rolloutWorkflowId,
+    warnings: plan.warnings,
+  };
+
+  let isKernelRecompiled = false;
+  let kernelCacheBefore: UpgradeResult['kernelCacheBefore'];
+  try {
+    if (plan.spec.gpu.type !== plan.fromSpec.gpu.type) {
+      setPhase('kernels');
+      const cache = await act.kernelCacheStatus.executeWithOptions(
+        { summary: `DeepGEMM cache for ${plan.spec.gpu.type}: valid, missing or stale?` },
+        [{ spec: plan.spec }],
+      );
+      kernelCacheBefore = cache.state;
+      if (cache.state === 'stale') {
+        await act.invalidateKernels.executeWithOptions(
+          { summary: `Remove the stale .compiled marker and cache for ${plan.spec.gpu.type} (guide §20 step 2)` },
+          [{ spec: plan.spec, gpuType: plan.spec.gpu.type }],
+        );
+      }
+      if (cache.state !== 'valid') {
+        await proxyActivities<Activities>(compileIo).compileKernels.executeWithOptions(
+          { summary: `compile_deepgemm on ${plan.spec.gpu.type} (guide §20 step 2)` },
+          [{ spec: plan.spec, rolloutId: input.upgradeId }],
+        );
+        await act.commitVolume.executeWithOptions({ summary: `Commit volume ${plan.spec.volumes.kernels}` }, [
+          { spec: plan.spec, volume: 'kernels' },
+        ]);
+        isKernelRecompiled = true;
+      }
+    }
+
+    setPhase('rollout');
+    const result = await startRolloutChild(plan.spec, input, rolloutWorkflowId);
+    setPhase('done');
+    upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: result.deployedVersion }]);
+    log.info('upgrade succeeded', { app: input.app, from: plan.fromVersion, to: result.deployedVersion });
+    return {
+      ...base,
+      outcome: 'upgraded',
+      servingVersion: result.deployedVersion,
+      toVersion: result.deployedVersion,
+      isKernelRecompiled,
+      kernelCacheBefore,
+    };
+  } catch (err) {
+    const diagnosis = diagnosisOf(err);
+    if (!diagnosis) throw err;
+    setPhase('verify-previous');
+    log.warn('upgrade failed; verifying the previous version', { app: input.app, cause: diagnosis.cause });
+    const servingVersion = await verifyPreviousServing(act, ref, plan.fromVersion, plan.fromSpec, diagnosis);
+    setPhase('rolled-back');
+    upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: servingVersion }]);
+    setCurrentDetails(
+      `rolled back: v${servingVersion} serving and healthy; ${diagnosis.cause}: ${diagnosis.message.split('\n')[0]}`,
+    );
+    return { ...base, outcome: 'rolled-back', servingVersion, isKernelRecompiled, kernelCacheBefore, diagnosis };
+  }
+}
+
+function setPhase(phase: string): void {
+  upsertSearchAttributes([{ key: PHASE, value: phase }]);
+}
+
+/** Runs the rollout as a child; a rollout of the app that is already running refuses the upgrade. */
+async function startRolloutChild(spec: Parameters<typeof rollout>[0]['spec'], input: UpgradeInput, workflowId: string) {
+  try {
+    return await executeChild(rollout, {
+      workflowId,
+      args: [{ spec, rolloutId: input.upgradeId, requestedBy: input.requestedBy ?? `upgrade ${input.upgradeId}` }],
+      staticSummary: `Rollout of ${spec.app} for upgrade ${input.upgradeId}: ${spec.sglang.image} on ${spec.gpu.count}×${spec.gpu.type}`,
+      typedSearchAttributes: [
+        { key: APP, value: spec.app },
+        { key: GPU_TYPE, value: spec.gpu.type },
+        { key: SGLANG_IMAGE, value: spec.sglang.image },
+        { key: PHASE, value: 'validate' },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw ApplicationFailure.create({
+        type: ErrorType.DeployFailed,
+        nonRetryable: true,
+        message: `a rollout of ${spec.app} is already running (workflow ${workflowId}): let it finish or abort it, then upgrade again`,
+      });
+    }
+    throw err;
+  }
+}
+
+/** The failure of the child rollout or of the upgrade's own recompile; undefined for anything else (rethrown). */
+function diagnosisOf(err: unknown): UpgradeDiagnosis | undefined {
+  if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
+    const details = (err.cause.details?.[0] ?? {}) as { cause?: string; status?: RolloutStatus };
+    const failedPhase = details.status?.phases.find((p) => p.state === 'failed')?.name;
+    return {
+      cause: details.cause ?? err.cause.type ?? ErrorType.DeployFailed,
+      message: err.cause.message,
+      ...(failedPhase ? { failedPhase } : {}),
+      diagnoses: details.status?.diagnoses ?? [],
+      compensations: details.status?.compensations ?? [],
+    };
+  }
+  if (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === ErrorType.CompileFailed
+  ) {
+    return {
+      cause: ErrorType.CompileFailed,
+      message: err.cause.message,
+      failedPhase: 'kernels',
+      diagnoses: [],
+      compensations: [],
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Checks that the version from before the upgrade serves again and answers /health; a failed compensation or a
+ * different version serving fails the upgrade with CompensationFailed, since a person has to look.
+ */
+async function verifyPreviousServing(
+  act: ReturnType<typeof proxyActivities<Activities>>,
+  ref: { app: string; platform: 'local' | 'modal' },
+  fromVersion: number,
+  fromSpec: { sglang: { image: string }; gpu: { type: string } },
+  diagnosis: UpgradeDiagnosis,
+): Promise<number> {
+  const current = await act.currentDeployment.executeWithOptions(
+    { summary: 'Which version serves after the failure?' },
+    [ref],
+  );
+  const isPrevious =
+    current !== null &&
+    (current.version === fromVersion ||
+      (current.sglangImage === fromSpec.sglang.image && current.gpuType === fromSpec.gpu.type));
+  if (!current || !isPrevious) {
+    throw ApplicationFailure.create({
+      type: ErrorType.CompensationFailed,
+      nonRetryable: true,
+      message: `the upgrade of ${ref.app} failed (${diagnosis.cause}) and v${fromVersion} is not serving (now: ${current ? `v${current.version}` : 'nothing'}): roll back by hand with \`glm-ops rollback ${ref.app} --to v${fromVersion}\``,
+      details: [{ diagnosis }],
+    });
+  }
+  await proxyActivities<Activities>({
+    startToCloseTimeout: `${Math.ceil(current.startupTimeoutSec) + 120} seconds`,
+    heartbeatTimeout: '10 seconds',
+    retry: {
+      ...retry,
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ErrorType.HealthTimeout, ErrorType.EngineCrashed],
+    },
+  }).waitForHealth.executeWithOptions({ summary: `Verify v${current.version} is serving and healthy` }, [
+    {
+      ...ref,
+      secretName: current.secretName,
+      startupTimeoutSec: current.startupTimeoutSec,
+      pollIntervalSec: current.pollIntervalSec,
+    },
+  ]);
+  return current.version;
+}
+
+function describeRequest(request: UpgradeRequest): string {
+  return (
+    [request.sglangImage && `image ${request.sglangImage}`, request.gpuType && `GPU ${request.gpuType}`]
+      .filter(Boolean)
+      .join(' + ') || 'no change'
+  );
+}

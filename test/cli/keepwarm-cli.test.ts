@@ -1,0 +1,122 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import execa from 'execa';
+import { stringify } from 'yaml';
+import { cliEntry } from '../../src/config/paths';
+import type { Spec } from '../../src/spec/schema';
+import { rollout } from '../../src/workflows';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { testClient, testId, testTemporalAddress, withWorker } from '../helpers/temporal';
+
+jest.setTimeout(180_000);
+
+describe('glm-ops keepwarm (the built CLI against the test Temporal server and a real local platform)', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  /** The guide's 900 s scaledown window, so the 14-minute ping cadence lints clean and stderr stays empty. */
+  const specFor = (app: string, patch?: (spec: Spec) => void): Spec =>
+    stack.specFor(app, (s) => {
+      s.modal.scaledownWindow = 900;
+      patch?.(s);
+    });
+  const writeSpec = (spec: Spec): string => {
+    const file = path.join(stack.home, `${spec.app}.yaml`);
+    fs.writeFileSync(file, stringify(spec));
+    return file;
+  };
+  const cli = (args: string[], taskQueue = 'unused-queue') =>
+    execa(process.execPath, [cliEntry(), 'keepwarm', ...args], {
+      env: { ...stack.env, TEMPORAL_ADDRESS: testTemporalAddress(), GLM_OPS_TASK_QUEUE: taskQueue },
+      reject: false,
+    });
+  async function scheduleIds(app: string): Promise<string[]> {
+    const { client, connection } = await testClient();
+    try {
+      const ids: string[] = [];
+      for await (const schedule of client.schedule.list())
+        if (schedule.scheduleId.includes(app)) ids.push(schedule.scheduleId);
+      return ids;
+    } finally {
+      await connection.close();
+    }
+  }
+
+  it.each([
+    [
+      'a cron that is not valid',
+      (s: Spec) => (s.keepWarm.cron = '*/14 6-25 * * MON-FRI'),
+      /keepWarm\.cron.*hour 25 is outside 0–23/,
+    ],
+    [
+      'a time zone that does not exist',
+      (s: Spec) => (s.keepWarm.timezone = 'Europe/Atlantis'),
+      /keepWarm\.timezone "Europe\/Atlantis" is not an IANA time zone/,
+    ],
+    [
+      'pin with a cron that restricts days of the month',
+      (s: Spec) => Object.assign(s.keepWarm, { cron: '0 6 1 * *', strategy: 'pin' }),
+      /strategy pin needs a daily window/,
+    ],
+  ])('enable refuses %s: one line naming the field, exit 2, no schedule', async (_name, patch, message) => {
+    const app = testId('kwcli-bad');
+    const spec = specFor(app, patch);
+    const run = await cli(['enable', writeSpec(spec)]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(await scheduleIds(app)).toEqual([]);
+  });
+
+  it('enable → trigger --wait (warm) → status with results, cold-hit rate and both strategies’ cost → pause → disable', async () => {
+    const app = testId('kwcli');
+    const spec = specFor(app);
+    const file = writeSpec(spec);
+    await withWorker(stack.activities, async ({ client, taskQueue }) => {
+      await client.workflow.execute(rollout, {
+        taskQueue,
+        workflowId: `rollout/${app}`,
+        args: [{ spec, rolloutId: 'r-kwcli' }],
+      });
+      const enabled = await cli(['enable', file], taskQueue);
+      expect(enabled.stderr).toBe('');
+      expect(enabled.exitCode).toBe(0);
+      expect(enabled.stdout).toContain(`created schedule keepwarm/${app}`);
+      expect(enabled.stdout).toMatch(/next runs: \d{4}-/);
+      const again = await cli(['enable', file], taskQueue);
+      expect(again.stdout).toContain(`updated schedule keepwarm/${app}`);
+
+      const triggered = await cli(['trigger', file, '--wait'], taskQueue);
+      expect(triggered.exitCode).toBe(0);
+      expect(triggered.stdout).toMatch(/warm: \/health 200 in \d+ ms/);
+
+      const status = await cli(['status', file], taskQueue);
+      expect(status.exitCode).toBe(0);
+      expect(status.stdout).toContain('cold-hit rate: 0%');
+      expect(status.stdout).toMatch(/\| .* \| warm \| \d+ ms \| keepwarm\//);
+      expect(status.stdout).toMatch(/\| ping \| \d+ \| \$[\d,]+ \|/);
+      expect(status.stdout).toMatch(/\| pin \| \d+ \| \$[\d,]+ \|/);
+      expect(status.stdout).toContain('hour 6-22');
+
+      const paused = await cli(['pause', app, '--note', 'load test tonight'], taskQueue);
+      expect(paused.stdout).toContain('paused schedule');
+      expect((await client.schedule.getHandle(`keepwarm/${app}`).describe()).state).toMatchObject({
+        paused: true,
+        note: 'load test tonight',
+      });
+      expect((await cli(['status', app], taskQueue)).stdout).toContain('(PAUSED)');
+
+      const disabled = await cli(['disable', app], taskQueue);
+      expect(disabled.exitCode).toBe(0);
+      expect(await scheduleIds(app)).toEqual([]);
+      const missing = await cli(['status', app], taskQueue);
+      expect(missing.exitCode).toBe(2);
+      expect(missing.stderr).toContain('keep-warm is not enabled');
+    });
+  });
+});
