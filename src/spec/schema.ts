@@ -138,6 +138,13 @@ export const LocalSpec = z.strictObject({
   timeScale: z.number().positive().max(10).default(1),
   /** Extra emulator settings (phase durations, fault plan), passed through to the emulator's JSON config. */
   emulator: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * How particular SGLang images behave in the local twin: emulator settings merged over `emulator` when the spec's
+   * image matches, e.g. a drill image that crashes on load so a failing upgrade can be rehearsed. @default {}
+   */
+  images: z
+    .record(z.string().min(1).max(256), z.strictObject({ emulator: z.record(z.string(), z.unknown()).default({}) }))
+    .default({}),
   /** The DeepGEMM compile twin: its unscaled duration and an injected failure, for demos and failure drills. */
   compile: z
     .strictObject({

@@ -176,9 +176,12 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
         ]);
         // Deploy the exact commit the sentinel vouches for, so a version (and a rollback to it) never follows a branch.
         if (weights.status.commit) deploySpec = { ...spec, model: { ...spec.model, revision: weights.status.commit } };
-        return weights.skipped
-          ? `sentinel valid (${weights.status.fileCount} files), download skipped; volume committed`
-          : `downloaded ${weights.filesDownloaded} files (${formatBytes(weights.bytesDownloaded)}); sentinel written; volume committed`;
+        return {
+          isSkipped: weights.skipped,
+          detail: weights.skipped
+            ? `sentinel valid (${weights.status.fileCount} files), download skipped; volume committed`
+            : `downloaded ${weights.filesDownloaded} files (${formatBytes(weights.bytesDownloaded)}); sentinel written; volume committed`,
+        };
       });
 
       await phase('kernels', async () => {
@@ -200,9 +203,12 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
         await act.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.kernels}` }, [
           { spec, volume: 'kernels' },
         ]);
-        return kernels.skipped
-          ? 'marker valid, compile skipped; volume committed'
-          : 'compiled; marker written; volume committed';
+        return {
+          isSkipped: kernels.skipped,
+          detail: kernels.skipped
+            ? 'marker valid, compile skipped; volume committed'
+            : 'compiled; marker written; volume committed',
+        };
       });
 
       await phase('deploy', async () => {
@@ -348,15 +354,19 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
     upsertSearchAttributes([{ key: PHASE, value: phase }]);
   }
 
-  async function phase(name: RolloutPhaseName, body: () => Promise<string>): Promise<void> {
+  async function phase(
+    name: RolloutPhaseName,
+    body: () => Promise<string | { detail: string; isSkipped: boolean }>,
+  ): Promise<void> {
     const report = phaseReport(name);
     const began = Date.now();
     setPhase(name);
     report.state = 'running';
     report.startedAt = new Date(began).toISOString();
     try {
-      report.detail = await body();
-      report.state = report.detail.includes('skipped') ? 'skipped' : 'done';
+      const outcome = await body();
+      report.detail = typeof outcome === 'string' ? outcome : outcome.detail;
+      report.state = typeof outcome !== 'string' && outcome.isSkipped ? 'skipped' : 'done';
     } catch (err) {
       report.state = 'failed';
       report.detail = describeFailure(err, isCancellation(err), state.abortRequested).message;

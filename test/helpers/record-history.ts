@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 /**
  * With GLM_OPS_RECORD_HISTORIES=1, saves a finished workflow's history as test/histories/<name>.json, the
@@ -11,5 +12,5 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   const history = await handle.fetchHistory();
   const dir = path.resolve(__dirname, '..', 'histories');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(history, null, 1));
+  fs.writeFileSync(path.join(dir, `${name}.json`), historyToJSON(history));
 }

@@ -11,6 +11,11 @@ describe('replay of recorded histories against the current workflow code', () =>
     expect(files.length).toBeGreaterThanOrEqual(5);
   });
 
+  it.each(files)('%s holds no API key value', (file) => {
+    // Test stacks use keys shaped sk-stack-<hex>; a value in a history would mean a secret crossed into Temporal.
+    expect(fs.readFileSync(path.join(dir, file), 'utf8')).not.toMatch(/sk-(stack|test|local|bench)-[0-9a-f]{8,}/);
+  });
+
   it.each(files)('%s replays without a determinism violation', async (file) => {
     const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
     await expect(

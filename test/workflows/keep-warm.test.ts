@@ -12,6 +12,7 @@ import {
 import type { Spec } from '../../src/spec/schema';
 import { rollout } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
@@ -91,6 +92,7 @@ describe('keep-warm schedules (real Temporal schedules, triggered; real platform
         await waitScaledToZero(app);
         const cold = await triggerKeepWarm(client, app, { shouldWait: true });
         expect(cold.result?.replica).toBe('cold');
+        await recordHistory(client.workflow.getHandle(cold.workflowId), 'keep-warm-cold-hit');
         expect(cold.result!.durationMs).toBeGreaterThan(warm.result!.durationMs);
 
         const status = await keepWarmStatus(client, app);

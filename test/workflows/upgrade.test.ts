@@ -9,6 +9,7 @@ import { ErrorType } from '../../src/shared/errors';
 import type { UpgradeResult } from '../../src/workflows/upgrade';
 import { rollout, upgrade } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';
 
 jest.setTimeout(240_000);
@@ -77,6 +78,7 @@ describe('upgrade workflow (real Temporal, child rollout, platform daemon, emula
         isKernelRecompiled: false,
       });
       expect(result.changes.map((c) => c.path)).toEqual(['sglang.image', 'kernels']);
+      await recordHistory(client.workflow.getHandle(upgradeId(app, '20260101T000000Z')), 'upgrade-image-bump');
       expect((await stack.platform.currentDeployment(app))?.spec.sglang.image).toBe('lmsysorg/sglang:v0.5.11');
 
       const at = resolveMaintenanceTime('2099-12-01T02:00', 'Europe/Berlin');
@@ -152,6 +154,7 @@ describe('upgrade workflow (real Temporal, child rollout, platform daemon, emula
       });
       expect(result.outcome).toBe('rolled-back');
       expect(result.servingVersion).toBe(1);
+      await recordHistory(client.workflow.getHandle(upgradeId(app, 'broken')), 'upgrade-rolled-back');
       expect(result.diagnosis?.cause).toBe(ErrorType.EngineCrashed);
       expect(result.diagnosis?.failedPhase).toBe('health');
       expect(result.diagnosis?.compensations).toContainEqual(

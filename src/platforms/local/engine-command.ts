@@ -48,6 +48,15 @@ export function assertEngineAvailable(spec: Spec, emulatorEntry = cliEntry()): v
   }
 }
 
+/**
+ * The emulator settings for the spec's image: `local.emulator`, with the entry of `local.images` for this image
+ * merged over it, so a drill image (one that crashes on load, as a bad upgrade would) behaves differently.
+ */
+export function emulatorSettingsFor(spec: Spec): Record<string, unknown> {
+  const perImage = spec.local.images[spec.sglang.image]?.emulator ?? {};
+  return { ...spec.local.emulator, ...perImage };
+}
+
 /** The command that serves a spec: the emulator (the CLI's `emulator` subcommand) or `python3 -m sglang.launch_server`. */
 export function engineCommand(spec: Spec, inputs: EngineCommandInputs, emulatorEntry = cliEntry()): EngineCommand {
   if (spec.local.engine === 'sglang') {
@@ -63,7 +72,7 @@ export function engineCommand(spec: Spec, inputs: EngineCommandInputs, emulatorE
     env: {
       GLM_OPS_EMULATOR_TIME_SCALE: String(spec.local.timeScale),
       GLM_OPS_EMULATOR_GPU: spec.gpu.type,
-      GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify(spec.local.emulator),
+      GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify(emulatorSettingsFor(spec)),
       DG_JIT_CACHE_DIR: inputs.kernelCacheDir,
     },
   };
