@@ -123,6 +123,22 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     expect(aborted.stderr).toMatch(/aborted: test abort/);
   });
 
+  it('a modal spec without Modal credentials fails fast with a one-line fix, before any workflow starts', async () => {
+    const emptyHome = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-nomodal-'));
+    const modalEnv: NodeJS.ProcessEnv = { ...env, HOME: emptyHome, GLM_OPS_HOME: path.join(emptyHome, 'state') };
+    delete modalEnv.MODAL_TOKEN_ID;
+    delete modalEnv.MODAL_TOKEN_SECRET;
+    const result = await execa(cli, ['rollout', path.join(root, 'examples', 'glm-5.1-b200.yaml')], {
+      env: modalEnv,
+      reject: false,
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/platform modal: .*(MODAL_TOKEN_ID|modal token new)/);
+    expect(fs.existsSync(path.join(emptyHome, 'state', 'dev'))).toBe(false);
+    fs.rmSync(emptyHome, { recursive: true, force: true });
+  });
+
   it('dev down leaves no process of ours running (Temporal, worker, hub, platform daemon)', async () => {
     const status = JSON.parse((await execa(cli, ['dev', 'status', '--json'], { env })).stdout);
     const pids = [status.temporal?.pid, status.worker?.pid, status.hub?.pid].filter(Boolean) as number[];

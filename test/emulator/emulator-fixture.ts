@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator';
+import { buildSglangArgv } from '../../src/spec/argv-builder';
+import { parseSpecText } from '../../src/spec/parse-spec';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -33,56 +35,14 @@ export function makeKernelCache(smArch = 'sm100'): string {
   return dir;
 }
 
-/** The guide's launch argv (deploy.py's _build_sglang_cmd), with a free port. */
+/**
+ * The argv the spec builder renders for the guide's production spec (examples/glm-5.1-b200.yaml), pointed at a
+ * temp model folder and a free port: the emulator is always driven by what glm-ops would really launch.
+ */
 export function guideArgv(modelDir: string, extra: string[] = []): string[] {
-  return [
-    '--model-path',
-    modelDir,
-    '--served-model-name',
-    'glm-5.1',
-    '--tp',
-    '8',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--trust-remote-code',
-    '--ep',
-    '1',
-    '--attention-backend',
-    'nsa',
-    '--nsa-decode-backend',
-    'trtllm',
-    '--nsa-prefill-backend',
-    'trtllm',
-    '--moe-runner-backend',
-    'flashinfer_trtllm',
-    '--enable-flashinfer-allreduce-fusion',
-    '--speculative-algorithm',
-    'EAGLE',
-    '--speculative-num-steps',
-    '3',
-    '--speculative-eagle-topk',
-    '1',
-    '--speculative-num-draft-tokens',
-    '4',
-    '--mem-fraction-static',
-    '0.88',
-    '--max-running-requests',
-    '48',
-    '--max-prefill-tokens',
-    '32768',
-    '--max-total-tokens',
-    '65536',
-    '--watchdog-timeout',
-    '1200',
-    '--enable-metrics',
-    '--tool-call-parser',
-    'glm47',
-    '--reasoning-parser',
-    'glm45',
-    ...extra,
-  ];
+  const parsed = parseSpecText(fs.readFileSync(path.join(ROOT, 'examples', 'glm-5.1-b200.yaml'), 'utf8'));
+  if (!parsed.ok) throw new Error(`examples/glm-5.1-b200.yaml: ${JSON.stringify(parsed.errors)}`);
+  return [...buildSglangArgv(parsed.spec, { modelPath: modelDir, host: '127.0.0.1', port: 0 }), ...extra];
 }
 
 /** Removes a flag (and its value, unless it is a switch) from an argv. */

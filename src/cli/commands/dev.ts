@@ -7,11 +7,15 @@ import { connectClient, workflowUiLink } from '../temporal-client';
 
 /** `glm-ops dev up|down|status|check`: the embedded Temporal stack. */
 export function registerDevCommand(program: Command): void {
-  const dev = program.command('dev').description('the embedded stack: Temporal dev server (with Web UI) and a worker');
+  const dev = program
+    .command('dev')
+    .description('the embedded stack: Temporal dev server (Web UI), worker, platform daemon, fixture hub');
 
   dev
     .command('up')
-    .description('start the Temporal dev server (SQLite under the state folder) and a worker; idempotent')
+    .description(
+      'start the hub, the platform daemon, the Temporal dev server (SQLite in the state folder) and a worker; idempotent',
+    )
     .action(async () => {
       console.log(await temporalCliVersion(temporalCliPath()));
       const status = await stackUp((line) => console.log(line));
@@ -45,6 +49,8 @@ export function registerDevCommand(program: Command): void {
           ? `worker: running (pid ${status.worker.pid}) on ${status.worker.taskQueue}`
           : 'worker: not running',
       );
+      console.log(status.hub ? `hub: running (pid ${status.hub.pid}) at ${status.hub.url}` : 'hub: not running');
+      console.log('platform daemon: see `glm-ops platform status`');
     });
 
   dev

@@ -13,19 +13,19 @@ import { registerEmulatorCompileCommand } from './emulator-compile';
 import { registerKeepwarmCommand } from './keepwarm';
 import { registerUpgradeCommand } from './upgrade';
 
-/** Each command group registers itself on the program; add one line per group. */
+/** Each command group registers itself on the program; the order here is the order of `glm-ops --help`. */
 export function registerCommands(program: Command): void {
-  registerDoctorCommand(program);
-  registerHubCommand(program);
-  registerVerifyCommand(program);
-  registerEmulatorCompileCommand(program);
-  registerSpecCommand(program);
-  registerCostCommand(program);
   registerDevCommand(program);
-  registerWorkerCommand(program);
   registerRolloutCommand(program);
-  registerEmulatorCommand(program);
-  registerPlatformCommand(program);
   registerKeepwarmCommand(program);
   registerUpgradeCommand(program);
+  registerSpecCommand(program);
+  registerCostCommand(program);
+  registerVerifyCommand(program);
+  registerDoctorCommand(program);
+  registerPlatformCommand(program);
+  registerHubCommand(program);
+  registerEmulatorCommand(program);
+  registerEmulatorCompileCommand(program);
+  registerWorkerCommand(program);
 }

@@ -21,7 +21,7 @@ import { stackUp } from '../../devstack/dev-stack';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { followRollout } from '../rollout-progress';
 import { printRolloutFailure, printRolloutReport } from '../rollout-report';
-import { ensureStackForSpec } from '../stack-for-spec';
+import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
 import { connectClient, workflowUiLink } from '../temporal-client';
 
 /** Exit codes of the rollout commands: 0 succeeded, 1 failed (compensated), 2 bad input, 3 refused. */
@@ -106,7 +106,14 @@ export function registerRolloutCommand(program: Command): void {
         process.exitCode = EXIT.badInput;
         return;
       }
-      await ensureStackForSpec(spec, (line) => console.log(line));
+      try {
+        await ensureStackForSpec(spec, (line) => console.log(line));
+      } catch (err) {
+        if (!(err instanceof PlatformNotReadyError)) throw err;
+        console.error(`glm-ops: ${err.message}`);
+        process.exitCode = EXIT.badInput;
+        return;
+      }
       const { client, connection, config } = await connectClient();
       try {
         const rolloutId = newRolloutId();
