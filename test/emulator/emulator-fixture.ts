@@ -42,7 +42,10 @@ export function makeKernelCache(smArch = 'sm100'): string {
 export function guideArgv(modelDir: string, extra: string[] = []): string[] {
   const parsed = parseSpecText(fs.readFileSync(path.join(ROOT, 'examples', 'glm-5.1-b200.yaml'), 'utf8'));
   if (!parsed.ok) throw new Error(`examples/glm-5.1-b200.yaml: ${JSON.stringify(parsed.errors)}`);
-  return [...buildSglangArgv(parsed.spec, { modelPath: modelDir, host: '127.0.0.1', port: 0 }), ...extra];
+  const argv = buildSglangArgv(parsed.spec, { modelPath: modelDir, host: '127.0.0.1' });
+  // The builder renders a real port; the emulator also takes 0 (a free one), which parallel tests need.
+  argv[argv.indexOf('--port') + 1] = '0';
+  return [...argv, ...extra];
 }
 
 /** Removes a flag (and its value, unless it is a switch) from an argv. */
