@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { probeHealth } from '../../src/probes/health-probe';
@@ -37,6 +39,16 @@ const CASES: FailureCase[] = [
     type: ErrorType.EngineCrashed,
     diagnosis: /mem-fraction-static/,
     phase: 'health',
+    isDeployed: true,
+  },
+  {
+    name: 'engine crash while serving the warmup (137, platform kill)',
+    history: 'rollout-engine-crash-warmup',
+    patch: (s) => {
+      s.local.emulator = { faults: [{ kind: 'crash', at: 'serving', afterRequests: 1, exitCode: 137 }] };
+    },
+    type: ErrorType.WarmupFailed,
+    phase: 'warmup',
     isDeployed: true,
   },
   {
@@ -181,6 +193,38 @@ describe('rollout failures: compensation leaves the previous version serving and
     expect(current?.version).toBe(1);
     const { url } = await stack.platform.endpoint(app);
     expect((await probeHealth({ baseUrl: url, apiKey: stack.apiKey, timeoutMs: 10_000 })).outcome).toBe('ok');
+  });
+
+  it('a compensation that fails is reported as CompensationFailed with what is left to do by hand', async () => {
+    const app = testId('comp-fail');
+    const failure = await withWorker(stack.activities, async ({ client, taskQueue }) => {
+      const v1 = stack.specFor(app, (s) => {
+        s.secrets.apiKey = 'key-of-v1';
+      });
+      fs.writeFileSync(path.join(stack.home, 'secrets', 'key-of-v1'), 'sk-v1-only', { mode: 0o600 });
+      await client.workflow.execute(rollout, {
+        taskQueue,
+        workflowId: `rollout/${app}`,
+        args: [{ spec: v1, rolloutId: 'r-v1' }],
+      });
+      // The secret v1 needs disappears: verifying v1's health after the rollback cannot succeed.
+      fs.rmSync(path.join(stack.home, 'secrets', 'key-of-v1'));
+      const v2 = stack.specFor(app, CASES[0]!.patch);
+      return expectFailure(
+        client.workflow.execute(rollout, {
+          taskQueue,
+          workflowId: `rollout/${app}`,
+          args: [{ spec: v2, rolloutId: 'r-v2' }],
+        }),
+      );
+    });
+    expect(failure.type).toBe(ErrorType.CompensationFailed);
+    expect(failure.message).toMatch(/left to do by hand: roll back to v1 and verify it is healthy/);
+    expect(failure.message).toMatch(/key-of-v1/);
+    const report = statusOf(failure);
+    expect(report.compensations).toEqual([
+      expect.objectContaining({ step: 'roll back to v1 and verify it is healthy', outcome: 'failed' }),
+    ]);
   });
 
   it('a first rollout that fails stops the app (nothing to go back to)', async () => {
