@@ -9,7 +9,7 @@ import type { Spec } from '../src/spec/schema';
 import { createEngineFactory } from '../src/platforms/local/default-engine-factory';
 import { checkDeploySpec } from '../src/platforms/local/deploy-spec-check';
 import { engineCommand } from '../src/platforms/local/engine-command';
-import { freePort } from '../src/platforms/local/free-port';
+import { freePort } from '../src/net/free-port';
 import { LocalServingClient } from '../src/platforms/local/local-serving-client';
 import { platformPaths } from '../src/platforms/local/platform-paths';
 import { runPlatformDaemon } from '../src/platforms/local/run-platform-daemon';

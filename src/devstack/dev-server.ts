@@ -5,7 +5,7 @@ import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { temporalCliPath } from './temporal-cli';
-import { freePort, preferredOrFreePort } from './free-port';
+import { freePort, preferredOrFreePort } from '../net/free-port';
 import { isAlive } from './process-control';
 
 /** The CLI's spelling of each SDK search-attribute type for `--search-attribute NAME=Type`. */

@@ -18,7 +18,7 @@ import {
   type ServiceRecord,
 } from './background-service';
 import { startDevServer, waitForFrontend } from './dev-server';
-import { preferredOrFreePort } from './free-port';
+import { preferredOrFreePort } from '../net/free-port';
 
 /** Reports progress lines to the caller (the CLI prints them). */
 export type StackReporter = (line: string) => void;

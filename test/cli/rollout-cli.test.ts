@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import execa from 'execa';
 import YAML from 'yaml';
 import { isAlive } from '../../src/devstack/process-control';
-import { freePort } from '../../src/devstack/free-port';
+import { freePort } from '../../src/net/free-port';
 import type { Spec } from '../../src/spec/schema';
 
 jest.setTimeout(240_000);

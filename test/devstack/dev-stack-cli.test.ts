@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
 import { isAlive } from '../../src/devstack/process-control';
-import { freePort } from '../../src/devstack/free-port';
+import { freePort } from '../../src/net/free-port';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'bin', 'glm-ops');

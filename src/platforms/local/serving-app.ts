@@ -8,7 +8,7 @@ import { AppRouter, type RouteDecision } from './app-router';
 import { type AppCounters, type AppState, type VersionRecord, writeAppState } from './app-state';
 import type { EngineCommand, EngineCommandInputs } from './engine-command';
 import { EngineProcess, type EngineState } from './engine-process';
-import { freePort } from './free-port';
+import { freePort } from '../../net/free-port';
 import { NotFoundError } from './local-platform-errors';
 import { ENGINE_ID_ENV, hasEnvMarker, terminateProcessGroup } from './process-identity';
 
