@@ -9,5 +9,5 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   clearMocks: true,
   testTimeout: 60_000,
-  maxWorkers: process.env.CI ? 3 : '50%',
+  maxWorkers: 2,
 };

@@ -12,7 +12,8 @@ export type RouteDecision = { lease: EngineLease } | { status: number; message: 
 
 /** What the router asks of its app: pick (or cold-start) an engine, and hear about bad gateways. */
 export interface RouteTarget {
-  route(): Promise<RouteDecision>;
+  /** `signal` aborts when the client goes away, so a held request frees its slot (Modal cancels the input). */
+  route(signal?: AbortSignal): Promise<RouteDecision>;
   /** Called for every 502 the router answers, so the app can count it. */
   onBadGateway(reason: string): void;
 }
@@ -83,11 +84,21 @@ export class AppRouter {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const clientGone = new AbortController();
+    const onClientGone = (): void => clientGone.abort();
+    res.once('close', onClientGone);
     let decision: RouteDecision;
     try {
-      decision = await this.target.route();
+      decision = await this.target.route(clientGone.signal);
     } catch (err) {
       answer(res, 500, `router: ${(err as Error).message}`);
+      return;
+    } finally {
+      res.off('close', onClientGone);
+    }
+    if (clientGone.signal.aborted || res.destroyed) {
+      // The client left while its request was held for a cold start: give the slot back, send nothing.
+      if ('lease' in decision) decision.lease.release();
       return;
     }
     if (!('lease' in decision)) {

@@ -76,6 +76,15 @@ interface CrashPending {
   replaceAtMs: number;
 }
 
+/** Resolves when the signal aborts (never without one), for racing against a hold. */
+function clientGone(signal: AbortSignal | undefined): Promise<'client-gone'> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve('client-gone');
+    else signal.addEventListener('abort', () => resolve('client-gone'), { once: true });
+  });
+}
+
 /**
  * One app on the local platform, with Modal's endpoint semantics: versions (deploy, history, rollback, stop), a
  * router on a stable port, engines started on demand and held requests (cold start), scale-to-zero after
@@ -108,7 +117,7 @@ export class ServingApp {
     this.changes.setMaxListeners(0);
     this.log = new AppLog(dir, (text) => this.redact(text));
     this.router = new AppRouter({
-      route: () => this.route(),
+      route: (signal) => this.route(signal),
       onBadGateway: (reason) => {
         this.state.counters.badGateway502 += 1;
         this.log.system(`[router] 502 Bad Gateway: ${reason}`);
@@ -433,7 +442,7 @@ export class ServingApp {
   }
 
   /** Picks or cold-starts an engine for one request, holding it up to the startup timeout. */
-  private async route(): Promise<RouteDecision> {
+  private async route(signal?: AbortSignal): Promise<RouteDecision> {
     const record = this.currentRecord();
     const startupTimeoutMs = (record?.spec.health.startupTimeout ?? 0) * 1000;
     const deadlineMs = Date.now() + startupTimeoutMs;
@@ -452,7 +461,7 @@ export class ServingApp {
         return { status: 502, message: `bad gateway: the engine of "${this.name}" died; a replacement is coming` };
       }
       const starting = live.find((e) => e.state === 'starting' && e.inFlight < maxInputs);
-      if (starting) return this.hold(starting, deadlineMs);
+      if (starting) return this.hold(starting, deadlineMs, signal);
       let pending = this.pendingStarts.find((p) => p.version === current.version && p.reserved < maxInputs);
       const pendingCount = this.pendingStarts.filter((p) => p.version === current.version).length;
       if (!pending && live.length + pendingCount < maxContainers)
@@ -461,7 +470,7 @@ export class ServingApp {
         pending.reserved += 1;
         const engine = await pending.engine;
         pending.reserved -= 1;
-        if (engine && engine.state !== 'exited') return this.hold(engine, deadlineMs);
+        if (engine && engine.state !== 'exited') return this.hold(engine, deadlineMs, signal);
         if (engine) return this.diedWhileLoading(engine);
         return { status: 503, message: `app "${this.name}": the engine could not be started (see logs)` };
       }
@@ -474,12 +483,14 @@ export class ServingApp {
     }
   }
 
-  private async hold(engine: EngineProcess, deadlineMs: number): Promise<RouteDecision> {
+  private async hold(engine: EngineProcess, deadlineMs: number, signal?: AbortSignal): Promise<RouteDecision> {
     engine.inFlight += 1;
     engine.lastActiveAtMs = Date.now();
-    const outcome = await engine.settled(deadlineMs - Date.now());
+    const outcome = await Promise.race([engine.settled(deadlineMs - Date.now()), clientGone(signal)]);
     if (outcome === 'ready') return this.leaseCounted(engine);
     engine.inFlight -= 1;
+    this.changes.emit('change');
+    if (outcome === 'client-gone') return { status: 499, message: 'client closed the request while it was held' };
     if (outcome === 'exited') return this.diedWhileLoading(engine);
     const timeoutS = (deadlineMs - engine.startedAtMs) / 1000;
     return {

@@ -80,4 +80,33 @@ describe('local platform: Modal-like scaling', () => {
     expect(status.counters.coldStarts).toBe(2);
     await fixture.client.stop('spill-app');
   });
+
+  test('a client that gives up while its request is held for a cold start frees its slot', async () => {
+    await fixture.client.deploy(
+      testSpec('abandon-app', (s) => {
+        s.modal.maxContainers = 1;
+        s.modal.maxInputs = 2;
+        s.health.startupTimeout = 20;
+        s.local.emulator = {
+          phases: { weightLoadMs: 1_000_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
+        };
+      }),
+      { rolloutId: 'a-1' },
+    );
+    const { url } = await fixture.client.endpoint('abandon-app');
+    // Five probes that time out during the ~1 s load (under the 1200 s watchdog), as a health poller's would: more than maxInputs.
+    const abandoned = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        fetch(`${url}/health`, { signal: AbortSignal.timeout(200) }).then(
+          () => 'answered',
+          () => 'gave up',
+        ),
+      ),
+    );
+    expect(abandoned).toEqual(['gave up', 'gave up', 'gave up', 'gave up', 'gave up']);
+    const served = await streamChat(url, fixture.apiKey);
+    expect(served.status).toBe(200);
+    expect((await appStatus('abandon-app')).engines.every((e) => e.inFlight === 0)).toBe(true);
+    await fixture.client.stop('abandon-app');
+  });
 });
