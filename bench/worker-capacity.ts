@@ -4,36 +4,12 @@
  *
  *   npm run bench -- worker-capacity [--rollouts 20] [--schedules 100]
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
-import { resolveSecret, secretEnvVar } from '../src/config/secrets';
-import { startDevServer } from '../src/devstack/dev-server';
-import { terminate } from '../src/devstack/process-control';
-import { writeFixtureCheckpoint } from '../src/hub/fixture-checkpoint';
-import { startHub } from '../src/hub/hub-server';
-import { platformDown, platformUp } from '../src/platforms/local/daemon-lifecycle';
-import { LocalPlatform } from '../src/platforms/local/local-platform';
 import { disableKeepWarm, enableKeepWarm } from '../src/schedules/keep-warm-schedules-client';
-import { parseSpecText } from '../src/spec/parse-spec';
 import type { Spec } from '../src/spec/schema';
 import type { RolloutResult } from '../src/shared/rollout-types';
 import { rollout } from '../src/workflows';
 import type { KeepWarmResult } from '../src/workflows/keep-warm';
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
+import { machineLine, option, percentile, startBenchStack } from './bench-stack';
 
 function cpuSeconds(): number {
   const usage = process.cpuUsage();
@@ -41,50 +17,17 @@ function cpuSeconds(): number {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const rolloutCount = Number(option('rollouts', '20'));
   const scheduleCount = Number(option('schedules', '100'));
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-capacity-'));
-  const server = await startDevServer({
-    headless: true,
-    logFile: path.join(home, 'temporal.log'),
-    detached: false,
-    preferredPort: 0,
-  });
-  const fixtureDir = path.join(home, 'fixture');
-  await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: 20 });
-  const hub = await startHub({ fixtureDir });
-  const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home, HF_ENDPOINT: hub.url };
-  delete env[secretEnvVar('glm-api-key')];
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), `sk-bench-${randomBytes(8).toString('hex')}`, {
-    mode: 0o600,
-  });
-  await platformUp(env);
-  const platform = LocalPlatform.fromEnv(env);
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const taskQueue = 'capacity';
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowBundle: { code },
-    activities: createActivities({ platforms: { local: platform }, resolveSecret: (n) => resolveSecret(n, env) }),
-  });
-  const demo = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8');
-  const specFor = (app: string): Spec => {
-    const parsed = parseSpecText(demo);
-    if (!parsed.ok) throw new Error('examples/local-demo.yaml does not parse');
-    const spec = structuredClone(parsed.spec);
-    spec.app = app;
-    spec.local.timeScale = 0.005;
-    spec.health = { startupTimeout: 300, pollInterval: 0.25 };
-    spec.warmup = { timeout: 300 };
-    spec.modal.scaledownWindow = 3600;
-    return spec;
-  };
+  const stack = await startBenchStack({ fixtureSizeMB: 20, taskQueue: 'capacity' });
+  const { client, worker, platform, taskQueue } = stack;
+  const specFor = (app: string): Spec =>
+    stack.specFor(app, (spec) => {
+      spec.local.timeScale = 0.005;
+      spec.health = { startupTimeout: 300, pollInterval: 0.25 };
+      spec.warmup = { timeout: 300 };
+      spec.modal.scaledownWindow = 3600;
+    });
   const rows: string[] = [];
   const created: string[] = [];
   try {
@@ -169,15 +112,9 @@ async function main(): Promise<void> {
     for (const app of created) await disableKeepWarm(client, app).catch(() => undefined);
     console.log('| measure | value |\n|---|---|');
     for (const row of rows) console.log(row);
-    console.log(
-      `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-    );
-    await connection.close();
-    await nativeConnection.close();
-    await platformDown(env);
-    await hub.close();
-    await terminate(server.pid);
-    fs.rmSync(home, { recursive: true, force: true });
+    console.log(`
+${machineLine()}`);
+    await stack.close();
   }
 }
 

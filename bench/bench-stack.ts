@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { resolveSecret, secretEnvVar } from '../src/config/secrets';
+import { startDevServer } from '../src/devstack/dev-server';
+import { terminate } from '../src/devstack/process-control';
+import { writeFixtureCheckpoint } from '../src/hub/fixture-checkpoint';
+import { startHub } from '../src/hub/hub-server';
+import { platformDown, platformUp } from '../src/platforms/local/daemon-lifecycle';
+import { LocalPlatform } from '../src/platforms/local/local-platform';
+import { parseSpecText } from '../src/spec/parse-spec';
+import type { Spec } from '../src/spec/schema';
+
+/** Everything a benchmark of the whole product needs, all real: Temporal dev server, hub, platform daemon, worker. */
+export interface BenchStack {
+  client: Client;
+  worker: Worker;
+  platform: LocalPlatform;
+  taskQueue: string;
+  /** The local demo spec under an app name of the benchmark's own. */
+  specFor(app: string, patch?: (spec: Spec) => void): Spec;
+  close(): Promise<void>;
+}
+
+/** The value of `--name` on the command line, or the fallback. */
+export function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
+}
+
+/** The p-th percentile (nearest rank) of the values. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+/** One line naming the machine, printed under every table. */
+export function machineLine(): string {
+  return `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+/** Starts the stack in a temp state folder with a fixture checkpoint of the given size. */
+export async function startBenchStack(options: { fixtureSizeMB: number; taskQueue: string }): Promise<BenchStack> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-bench-'));
+  const server = await startDevServer({
+    headless: true,
+    logFile: path.join(home, 'temporal.log'),
+    detached: false,
+    preferredPort: 0,
+  });
+  const fixtureDir = path.join(home, 'fixture');
+  await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: options.fixtureSizeMB });
+  const hub = await startHub({ fixtureDir });
+  const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home, HF_ENDPOINT: hub.url };
+  delete env[secretEnvVar('glm-api-key')];
+  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), `sk-bench-${randomBytes(8).toString('hex')}`, {
+    mode: 0o600,
+  });
+  await platformUp(env);
+  const platform = LocalPlatform.fromEnv(env);
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue: options.taskQueue,
+    workflowBundle: { code },
+    activities: createActivities({ platforms: { local: platform }, resolveSecret: (n) => resolveSecret(n, env) }),
+  });
+  const demo = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8');
+  return {
+    client: new Client({ connection }),
+    worker,
+    platform,
+    taskQueue: options.taskQueue,
+    specFor(app, patch) {
+      const parsed = parseSpecText(demo);
+      if (!parsed.ok) throw new Error('examples/local-demo.yaml does not parse');
+      const spec = structuredClone(parsed.spec);
+      spec.app = app;
+      patch?.(spec);
+      return spec;
+    },
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+      await platformDown(env);
+      await hub.close();
+      await terminate(server.pid);
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
