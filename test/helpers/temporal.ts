@@ -4,7 +4,7 @@ import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/wo
 
 let runtimeInstalled = false;
 
-/** Keeps the SDK's own logging to warnings so test output stays readable. */
+/** Keeps the SDK's own logging to errors: the failure drills would otherwise print every expected failure. */
 function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
