@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { measureStreamingChat, type StreamTimingResult } from '../src/probes/stream-timing';
+import { buildSglangArgv } from '../src/spec/argv-builder';
+import { parseSpecText } from '../src/spec/parse-spec';
 
 // Streams N concurrent EAGLE-timed requests at the emulator (a child process, time scale 1) and compares the
 // client-measured TTFT/TPOT (bench_serving definitions) with the model's value the emulator reports per request.
@@ -141,37 +143,14 @@ async function startChild(slots: number): Promise<{ url: string; child: ChildPro
   const kernels = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-bench-dg-'));
   fs.writeFileSync(path.join(kernels, 'manifest.json'), JSON.stringify({ smArch: 'sm100' }));
   const entry = path.join(__dirname, '..', 'src', 'emulator', 'run-emulator-process.js');
-  const argv = [
-    '--model-path',
-    modelDir,
-    '--served-model-name',
-    'glm-5.1',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--tp',
-    '8',
-    '--speculative-algorithm',
-    'EAGLE',
-    '--speculative-num-steps',
-    '3',
-    '--speculative-eagle-topk',
-    '1',
-    '--speculative-num-draft-tokens',
-    '4',
-    '--max-running-requests',
-    String(slots),
-    '--max-total-tokens',
-    '65536',
-    '--watchdog-timeout',
-    '1200',
-    '--enable-metrics',
-    '--tool-call-parser',
-    'glm47',
-    '--reasoning-parser',
-    'glm45',
-  ];
+  // The argv glm-ops renders for the guide's production spec, with this level's decode slots and a free port.
+  const parsed = parseSpecText(
+    fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'glm-5.1-b200.yaml'), 'utf8'),
+  );
+  if (!parsed.ok) throw new Error('examples/glm-5.1-b200.yaml does not parse');
+  parsed.spec.sglang.args['max-running-requests'] = slots;
+  const argv = buildSglangArgv(parsed.spec, { modelPath: modelDir, host: '127.0.0.1' });
+  argv[argv.indexOf('--port') + 1] = '0';
   const child = spawn(
     process.execPath,
     ['-e', `require(${JSON.stringify(entry)}).runEmulatorProcess(process.argv.slice(1))`, '--', ...argv],
