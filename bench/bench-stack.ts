@@ -7,7 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { createActivities } from '../src/activities';
 import { resolveSecret, secretEnvVar } from '../src/config/secrets';
 import { startDevServer } from '../src/devstack/dev-server';
-import { terminate } from '../src/devstack/process-control';
+import { terminateProcessGroup } from '../src/platforms/local/process-identity';
 import { writeFixtureCheckpoint } from '../src/hub/fixture-checkpoint';
 import { startHub } from '../src/hub/hub-server';
 import { platformDown, platformUp } from '../src/platforms/local/daemon-lifecycle';
@@ -92,7 +92,7 @@ export async function startBenchStack(options: { fixtureSizeMB: number; taskQueu
       await nativeConnection.close();
       await platformDown(env);
       await hub.close();
-      await terminate(server.pid);
+      await terminateProcessGroup(server.pid, 5000);
       fs.rmSync(home, { recursive: true, force: true });
     },
   };

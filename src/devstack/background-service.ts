@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { stateDir } from '../config/paths';
-import { isOurProcess, terminate } from './process-control';
+import { terminateProcessGroup } from '../platforms/local/process-identity';
+import { isOurProcess } from './process-control';
 
 /** What the dev stack remembers about one process it started, so `down` stops exactly that process. */
 export interface ServiceRecord {
@@ -63,6 +64,6 @@ export async function stopService(
   const record = runningService(name, env);
   fs.rmSync(recordFile(name, env), { force: true });
   if (!record) return 'not running';
-  await terminate(record.pid, 10_000);
+  await terminateProcessGroup(record.pid, 10_000);
   return 'stopped';
 }

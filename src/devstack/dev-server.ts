@@ -6,7 +6,7 @@ import { SearchAttributeType } from '@temporalio/common';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { temporalCliPath } from './temporal-cli';
 import { freePort, preferredOrFreePort } from '../net/free-port';
-import { isAlive } from './process-control';
+import { isProcessAlive } from '../platforms/local/process-identity';
 
 /** The CLI's spelling of each SDK search-attribute type for `--search-attribute NAME=Type`. */
 const CLI_TYPE_NAMES: Record<string, string> = {
@@ -92,7 +92,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   try {
     await waitForFrontend(address, child.pid, options.readyTimeoutMs ?? 60_000, options.logFile);
   } catch (err) {
-    if (isAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
+    if (isProcessAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
     throw err;
   }
   return {
@@ -110,7 +110,7 @@ export async function waitForFrontend(address: string, pid: number, timeoutMs: n
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
+    if (!isProcessAlive(pid)) {
       throw new Error(`temporal server exited during start-up; see ${logFile}: ${tail(logFile)}`);
     }
     try {

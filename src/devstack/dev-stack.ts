@@ -8,6 +8,7 @@ import { ensureLocalSecret } from '../config/secrets';
 import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
 import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
 import { platformDown, platformUp } from '../platforms/local/daemon-lifecycle';
+import { isProcessAlive } from '../platforms/local/process-identity';
 import { LOCAL_TASK_QUEUE } from '../shared/task-queue';
 import {
   devDir,
@@ -158,7 +159,7 @@ export async function ensureHub(report: StackReporter, env: NodeJS.ProcessEnv = 
 async function waitForHttp(url: string, pid: number, logFile: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (!runningPid(pid)) throw new Error(`${url} never answered: the process exited; see ${logFile}`);
+    if (!isProcessAlive(pid)) throw new Error(`${url} never answered: the process exited; see ${logFile}`);
     try {
       await fetch(url, { signal: AbortSignal.timeout(1000) });
       return;
@@ -181,21 +182,12 @@ async function waitForPoller(address: string, taskQueue: string, pid: number, lo
         taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
       if (pollers.length > 0) return;
-      if (!runningPid(pid)) throw new Error(`the worker exited during start-up; see ${logFile}`);
+      if (!isProcessAlive(pid)) throw new Error(`the worker exited during start-up; see ${logFile}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     throw new Error(`the worker did not poll ${taskQueue} within 60 s; see ${logFile}`);
   } finally {
     await connection.close();
-  }
-}
-
-function runningPid(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
 import YAML from 'yaml';
-import { isAlive } from '../../src/devstack/process-control';
+import { isProcessAlive } from '../../src/platforms/local/process-identity';
 import { freePort } from '../../src/net/free-port';
 import type { Spec } from '../../src/spec/schema';
 
@@ -145,6 +145,6 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     expect(pids.length).toBe(3);
     const daemonPid = Number(fs.readFileSync(path.join(home, 'platform', 'daemon.pid'), 'utf8'));
     await execa(cli, ['dev', 'down'], { env });
-    expect([...pids, daemonPid].filter(isAlive)).toEqual([]);
+    expect([...pids, daemonPid].filter(isProcessAlive)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
-import { isAlive } from '../../src/devstack/process-control';
+import { isProcessAlive } from '../../src/platforms/local/process-identity';
 import { freePort } from '../../src/net/free-port';
 
 const root = path.resolve(__dirname, '../..');
@@ -54,10 +54,10 @@ describe('glm-ops dev up|status|check|down (real processes)', () => {
 
     const status = JSON.parse((await execa(cli, ['dev', 'status', '--json'], { env })).stdout);
     const pids: number[] = [status.temporal.pid, status.worker.pid];
-    expect(pids.every(isAlive)).toBe(true);
+    expect(pids.every(isProcessAlive)).toBe(true);
 
     await execa(cli, ['dev', 'down'], { env });
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(pids.filter(isProcessAlive)).toEqual([]);
     const after = JSON.parse((await execa(cli, ['dev', 'status', '--json'], { env })).stdout);
     expect(after).toEqual({});
   }, 120_000);
