@@ -139,11 +139,7 @@ def describe_state(store) -> dict:
             if s.name
         ],
         "calls": [describe_call(call) for call in sorted(store.calls.values(), key=lambda c: c.created_at)],
-        "autoscalerUpdates": [
-            {"function": record.tag, "app": _app_name(store, record.app_id), **update}
-            for record in store.functions.values()
-            for update in record.autoscaler_updates
-        ],
+        "autoscalerUpdates": list(store.autoscaler_updates),
         "behaviour": dict(store.behaviour),
         "rpcCounts": dict(store.rpc_counts),
         "unimplementedRpcs": list(store.unimplemented),

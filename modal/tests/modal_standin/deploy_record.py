@@ -33,6 +33,17 @@ def _webhook(config) -> Optional[dict]:
     }
 
 
+def image_layers(store, image_id: str) -> list:
+    """The image's Dockerfile commands layer by layer, base first (each layer names its base with "FROM base")."""
+    image = store.images.get(image_id)
+    if image is None:
+        return []
+    layers = []
+    for base in image.get("base_images", []):
+        layers += image_layers(store, base["imageId"])
+    return layers + [{"imageId": image_id, "dockerfileCommands": image.get("dockerfile_commands", [])}]
+
+
 def describe_function(store, record) -> dict:
     fn: api_pb2.Function = record.definition
     autoscaler = fn.autoscaler_settings
@@ -51,7 +62,6 @@ def describe_function(store, record) -> dict:
     for secret_id in fn.secret_ids:
         secret = store.secrets.get(secret_id)
         secrets.append(secret.name if secret else secret_id)
-    image = store.images.get(fn.image_id, {})
     methods = {}
     for name, method in fn.method_definitions.items():
         methods[name] = {"webEndpoint": _webhook(method.webhook_config), "webUrl": method.web_url or None}
@@ -85,13 +95,12 @@ def describe_function(store, record) -> dict:
         "timeouts": {"timeout": fn.timeout_secs or None, "startupTimeout": fn.startup_timeout_secs or None},
         "webEndpoint": _webhook(fn.webhook_config),
         "methods": methods,
-        "image": {
-            "imageId": fn.image_id,
-            "dockerfileCommands": image.get("dockerfile_commands", []),
-            "baseImages": image.get("base_images", []),
-        },
-        "mountIds": list(fn.mount_ids),
-        "autoscalerUpdates": list(record.autoscaler_updates),
+        "image": {"imageId": fn.image_id, "layers": image_layers(store, fn.image_id)},
+        "mounts": [
+            {"mountId": mount_id, "files": dict(store.mounts.get(mount_id, {}).get("files", {}))}
+            for mount_id in sorted(fn.mount_ids)
+        ],
+        "autoscalerOverride": dict(record.autoscaler_override),
     }
 
 

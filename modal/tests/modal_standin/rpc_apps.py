@@ -131,8 +131,7 @@ class AppRpcs:
         if current is None or app.state != api_pb2.APP_STATE_DEPLOYED:
             return False
         mine = {tag: self.store.functions[fid].definition_id for tag, fid in request.function_ids.items()}
-        theirs = {tag: self.store.functions[fid].definition_id for tag, fid in current.function_ids.items()}
-        return mine == theirs and set(request.class_ids) == set(current.class_ids)
+        return mine == current.definitions_by_tag and set(request.class_ids) == set(current.class_ids)
 
     async def AppPublish(self, stream) -> None:
         request: api_pb2.AppPublishRequest = await stream.recv_message()
@@ -166,11 +165,14 @@ class AppRpcs:
             function_ids=dict(request.function_ids),
             class_ids=dict(request.class_ids),
             definition_ids=dict(request.definition_ids),
+            definitions_by_tag={tag: self.store.functions[fid].definition_id for tag, fid in request.function_ids.items()},
             commit_hash=request.commit_info.commit_hash if request.HasField("commit_info") else "",
             record=describe_deploy(self.store, request.function_ids, request.class_ids),
             publish_request=MessageToDict(request, preserving_proto_field_name=True),
         )
         app.versions.append(version)
+        for function_id in request.function_ids.values():
+            self.store.functions[function_id].autoscaler_override = {}
         app.function_ids = dict(request.function_ids)
         app.class_ids = dict(request.class_ids)
         app.state = api_pb2.APP_STATE_DEPLOYED
@@ -244,6 +246,7 @@ class AppRpcs:
                 function_ids=dict(target.function_ids),
                 class_ids=dict(target.class_ids),
                 definition_ids=dict(target.definition_ids),
+                definitions_by_tag=dict(target.definitions_by_tag),
                 commit_hash=target.commit_hash,
                 rollback_version=target.version,
                 record=target.record,
@@ -252,6 +255,14 @@ class AppRpcs:
         )
         app.function_ids = dict(target.function_ids)
         app.class_ids = dict(target.class_ids)
+        for tag, function_id in target.function_ids.items():
+            # The function ids outlive versions; put the rolled-back-to definition behind each of them again.
+            record = self.store.functions.get(function_id)
+            definition_id = target.definitions_by_tag.get(tag)
+            if record is not None and definition_id in self.store.definitions:
+                record.definition = self.store.definitions[definition_id]
+                record.definition_id = definition_id
+                record.autoscaler_override = {}
         app.deployed_at = now
         self.changed()
         await stream.send_message(api_pb2.AppRollbackResponse(url=self.app_url(app), deployed_at=now))

@@ -50,9 +50,20 @@ def function_data_of(fn: api_pb2.Function) -> api_pb2.FunctionData:
 def definition_id_of(fn: api_pb2.Function) -> str:
     """Content-derived: a redeploy of an unchanged function gets the same definition id (that is a no-op deploy).
 
-    Images and mounts are content-addressed here too, so their ids inside the definition are stable.
+    Images and mounts are content-addressed here too, so their ids inside the definition are stable. The client
+    resolves mounts and dependencies concurrently, so their order varies between runs: it is not part of the id.
     """
-    return "de-" + hashlib.sha256(fn.SerializeToString(deterministic=True)).hexdigest()[:22]
+    canonical = api_pb2.Function()
+    canonical.CopyFrom(fn)
+    mount_ids = sorted(canonical.mount_ids)
+    del canonical.mount_ids[:]
+    canonical.mount_ids.extend(mount_ids)
+    for name, key in (("volume_mounts", "mount_path"), ("object_dependencies", "object_id")):
+        field = getattr(canonical, name)
+        ordered = [type(item).FromString(item.SerializeToString()) for item in sorted(field, key=lambda m: getattr(m, key))]
+        canonical.ClearField(name)
+        getattr(canonical, name).extend(ordered)
+    return "de-" + hashlib.sha256(canonical.SerializeToString(deterministic=True)).hexdigest()[:22]
 
 
 class FunctionRpcs:
@@ -125,15 +136,13 @@ class FunctionRpcs:
                 definition.method_definitions[name].web_url = self.web_url_for(
                     request.app_id, f"{request.function_name.removesuffix('.*')}-{name}"
                 )
-        existing = self.store.functions.get(function_id)
-        self.store.functions[function_id] = FunctionRecord(
-            function_id=function_id,
-            app_id=request.app_id,
-            tag=request.function_name,
-            definition=definition if existing is None else existing.definition,
-            definition_id=existing.definition_id if existing else "",
-        )
-        self.changed()
+        if function_id not in self.store.functions:
+            # A placeholder until FunctionCreate; a redeploy's precreate leaves the live definition alone.
+            self.store.functions[function_id] = FunctionRecord(
+                function_id=function_id, app_id=request.app_id, tag=request.function_name, definition=definition,
+                definition_id="",
+            )
+            self.changed()
         await stream.send_message(
             api_pb2.FunctionPrecreateResponse(function_id=function_id, handle_metadata=self.handle_metadata(function_id))
         )
@@ -152,6 +161,7 @@ class FunctionRpcs:
         for name, method in fn.method_definitions.items():
             if method.webhook_config.type:
                 method.web_url = self.web_url_for(request.app_id, f"{fn.function_name.removesuffix('.*')}-{name}")
+        self.store.definitions[definition_id] = fn
         previous = self.store.functions.get(function_id)
         self.store.functions[function_id] = FunctionRecord(
             function_id=function_id,
@@ -160,11 +170,9 @@ class FunctionRpcs:
             definition=fn,
             definition_id=definition_id,
             create_request=MessageToDict(request, preserving_proto_field_name=True),
-            autoscaler_updates=[],
+            # Overrides stay until the app publishes a new version (a no-op deploy keeps them).
+            autoscaler_override=previous.autoscaler_override if previous else {},
         )
-        if previous is not None and previous.definition_id and previous.definition_id != definition_id:
-            # A redeploy resets update_autoscaler overrides (the client docs say so); nothing else to carry over.
-            pass
         self.changed()
         await stream.send_message(
             api_pb2.FunctionCreateResponse(
@@ -292,15 +300,27 @@ class FunctionRpcs:
         settings = MessageToDict(request.settings, preserving_proto_field_name=True)
         if request.warm_pool_size_override:
             settings.setdefault("min_containers", request.warm_pool_size_override)
-        record.autoscaler_updates.append({"at": time.time(), "functionId": request.function_id, "settings": settings})
+        self.store.autoscaler_updates.append(
+            {
+                "at": time.time(),
+                "app": self._app_label(record.app_id),
+                "function": record.tag,
+                "functionId": request.function_id,
+                "settings": settings,
+            }
+        )
+        record.autoscaler_override.update(settings)
         current = api_pb2.AutoscalerSettings()
         current.CopyFrom(record.definition.autoscaler_settings)
-        for update in record.autoscaler_updates:
-            for key, value in update["settings"].items():
-                if key in current.DESCRIPTOR.fields_by_name:
-                    setattr(current, key, value)
+        for key, value in record.autoscaler_override.items():
+            if key in current.DESCRIPTOR.fields_by_name:
+                setattr(current, key, value)
         self.changed()
         await stream.send_message(api_pb2.FunctionUpdateSchedulingParamsResponse(current_settings=current))
+
+    def _app_label(self, app_id: str) -> str:
+        app = self.store.apps.get(app_id)
+        return (app.name or app.description) if app else ""
 
     # -- calls -------------------------------------------------------------------------------------------------
 

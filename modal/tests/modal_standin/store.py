@@ -39,6 +39,8 @@ class AppVersion:
     function_ids: dict
     class_ids: dict
     definition_ids: dict
+    # tag -> definition id as published: function ids are reused across versions, their definitions are not.
+    definitions_by_tag: dict = field(default_factory=dict)
     commit_hash: str = ""
     rollback_version: int = 0
     # What reached the control plane for this version: one entry per function/class (see deploy_record.py).
@@ -87,7 +89,8 @@ class FunctionRecord:
     definition: Any  # api_pb2.Function
     definition_id: str
     create_request: dict = field(default_factory=dict)
-    autoscaler_updates: list = field(default_factory=list)
+    # update_autoscaler settings in force (merged); the next deployed version resets them, as the client's docs say
+    autoscaler_override: dict = field(default_factory=dict)
     bound_from: str = ""  # a Cls() instance's bound function points at its class service function
 
 
@@ -169,6 +172,7 @@ class Store:
         self.environments = {DEFAULT_ENVIRONMENT: Environment(DEFAULT_ENVIRONMENT, new_id("en"), now)}
         self.apps: dict = {}
         self.functions: dict = {}
+        self.definitions: dict = {}  # definition id -> api_pb2.Function (content-addressed)
         self.classes: dict = {}
         self.volumes: dict = {}
         self.secrets: dict = {}
@@ -180,6 +184,7 @@ class Store:
         self.calls: dict = {}
         self.plans: dict = {}  # function name -> [Plan, ...]
         self.behaviour: dict = {}
+        self.autoscaler_updates: list = []  # every update_autoscaler call, in order (a log; never reset by deploys)
         self.web_url_overrides: dict = {}  # "<environment>/<app name>" -> URL every web method of that app reports
         self.rpc_counts: dict = {}
         self.unimplemented: list = []
