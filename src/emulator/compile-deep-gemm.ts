@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { lookupGpu } from '../spec/gpu-catalog';
+
+/**
+ * The DeepGEMM cache folder SGLang uses. Its `deep_gemm_wrapper/compile_utils` sets `DG_JIT_CACHE_DIR` to
+ * `SGLANG_DG_CACHE_DIR` (default `~/.cache/deep_gemm`) when imported, so a `DG_JIT_CACHE_DIR` set by the caller is
+ * overwritten: only `SGLANG_DG_CACHE_DIR` picks the folder.
+ */
+export function deepGemmCacheDir(env: NodeJS.ProcessEnv): string {
+  return env.SGLANG_DG_CACHE_DIR?.trim() || path.join(env.HOME?.trim() || os.homedir(), '.cache', 'deep_gemm');
+}
 
 /** Inputs of the compile twin (`python3 -m sglang.compile_deep_gemm --model-path M --tp N`). */
 export interface CompileDeepGemmOptions {
   modelPath: string;
   tp: number;
-  /** `DG_JIT_CACHE_DIR`: where kernels and `manifest.json` go. */
+  /** `SGLANG_DG_CACHE_DIR` (see {@link deepGemmCacheDir}): where kernels and `manifest.json` go. */
   cacheDir: string;
   /** `GLM_OPS_EMULATOR_GPU`. */
   gpuType: string;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as z from 'zod';
+import { deepGemmCacheDir } from './compile-deep-gemm';
 
 const Ms = z.number().min(0);
 
@@ -19,8 +20,17 @@ export const CrashFault = z.strictObject({
   exitCode: z.number().int().min(0).max(255).optional(),
   /** Signal the process sends itself (SIGKILL = Python's returncode -9). */
   signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGSEGV', 'SIGABRT', 'SIGQUIT']).optional(),
-  /** Print a `torch.OutOfMemoryError` line first. */
+  /**
+   * A CUDA OOM inside the scheduler: SGLang's traceback with PyTorch's `torch.OutOfMemoryError` line, then its own
+   * exit path (SIGQUIT, `kill_process_tree`, returncode -9). `exitCode`/`signal` are ignored then.
+   */
   oom: z.boolean().default(false),
+  /**
+   * Which process dies: `server` (default) = the whole server process at once (a platform kill, the code or
+   * signal given); `scheduler` = SGLang's scheduler child is SIGKILLed (the host OOM killer, `kill -9`), which the
+   * server reports as `Subprocess scheduler_0 (pid=…) crashed with exit code -9` before killing itself (-9).
+   */
+  target: z.enum(['server', 'scheduler']).default('server'),
 });
 
 /** Stop answering: `process` = nothing answers, not even /health; `scheduler` = HTTP lives, generation stalls. */
@@ -55,8 +65,17 @@ export const PhaseDurations = z.strictObject({
   weightLoadMs: Ms.default(240_000),
   /** DeepGEMM JIT compile when no matching cache exists (guide §18: cold start 15+ min). @default 480000 */
   deepGemmCompileMs: Ms.default(480_000),
-  /** CUDA-graph capture added to the first request of each shape (guide §7: 2–3 min over 4 warmups). @default 40000 */
+  /**
+   * CUDA-graph capture at start-up, all phases together (SGLang captures before it opens the port, not on first
+   * requests: 67.5 s prefill + 3.3 s decode on the recorded H200 with a cold Triton cache). 0 with
+   * `--disable-cuda-graph`. @default 40000
+   */
   graphCaptureMs: Ms.default(40_000),
+  /**
+   * SGLang's own warm-up `POST /generate` once the port is open, while `/health` answers 503 (first use of the
+   * kernels: 9 s on the recorded H200, 1.1 s on CPU). @default 10000
+   */
+  serverWarmupMs: Ms.default(10_000),
   /** Time /health's 1-token generation takes (SGLang's health loop sleeps 1 s before checking). @default 1000 */
   healthGenerateMs: Ms.default(1_000),
   /** SGLANG_HEALTH_CHECK_TIMEOUT: a wedged scheduler fails /health after this. @default 20000 */
@@ -106,7 +125,8 @@ export type EmulatorConfig = z.output<typeof EmulatorConfig>;
 export interface EmulatorSettings {
   timeScale: number;
   gpuType: string;
-  kernelCacheDir?: string;
+  /** The DeepGEMM cache folder SGLang uses: `SGLANG_DG_CACHE_DIR`, else `~/.cache/deep_gemm`. */
+  kernelCacheDir: string;
   config: EmulatorConfig;
 }
 
@@ -139,7 +159,7 @@ export function loadEmulatorSettings(env: NodeJS.ProcessEnv): EmulatorSettings {
   return {
     timeScale,
     gpuType: env.GLM_OPS_EMULATOR_GPU?.trim() || 'B200',
-    kernelCacheDir: env.DG_JIT_CACHE_DIR?.trim() || undefined,
+    kernelCacheDir: deepGemmCacheDir(env),
     config: parsed.data,
   };
 }

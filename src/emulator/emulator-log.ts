@@ -1,33 +1,63 @@
-/** Where the emulator's log lines go: stdout for progress, stderr for errors (as SGLang's Python logging does). */
+/** Where the emulator's log lines go: stdout for progress, stderr for errors. */
 export type EmulatorLogSink = (line: string, stream: 'stdout' | 'stderr') => void;
 
-/** Formats log lines in SGLang's shape: `[2026-01-01 12:00:00 TP0] message`. */
-export class EmulatorLog {
-  constructor(private readonly sink: EmulatorLogSink) {}
+/**
+ * The tag SGLang's scheduler adds to its lines: ` TP<rank>` only when tp_size > 1, ` EP<rank>` only when
+ * ep_size > 1 (a single-GPU server's lines carry none, as the recordings show). The emulator speaks for rank 0.
+ */
+export function schedulerTag(parallel: { tp: number; ep: number }): string {
+  return `${parallel.tp > 1 ? ' TP0' : ''}${parallel.ep > 1 ? ' EP0' : ''}`;
+}
 
-  /** A server-process line (`[time] message`). */
+/**
+ * Formats log lines in SGLang's shape. Its Python logging prints `[YYYY-MM-DD HH:MM:SS] message` with no level name
+ * (warnings too); scheduler lines add the rank tag; uvicorn's lines go through the same formatter as
+ * `[time] INFO:     message`.
+ */
+export class EmulatorLog {
+  constructor(
+    private readonly sink: EmulatorLogSink,
+    private readonly tag = '',
+  ) {}
+
+  /** A line of the server (tokenizer-manager) process. */
   info(message: string): void {
     this.sink(`[${timestamp()}] ${message}`, 'stdout');
   }
 
-  /** A scheduler line, tagged with the TP rank like SGLang's scheduler logs. */
+  /** A scheduler line, tagged with the rank as SGLang's scheduler logs are when tp or ep > 1. */
   scheduler(message: string): void {
-    this.sink(`[${timestamp()} TP0] ${message}`, 'stdout');
+    this.sink(`[${timestamp()}${this.tag}] ${message}`, 'stdout');
   }
 
-  /** A warning line. */
+  /** A warning: SGLang's format has no level name, so it reads like `info`, on stderr. */
   warn(message: string): void {
-    this.sink(`[${timestamp()}] WARNING ${message}`, 'stderr');
+    this.sink(`[${timestamp()}] ${message}`, 'stderr');
   }
 
-  /** An error line or traceback line, verbatim on stderr. */
+  /** A scheduler-side warning. */
+  schedulerWarn(message: string): void {
+    this.sink(`[${timestamp()}${this.tag}] ${message}`, 'stderr');
+  }
+
+  /** An error or traceback line, verbatim on stderr. */
   error(message: string): void {
     this.sink(message, 'stderr');
   }
 
-  /** A line without SGLang's prefix (uvicorn's own lines). */
+  /** A line without SGLang's prefix (progress bars, Python warnings). */
   raw(message: string): void {
     this.sink(message, 'stdout');
+  }
+
+  /** A uvicorn line (`INFO:     Started server process [pid]`). */
+  uvicorn(message: string, level: 'INFO' | 'ERROR' = 'INFO'): void {
+    this.sink(`[${timestamp()}] ${`${level}:`.padEnd(10)}${message}`, level === 'ERROR' ? 'stderr' : 'stdout');
+  }
+
+  /** Uvicorn's access line: `INFO:     127.0.0.1:46054 - "GET /health HTTP/1.1" 503 Service Unavailable`. */
+  access(client: string, requestLine: string, status: number, reason: string): void {
+    this.uvicorn(`${client} - "${requestLine}" ${status} ${reason}`);
   }
 }
 

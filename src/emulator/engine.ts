@@ -1,20 +1,41 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatorSettings, Fault } from './emulator-config';
 import { isSpeculative, type EngineArgs } from './engine-args';
-import type { EngineExit } from './engine-exit';
+import { failScheduler, oomError, type EngineExit } from './engine-exit';
 import { EngineMetrics } from './engine-metrics';
 import type { EmulatorLog } from './emulator-log';
 import type { EmulatedGpu } from './gpu-table';
 import { SlotScheduler } from './slot-scheduler';
 
-/** The engine's life: starting (loading/compiling), serving, or a terminal state. */
-export type EngineStatus = 'loading' | 'compiling' | 'serving' | 'stopping' | 'dead';
+/**
+ * The engine's life, as real SGLang lives it: `loading`, `compiling` (DeepGEMM JIT) and `capturing` (CUDA graphs)
+ * with the HTTP port still closed; `warming` (port open, its own warm-up `POST /generate` running, `/health` 503);
+ * `serving`; `draining` after SIGTERM (new requests still served, `/health` 503); `crashing` (a scheduler failure:
+ * nothing answers until the process kills itself); `stopping` (the in-process handle closed it); `dead`.
+ */
+export type EngineStatus =
+  | 'loading'
+  | 'compiling'
+  | 'capturing'
+  | 'warming'
+  | 'serving'
+  | 'draining'
+  | 'crashing'
+  | 'stopping'
+  | 'dead';
+
+/** SGLang's `--decode-log-interval` default: one `Decode batch` line per 40 decode steps. */
+const DECODE_LOG_INTERVAL = 40;
+/** The smallest prefill size SGLang captures a graph for (`num_tokens=[4, 8, …]`). */
+const MIN_PREFILL_GRAPH_TOKENS = 4;
 
 /** The emulated serving engine: state, faults, metrics and the scheduler shared by all handlers. */
 export class Engine {
   status: EngineStatus = 'loading';
   /** `process`: nothing answers; `scheduler`: HTTP answers but no token is ever produced. */
   hang: 'none' | 'process' | 'scheduler' = 'none';
+  /** True once the HTTP port is bound (real SGLang binds it only after the model loaded). */
+  isPortOpen = false;
   readonly scheduler: SlotScheduler;
   readonly metrics: EngineMetrics;
   readonly faults: Fault[];
@@ -23,13 +44,21 @@ export class Engine {
   /** Prompt + generated tokens held by running requests (the KV in use). */
   usedTokens = 0;
   readonly isSpeculative: boolean;
-  readonly capturedShapes = new Set<string>();
+  /** The stand-in pid SGLang's logs give the `sglang::scheduler` child (the emulator is one process). */
+  readonly schedulerPid = process.pid + 1;
+  /** Largest decode batch with a captured graph (`--cuda-graph-max-bs`, SGLang's default otherwise). */
+  readonly maxGraphBatch: number;
+  /** Largest prefill size with a captured graph (SGLang's default prefill capture list ends at 8192 tokens). */
+  readonly maxGraphPrefillTokens = 8192;
   readonly lifetime = new AbortController();
   private readonly recentTokens: Array<{ atMs: number; count: number }> = [];
   private acceptedTokens = 0;
   private verifySteps = 0;
+  private decodeSteps = 0;
+  private lastBatchUsedGraph = false;
   private exitListeners: Array<(exit: EngineExit) => void> = [];
   private readyListeners: Array<() => void> = [];
+  private watchdogTimer: NodeJS.Timeout | undefined;
   readonly startedAtMs = Date.now();
 
   constructor(
@@ -41,14 +70,22 @@ export class Engine {
     this.scheduler = new SlotScheduler(args.maxRunningRequests);
     this.faults = [...settings.config.faults];
     this.isSpeculative = isSpeculative(args);
-    this.metrics = new EngineMetrics(args.servedModelName, {
-      runningRequests: () => this.scheduler.running,
-      queuedRequests: () => this.scheduler.queued,
-      usedTokens: () => this.usedTokens,
-      maxTotalTokens: () => args.maxTotalTokens,
-      generationThroughput: () => this.generationThroughput(),
-      specAcceptLength: () => (this.verifySteps === 0 ? 0 : this.acceptedTokens / this.verifySteps),
-    });
+    this.maxGraphBatch = args.cudaGraphMaxBs ?? (this.isSpeculative ? 48 : 256);
+    this.metrics = new EngineMetrics(
+      { modelName: args.servedModelName, schedulerPid: this.schedulerPid },
+      {
+        runningRequests: () => this.scheduler.running,
+        queuedRequests: () => this.scheduler.queued,
+        usedTokens: () => this.usedTokens,
+        maxTotalTokens: () => args.maxTotalTokens,
+        contextLength: () => args.maxTotalTokens,
+        generationThroughput: () => this.generationThroughput(),
+        specAcceptLength: () => (this.verifySteps === 0 ? 0 : this.acceptedTokens / this.verifySteps),
+        specNumSteps: () => (this.isSpeculative ? (args.speculativeNumSteps ?? 0) : 0),
+        specNumDraftTokens: () => (this.isSpeculative ? (args.speculativeNumDraftTokens ?? 0) : 0),
+        isCudaGraph: () => this.lastBatchUsedGraph,
+      },
+    );
   }
 
   /** Converts an unscaled duration (the guide's real time) to wall-clock milliseconds. */
@@ -61,9 +98,19 @@ export class Engine {
     await sleep(this.scaled(ms), undefined, { signal: this.lifetime.signal });
   }
 
-  /** True once the engine has exited or is shutting down. */
+  /** True once the engine has exited, is being closed, or is on its way out after a scheduler failure. */
   get isGone(): boolean {
-    return this.status === 'dead' || this.status === 'stopping';
+    return this.status === 'dead' || this.status === 'stopping' || this.status === 'crashing';
+  }
+
+  /** Whether generation requests are taken: from the warm-up on, and still while draining after SIGTERM. */
+  get isAcceptingRequests(): boolean {
+    return this.status === 'warming' || this.status === 'serving' || this.status === 'draining';
+  }
+
+  /** Whether CUDA graphs were captured at start-up (`--disable-cuda-graph` turns them off). */
+  get hasCudaGraphs(): boolean {
+    return !this.args.disableCudaGraph;
   }
 
   /** Records tokens a verify step produced (for gen_throughput and spec_accept_length). */
@@ -76,6 +123,43 @@ export class Engine {
     this.verifySteps += 1;
   }
 
+  /**
+   * Logs SGLang's `Prefill batch` line for one request's prefill and counts the forward pass. A captured graph runs
+   * prefills from 4 tokens up to the largest captured size, as the recordings' `cuda graph: True/False` show.
+   */
+  logPrefillBatch(newTokens: number, cachedTokens = 0, forwardS = 0): void {
+    const usesGraph =
+      this.hasCudaGraphs && newTokens >= MIN_PREFILL_GRAPH_TOKENS && newTokens <= this.maxGraphPrefillTokens;
+    this.lastBatchUsedGraph = usesGraph;
+    const throughput = forwardS > 0 ? newTokens / forwardS : 0;
+    this.log.scheduler(
+      `Prefill batch, #new-seq: 1, #new-token: ${newTokens}, #cached-token: ${cachedTokens}, ` +
+        `token usage: ${this.tokenUsage().toFixed(2)}, #running-req: ${Math.max(0, this.scheduler.running - 1)}, ` +
+        `#queue-req: ${this.scheduler.queued}, #pending-token: 0, cuda graph: ${pyBool(usesGraph)}, ` +
+        `input throughput (token/s): ${throughput.toFixed(2)}`,
+    );
+    this.metrics.observePrefill({ newTokens, cachedTokens, usesCudaGraph: usesGraph, forwardS });
+  }
+
+  /** Counts one decode step that produced `tokens`; every 40th logs SGLang's `Decode batch` line. */
+  noteDecodeStep(tokens = 1): void {
+    const batch = Math.max(1, this.scheduler.running);
+    const usesGraph = this.hasCudaGraphs && batch <= this.maxGraphBatch;
+    this.lastBatchUsedGraph = usesGraph;
+    this.metrics.observeDecodeStep(tokens, usesGraph);
+    this.decodeSteps += 1;
+    if (this.decodeSteps % DECODE_LOG_INTERVAL !== 0) return;
+    this.log.scheduler(
+      `Decode batch, #running-req: ${batch}, #token: ${this.usedTokens}, token usage: ${this.tokenUsage().toFixed(2)}, ` +
+        `cuda graph: ${pyBool(usesGraph)}, gen throughput (token/s): ${this.generationThroughput().toFixed(2)}, ` +
+        `#queue-req: ${this.scheduler.queued}`,
+    );
+  }
+
+  private tokenUsage(): number {
+    return this.usedTokens / Math.max(1, this.args.maxTotalTokens);
+  }
+
   private generationThroughput(): number {
     const windowMs = 5_000;
     const since = Date.now() - windowMs;
@@ -84,7 +168,7 @@ export class Engine {
     return count / (windowMs / 1000);
   }
 
-  /** Marks the engine ready to serve and arms serving-phase faults. */
+  /** Marks the engine ready to serve (after its own warm-up) and arms serving-phase faults. */
   markServing(): void {
     this.status = 'serving';
     for (const listener of this.readyListeners) listener();
@@ -108,6 +192,7 @@ export class Engine {
     if (this.status === 'dead') return;
     for (const line of lines) this.log.error(line);
     this.status = 'dead';
+    if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     this.lifetime.abort();
     for (const listener of this.exitListeners) listener(exit);
   }
@@ -138,32 +223,64 @@ export class Engine {
     return undefined;
   }
 
-  /** Fires a crash or hang fault now. */
+  /**
+   * Fires a crash or hang fault now. A CUDA OOM or a killed scheduler goes through SGLang's own exit path (SIGQUIT,
+   * `kill_process_tree`, returncode -9); a crash with an exit code or a signal and no `target: 'scheduler'` is the
+   * whole server process ending at once (a platform kill, a SIGKILL of the main process).
+   */
   fire(fault: Fault): void {
     if (fault.kind === 'hang') {
       this.hang = fault.mode;
-      this.log.scheduler(`[fault] engine hang injected (mode=${fault.mode})`);
+      this.log.error(`[fault] engine hang injected (mode=${fault.mode})`);
+      if (fault.mode === 'scheduler') this.armWatchdog();
       return;
     }
     if (fault.kind !== 'crash') return;
-    const lines: string[] = [];
-    if (fault.oom) lines.push(oomLine(this.gpu));
+    if (fault.oom) {
+      this.log.error(`[fault] injected CUDA OOM at ${this.status}`);
+      failScheduler(this, { kind: 'exception', traceback: oomError(this.gpu) });
+      return;
+    }
+    if (fault.target === 'scheduler') {
+      this.log.error(`[fault] injected SIGKILL of the scheduler process at ${this.status}`);
+      failScheduler(this, { kind: 'killed' });
+      return;
+    }
     const signal = fault.signal ?? (fault.exitCode === undefined ? 'SIGKILL' : undefined);
-    lines.push(
-      signal
-        ? `[fault] injected crash at ${this.status}: killed by ${signal}`
-        : `[fault] injected crash at ${this.status}: exit code ${fault.exitCode}`,
+    const line = signal
+      ? `[fault] injected crash at ${this.status}: killed by ${signal}`
+      : `[fault] injected crash at ${this.status}: exit code ${fault.exitCode}`;
+    this.die({ exitCode: signal ? undefined : fault.exitCode, signal, reason: line }, [line]);
+  }
+
+  /**
+   * SGLang's scheduler watchdog: it fires when one forward batch has run longer than `--watchdog-timeout`, i.e. while
+   * a request is running and no step completes (the recordings show it does not cover the model load). The emulator's
+   * stalled forward is a scheduler hang with requests in flight.
+   */
+  private armWatchdog(): void {
+    if (this.watchdogTimer) return;
+    const timeoutMs = this.scaled(this.args.watchdogTimeoutS * 1000);
+    let stalledSinceMs: number | undefined;
+    this.watchdogTimer = setInterval(
+      () => {
+        if (this.isGone || this.hang !== 'scheduler') return;
+        if (this.scheduler.running === 0) {
+          stalledSinceMs = undefined;
+          return;
+        }
+        stalledSinceMs ??= Date.now();
+        if (Date.now() - stalledSinceMs < timeoutMs) return;
+        clearInterval(this.watchdogTimer);
+        failScheduler(this, { kind: 'watchdog' });
+      },
+      Math.max(1, timeoutMs / 4),
     );
-    this.die({ exitCode: signal ? undefined : fault.exitCode, signal, reason: lines.join(' | ') }, lines);
+    this.watchdogTimer.unref();
   }
 }
 
-/** The OOM line PyTorch prints before the OOM killer ends the process (guide §17: code -9). */
-export function oomLine(gpu: EmulatedGpu): string {
-  const capacity = (gpu.vramGiB * 0.93).toFixed(2);
-  return (
-    `torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.50 GiB. GPU 0 has a total capacity of ` +
-    `${capacity} GiB of which 1.12 GiB is free. Process has ${(Number(capacity) - 1.12).toFixed(2)} GiB memory in use. ` +
-    `Lower --mem-fraction-static (e.g. 0.88 -> 0.85).`
-  );
+/** Python's repr of a bool, as SGLang's log lines print it. */
+export function pyBool(value: boolean): string {
+  return value ? 'True' : 'False';
 }

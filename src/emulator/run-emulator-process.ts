@@ -5,10 +5,12 @@ import { startEmulator } from './emulator';
 
 /**
  * Runs the emulator as this process's whole job, like `python3 -m sglang.launch_server`: logs to stdout/stderr,
- * exits 2 on bad flags or config, and dies the way the engine dies (exit code, or a signal it sends itself).
+ * exits 2 on bad flags (argparse's usage and message, verbatim) or config, and dies the way SGLang dies: SIGTERM
+ * drains and then SIGKILLs itself (returncode -9), a failure kills itself the same way, SIGTERM while still loading
+ * takes the default action (-15), a failed bind exits 1.
  */
 export async function runEmulatorProcess(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  // Synchronous writes so the last line (the OOM line) is out before a SIGKILL.
+  // Synchronous writes so the last line (the OOM line, kill_process_tree) is out before the SIGKILL.
   const write = (line: string, stream: 'stdout' | 'stderr'): void => {
     fs.writeSync(stream === 'stdout' ? 1 : 2, line + '\n');
   };
@@ -17,24 +19,21 @@ export async function runEmulatorProcess(argv: string[], env: NodeJS.ProcessEnv 
     handle = await startEmulator(argv, env, { onLog: write });
   } catch (err) {
     if (err instanceof EngineArgsError || err instanceof EmulatorConfigError) {
-      write(`glm-ops emulator: ${err.message}`, 'stderr');
+      const argparseText = (err as { stderrText?: unknown }).stderrText;
+      if (typeof argparseText === 'string') fs.writeSync(2, argparseText.endsWith('\n') ? argparseText : `${argparseText}\n`);
+      else write(`glm-ops emulator: ${err.message}`, 'stderr');
       process.exit(2);
     }
     throw err;
   }
   const running = handle;
-  let isStopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (isStopping) return;
-    isStopping = true;
-    write(`INFO:     Shutting down (received ${signal})`, 'stdout');
-    void running.close().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const terminate = (): void => running.terminate();
+  process.on('SIGTERM', terminate);
+  process.on('SIGINT', terminate);
   const exit = await running.exited;
   if (exit.signal) {
-    process.removeAllListeners(exit.signal);
+    process.removeListener('SIGTERM', terminate);
+    process.removeListener('SIGINT', terminate);
     process.kill(process.pid, exit.signal);
   } else process.exit(exit.exitCode ?? 1);
 }

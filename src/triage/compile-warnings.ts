@@ -1,4 +1,4 @@
-import type { LinePattern } from './triage-rule';
+import { notFromSglang, type LinePattern } from './triage-rule';
 
 /** One row of the guide's §12 table of compilation and runtime warnings. */
 export interface CompileWarning {
@@ -37,7 +37,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'Generation flags like top_p reported invalid during compile warmup',
     action: 'Ignore — compile-mode artifact',
     isBenign: true,
-    pattern: /generation flags (are|were) not valid|\b(top_p|top_k)\b.*\b(invalid|not valid)\b/i,
+    pattern: notFromSglang(
+      /generation flags (are|were) not valid|\b(top_p|top_k)\b.*\b(invalid|not valid)\b/i,
+      'guide',
+      "seen by the guide in compile_deep_gemm's warm-up; not in the recorded server runs",
+    ),
   },
   {
     row: 3,
@@ -46,7 +50,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'Unexpected error during package walk: cutlass.cute.experimental',
     action: 'Ignore — FlashInfer autotuner noise; autotuning still completes',
     isBenign: true,
-    pattern: /Unexpected error during package walk/i,
+    pattern: notFromSglang(
+      /Unexpected error during package walk/i,
+      'guide',
+      'FlashInfer autotuner output on Blackwell; not in the recorded server runs',
+    ),
   },
   {
     row: 4,
@@ -55,7 +63,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'torch.Tensor return type deprecated (flashinfer.jit)',
     action: 'Monitor — works today; upgrade when SGLang bumps FlashInfer',
     isBenign: true,
-    pattern: /torch\.Tensor return type is deprecated|flashinfer\.jit\b.*deprecat/i,
+    pattern: notFromSglang(
+      /torch\.Tensor return type is deprecated|flashinfer\.jit\b.*deprecat/i,
+      'guide',
+      'FlashInfer JIT output; not in the recorded server runs',
+    ),
   },
   {
     row: 5,
@@ -64,7 +76,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'Leaked semaphore / shared_memory on multi-process shutdown',
     action: 'Ignore — normal Python cleanup noise after TP workers exit',
     isBenign: true,
-    pattern: /leaked (semaphore|shared_memory)/i,
+    pattern: notFromSglang(
+      /leaked (semaphore|shared_memory)/i,
+      'guide',
+      "Python's multiprocessing cleanup on multi-process shutdown; not in the recorded (single-GPU) runs",
+    ),
   },
   {
     row: 6,
@@ -73,7 +89,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'Gloo Rank 0 connected to 0 peer ranks',
     action: 'Ignore — NCCL used for GPU comm; Gloo for local control groups',
     isBenign: true,
-    pattern: /Gloo\]? Rank \d+ is connected to 0 peer ranks/i,
+    pattern: notFromSglang(
+      /Gloo\]? Rank \d+ is connected to 0 peer ranks/i,
+      'guide',
+      'printed with several TP ranks; the recorded single-GPU runs print none',
+    ),
   },
   {
     row: 7,
@@ -82,7 +102,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'DeepGEMM enabled but scale_fmt of checkpoint is not ue8m0',
     action: 'Watch output quality; typical for E4M3 FP8 on Blackwell',
     isBenign: true,
-    pattern: /DeepGEMM enabled but (the )?scale_fmt of (the )?checkpoint is not ue8m0/i,
+    pattern: notFromSglang(
+      /DeepGEMM enabled but (the )?scale_fmt of (the )?checkpoint is not ue8m0/i,
+      'guide',
+      'printed by DeepGEMM on Blackwell; the recorded install had no deep_gemm',
+    ),
   },
   {
     row: 8,
@@ -91,7 +115,11 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'KV cache dtype set to fp8_e4m3 during compile_deep_gemm on SM10',
     action: 'OK for compile step — serving uses BF16 KV per deploy config',
     isBenign: true,
-    pattern: /KV cache dtype (is )?set to fp8_e4m3 during compile_deep_gemm/i,
+    pattern: notFromSglang(
+      /KV cache dtype (is )?set to fp8_e4m3 during compile_deep_gemm/i,
+      'guide',
+      'compile_deep_gemm on SM10; not recorded',
+    ),
   },
   {
     row: 9,
@@ -109,6 +137,10 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'Force NSA prefill to sparse MLA (MHA_ONE_SHOT disabled) on Blackwell',
     action: 'Expected — TRT-LLM sparse MLA path for GLM-5.1 on B200',
     isBenign: true,
-    pattern: /Force NSA prefill to (use )?sparse MLA/i,
+    pattern: notFromSglang(
+      /Force NSA prefill to (use )?sparse MLA/i,
+      'guide',
+      'printed on Blackwell with NSA attention; the recording used one H200',
+    ),
   },
 ];

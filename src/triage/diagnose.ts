@@ -41,6 +41,8 @@ function buildRules(): TriageRule[] {
     'engine-oom',
     'platform-kill',
     'watchdog-timeout',
+    'scheduler-exception',
+    'engine-exit-minus-9',
     'garbled-output',
     'tool-calls-malformed',
     'reasoning-empty',
@@ -50,6 +52,7 @@ function buildRules(): TriageRule[] {
     'cold-start-jit',
     'ttft-spikes',
     'health-fast',
+    'sigterm-shutdown',
     'deepgemm-compile-success',
   ];
   const ordered = order.map((id) => {

@@ -7,11 +7,16 @@ export interface ExitCodeMeaning {
 }
 
 /**
- * Exit codes as the crash monitor reports them (Python's `returncode`: -9 = killed by SIGKILL, which on a GPU host
- * is the OOM killer; 137 = 128 + 9 from a shell or container runtime, i.e. the platform killed it).
+ * Exit codes as the crash monitor reports them (Python's `returncode`). -9 = SIGKILL: real SGLang ends every failure
+ * and every SIGTERM drain with `kill_process_tree` on itself, so -9 is its normal way out (the guide reads it as the
+ * OOM killer, which also gives -9); 137 = 128 + 9 from a shell or container runtime, i.e. the platform killed it.
  */
 export const EXIT_CODE_MEANINGS: readonly ExitCodeMeaning[] = [
-  { code: -9, meaning: 'OOM killer (SIGKILL from the kernel)', ruleId: 'engine-oom' },
+  {
+    code: -9,
+    meaning: "SIGKILL: SGLang's own kill_process_tree after a failure or SIGTERM, or the OOM killer",
+    ruleId: 'engine-exit-minus-9',
+  },
   { code: 137, meaning: 'SIGKILL / platform kill', ruleId: 'platform-kill' },
 ];
 

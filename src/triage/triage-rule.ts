@@ -6,9 +6,31 @@ export type Diagnosis = DiagnosisReport;
 /** How bad a finding is; `benign` is known noise and never outranks a real finding. */
 export type TriageSeverity = Diagnosis['severity'];
 
+/**
+ * Where a pattern's wording comes from when it is not a line real SGLang prints: the guide's text (not seen in the
+ * recordings of the real server), glm-ops's own lines (the health poll, the crash monitor, the compile step), or a
+ * line only the emulator prints. A pattern without one claims real SGLang wording, and a test runs it over the
+ * recorded real logs.
+ */
+export interface PatternProvenance {
+  kind: 'guide' | 'glm-ops' | 'emulator';
+  /** Why it is kept although no recorded SGLang line matches it. */
+  note: string;
+}
+
 /** Anything that can test one log line: a RegExp or a small predicate object. */
 export interface LinePattern {
   test(line: string): boolean;
+  provenance?: PatternProvenance;
+}
+
+/** A pattern whose wording is not real SGLang output (see {@link PatternProvenance}). */
+export function notFromSglang(
+  pattern: LinePattern,
+  kind: PatternProvenance['kind'],
+  note: string,
+): LinePattern & { provenance: PatternProvenance } {
+  return { test: (line) => pattern.test(line), provenance: { kind, note } };
 }
 
 /**

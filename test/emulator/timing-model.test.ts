@@ -6,14 +6,17 @@ import {
   launchReady,
   makeModelDir,
   metricValue,
+  waitFor,
   withFlag,
   withoutFlag,
 } from './emulator-fixture';
 
-// Real-time scale (1 = the guide's durations) with start-up phases zeroed, so TTFT/TPOT are the guide's values.
-const realTiming = (extra: Record<string, unknown> = {}) =>
+// Structural checks of the timing model: what the emulator PLANS for each request (`reportTiming`), how it
+// batches tokens and queues requests. No wall-clock assertion: measured TTFT/TPOT against the plan are the
+// benchmark's job (`npm run bench -- emulator-timing`), which runs at time scale 1 on a quiet machine.
+const planned = (extra: Record<string, unknown> = {}) =>
   fastEnv(
-    { phases: { weightLoadMs: 0, graphCaptureMs: 0 }, reportTiming: true, ...extra },
+    { phases: { weightLoadMs: 0, graphCaptureMs: 0, serverWarmupMs: 0 }, reportTiming: true, ...extra },
     { GLM_OPS_EMULATOR_TIME_SCALE: '1' },
   );
 const body = (content: string, maxTokens = 40) => ({
@@ -22,33 +25,36 @@ const body = (content: string, maxTokens = 40) => ({
   ignore_eos: true,
   chat_template_kwargs: { enable_thinking: false },
 });
+type Timing = { ttft_ms: number; tpot_ms: number; queue_ms: number };
+const timingOf = (result: { finalChunkExtras: Record<string, unknown> }): Timing =>
+  result.finalChunkExtras.emulator_timing as Timing;
 
-describe('timing model (guide §10 baselines)', () => {
-  test('EAGLE: TTFT ≈ 246 ms and TPOT ≈ 7.7 ms at low load', async () => {
-    const emulator = await launchReady(guideArgv(makeModelDir()), realTiming());
+describe('timing model (guide §10 baselines), as planned per request', () => {
+  test('EAGLE: planned TTFT = 240 ms + 0.006 ms × prompt tokens, TPOT 7.7 ms; several tokens per chunk', async () => {
+    const emulator = await launchReady(guideArgv(makeModelDir()), planned());
     try {
-      await measureStreamingChat({ baseUrl: emulator.url, body: body('warm the client and server up', 2) });
       const result = await measureStreamingChat({ baseUrl: emulator.url, body: body('Hi') });
       expect(result.isOk).toBe(true);
       expect(result.outputTokens).toBe(40);
-      expect(result.ttftMs).toBeGreaterThan(238);
-      expect(result.ttftMs).toBeLessThan(275);
-      expect(result.tpotMs).toBeGreaterThan(7.2);
-      expect(result.tpotMs).toBeLessThan(9);
-      // Speculative decoding delivers several tokens per chunk.
+      const timing = timingOf(result);
+      expect(timing.queue_ms).toBeGreaterThanOrEqual(0);
+      const prefillMs = timing.ttft_ms - timing.queue_ms;
+      expect(prefillMs).toBeGreaterThanOrEqual(240);
+      expect(prefillMs).toBeLessThan(241);
+      expect(timing.tpot_ms).toBeCloseTo(7.7, 5);
+      // Speculative decoding delivers several tokens per chunk (accept length ~3.5).
       expect(result.itlMs.length).toBeLessThan(20);
     } finally {
       await emulator.close();
     }
   });
 
-  test('without EAGLE: TPOT ≈ 20 ms, one token per chunk', async () => {
+  test('without EAGLE: planned TPOT 20 ms, one token per chunk, spec_accept_length 0', async () => {
     const argv = withoutFlag(guideArgv(makeModelDir()), '--speculative-algorithm');
-    const emulator = await launchReady(argv, realTiming());
+    const emulator = await launchReady(argv, planned());
     try {
       const result = await measureStreamingChat({ baseUrl: emulator.url, body: body('Hi', 15) });
-      expect(result.tpotMs).toBeGreaterThan(19);
-      expect(result.tpotMs).toBeLessThan(22.5);
+      expect(timingOf(result).tpot_ms).toBeCloseTo(20, 5);
       expect(result.itlMs.length).toBe(14);
       const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
       expect(metricValue(metrics, 'sglang:spec_accept_length')).toBe(0);
@@ -57,54 +63,57 @@ describe('timing model (guide §10 baselines)', () => {
     }
   });
 
-  test('prefill time grows with prompt length', async () => {
-    const emulator = await launchReady(guideArgv(makeModelDir()), realTiming({ timing: { prefillMsPerToken: 0.05 } }));
+  test('planned prefill grows with prompt length', async () => {
+    const emulator = await launchReady(guideArgv(makeModelDir()), planned({ timing: { prefillMsPerToken: 0.05 } }));
     try {
-      const short = await measureStreamingChat({ baseUrl: emulator.url, body: body('Hi', 2) });
-      const long = await measureStreamingChat({ baseUrl: emulator.url, body: body('word '.repeat(16_000), 2) });
-      // ~20k prompt tokens × 0.05 ms ≈ +1 s.
-      expect(long.ttftMs - short.ttftMs).toBeGreaterThan(800);
+      const short = timingOf(await measureStreamingChat({ baseUrl: emulator.url, body: body('Hi', 2) }));
+      const long = timingOf(
+        await measureStreamingChat({ baseUrl: emulator.url, body: body('word '.repeat(16_000), 2) }),
+      );
+      // ~16k+ more prompt tokens × 0.05 ms ≈ +800 ms of planned prefill.
+      expect(long.ttft_ms - long.queue_ms - (short.ttft_ms - short.queue_ms)).toBeGreaterThan(800);
     } finally {
       await emulator.close();
     }
   });
 
-  test('the first request of each shape pays CUDA-graph capture; the second does not (why warmup exists)', async () => {
+  test('CUDA graphs are captured at start-up, so no request pays a capture: the first plan equals the second', async () => {
     const emulator = await launchReady(
       guideArgv(makeModelDir()),
-      fastEnv({ phases: { weightLoadMs: 0, graphCaptureMs: 40_000 } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.01' }),
+      planned({ phases: { weightLoadMs: 0, graphCaptureMs: 400, serverWarmupMs: 0 } }),
     );
     try {
-      const first = await measureStreamingChat({ baseUrl: emulator.url, body: body('shape one', 2) });
-      const second = await measureStreamingChat({ baseUrl: emulator.url, body: body('shape one again', 2) });
-      expect(first.ttftMs).toBeGreaterThan(390);
-      expect(second.ttftMs).toBeLessThan(100);
-      expect(emulator.logs.join('\n')).toContain('Capture cuda graph begin');
+      const captureEnd = emulator.logs.findIndex((l) => /Capture target prefill CUDA graph end/.test(l));
+      const uvicorn = emulator.logs.findIndex((l) => l.includes('Uvicorn running on'));
+      expect(captureEnd).toBeGreaterThan(-1);
+      expect(captureEnd).toBeLessThan(uvicorn);
+      const first = timingOf(await measureStreamingChat({ baseUrl: emulator.url, body: body('shape one', 2) }));
+      const second = timingOf(await measureStreamingChat({ baseUrl: emulator.url, body: body('shape one', 2) }));
+      expect(first.ttft_ms - first.queue_ms).toBeCloseTo(second.ttft_ms - second.queue_ms, 5);
+      expect(emulator.logs.slice(uvicorn).some((l) => /Capture .*CUDA graph/i.test(l))).toBe(false);
     } finally {
       await emulator.close();
     }
   });
 
-  test('at most --max-running-requests decode at once; the rest queue and TTFT inflates', async () => {
+  test('at most --max-running-requests decode at once; the rest queue and their planned TTFT includes the wait', async () => {
     const argv = withFlag(guideArgv(makeModelDir()), '--max-running-requests', '2');
-    const emulator = await launchReady(argv, realTiming());
+    const emulator = await launchReady(argv, planned());
     try {
-      await measureStreamingChat({ baseUrl: emulator.url, body: body('warm the client and server up', 2) });
       const requests = Array.from({ length: 4 }, (_, i) =>
-        measureStreamingChat({ baseUrl: emulator.url, body: body(`q${i}`, 30) }),
+        measureStreamingChat({ baseUrl: emulator.url, body: body(`q${i}`, 120) }),
       );
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => {
+        const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
+        return metricValue(metrics, 'sglang:num_queue_reqs') === 2;
+      }, 10_000);
       const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
       expect(metricValue(metrics, 'sglang:num_running_reqs')).toBe(2);
-      expect(metricValue(metrics, 'sglang:num_queue_reqs')).toBe(2);
       const results = await Promise.all(requests);
-      const ttfts = results.map((r) => r.ttftMs).sort((a, b) => a - b);
-      // The queued pair waits for a whole first request (~246 + 29 × 7.7 ms) before its own prefill.
-      expect(ttfts[2]! - ttfts[1]!).toBeGreaterThan(350);
-      for (const r of results) {
-        const reported = r.finalChunkExtras.emulator_timing as { ttft_ms: number; queue_ms: number };
-        expect(Math.abs(r.ttftMs - reported.ttft_ms)).toBeLessThan(25);
-      }
+      const queued = results.map(timingOf).filter((t) => t.queue_ms > 0);
+      // Two waited for a slot; their queue time is part of their planned TTFT.
+      expect(queued.length).toBeGreaterThanOrEqual(2);
+      for (const t of queued) expect(t.ttft_ms).toBeGreaterThan(t.queue_ms);
       const after = await (await fetch(`${emulator.url}/metrics`)).text();
       expect(metricValue(after, 'sglang:num_running_reqs')).toBe(0);
       expect(metricValue(after, 'sglang:num_queue_reqs')).toBe(0);
@@ -113,18 +122,28 @@ describe('timing model (guide §10 baselines)', () => {
     }
   });
 
-  test('/health under load answers without queueing behind decodes', async () => {
+  test('/health answers while every slot decodes: it does not queue behind the requests', async () => {
     const argv = withFlag(guideArgv(makeModelDir()), '--max-running-requests', '1');
     const emulator = await launchReady(
       argv,
-      realTiming({ phases: { weightLoadMs: 0, graphCaptureMs: 0, healthGenerateMs: 50 } }),
+      planned({ phases: { weightLoadMs: 0, graphCaptureMs: 0, serverWarmupMs: 0, healthGenerateMs: 50 } }),
     );
     try {
-      const busy = [chat(emulator.url, body('a', 100)), chat(emulator.url, body('b', 100))];
-      const started = Date.now();
-      expect((await fetch(`${emulator.url}/health`)).status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(400);
+      const order: string[] = [];
+      const busy = [chat(emulator.url, body('a', 200)), chat(emulator.url, body('b', 200))].map((p, i) =>
+        p.then(() => order.push(`chat${i}`)),
+      );
+      await waitFor(async () => {
+        const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
+        return metricValue(metrics, 'sglang:num_queue_reqs') === 1;
+      }, 10_000);
+      const health = fetch(`${emulator.url}/health`).then((r) => {
+        order.push('health');
+        return r.status;
+      });
+      expect(await health).toBe(200);
       await Promise.all(busy);
+      expect(order[0]).toBe('health');
     } finally {
       await emulator.close();
     }

@@ -77,12 +77,23 @@ describe('§17 log triage', () => {
     expect(ids([`[health] passed on attempt ${attempt}`])).toEqual([]);
   });
 
-  test('code -9 → OOM, lower mem-fraction-static 0.88 → 0.85', () => {
+  test('code -9 alone → the -9 row: SGLang ends every failure with -9, so it points at the lines before the kill', () => {
     const result = diagnose({ logLines: ['[monitor] FATAL: SGLang died (code -9)'] });
-    expect(result[0]).toMatchObject({ id: 'engine-oom', severity: 'error' });
+    expect(result[0]).toMatchObject({ id: 'engine-exit-minus-9', severity: 'error' });
     expect(result[0]!.resolution).toContain('0.88 → 0.85');
     expect(result[0]!.evidence).toContain('[monitor] FATAL: SGLang died (code -9)');
     expect(result.map((d) => d.id)).toContain('crash-502');
+    expect(result.map((d) => d.id)).not.toContain('engine-oom');
+  });
+
+  test('code -9 with the OOM line → OOM, lower mem-fraction-static 0.88 → 0.85', () => {
+    const result = diagnose({
+      logLines: ['torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.08 GiB.'],
+      exitCode: -9,
+    });
+    expect(result[0]).toMatchObject({ id: 'engine-oom', severity: 'error' });
+    expect(result[0]!.resolution).toContain('0.88 → 0.85');
+    expect(result.map((d) => d.id)).not.toContain('engine-exit-minus-9');
   });
 
   test('code 137 → SIGKILL / platform kill, not OOM', () => {
@@ -93,8 +104,8 @@ describe('§17 log triage', () => {
 
   test('the exit code from the caller counts like the monitor line', () => {
     const result = diagnose({ logLines: [], exitCode: -9 });
-    expect(result[0]!.id).toBe('engine-oom');
-    expect(result[0]!.evidence[0]).toContain('engine exit code -9 (OOM killer');
+    expect(result[0]!.id).toBe('engine-exit-minus-9');
+    expect(result[0]!.evidence[0]).toContain("engine exit code -9 (SIGKILL: SGLang's own kill_process_tree");
   });
 
   test('a watchdog kill (also SIGKILL) is not called an OOM', () => {
@@ -147,7 +158,11 @@ describe('§18 troubleshooting scenarios, one named test each', () => {
   });
 
   test('garbled output → FP8 KV cache / trtllm backends', () => {
-    const result = diagnose({ logLines: ['[TP0] KV Cache is allocated. #tokens: 202752, KV dtype: fp8_e4m3'] });
+    const result = diagnose({
+      logLines: [
+        '[2026-12-01 08:12:03] KV Cache is allocated. dtype: torch.float8_e4m3fn, #tokens: 8192, K size: 0.00 GB',
+      ],
+    });
     expect(result[0]).toMatchObject({ id: 'garbled-output', severity: 'error' });
     expect(result[0]!.resolution).toContain('TRT-LLM');
     expect(ids(['server_args=ServerArgs(modelPath="/m", nsaDecodeBackend="flashmla_kv")'])).toContain('garbled-output');
@@ -213,7 +228,7 @@ describe('ordering, evidence and secrets', () => {
   test('evidence is capped and truncated', () => {
     const long = `[monitor] FATAL: SGLang died (code -9) ${'x'.repeat(1000)}`;
     const result = diagnose({ logLines: Array.from({ length: 20 }, (_, i) => `${long} ${i}`) });
-    const oom = result.find((d) => d.id === 'engine-oom')!;
+    const oom = result.find((d) => d.id === 'engine-exit-minus-9')!;
     expect(oom.evidence).toHaveLength(MAX_EVIDENCE_LINES + 1);
     expect(oom.evidence.at(-1)).toBe('(+15 more matching lines)');
     for (const line of oom.evidence) expect(line.length).toBeLessThanOrEqual(MAX_EVIDENCE_CHARS);
