@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from conftest import modal_deploy, text
 from modal_standin.harness import StandinError, StandinProcess
 
 
@@ -51,6 +52,7 @@ def test_a_restart_with_the_same_state_dir_keeps_tokens_apps_volumes_and_files(t
         first.control("POST", "/volumes", {"name": "weights"})
         first.control("PUT", "/volumes/weights/files?path=dir/a.txt", raw=b"kept across restarts")
         first.control("POST", "/secrets", {"name": "glm-api-key", "keys": {"API_KEY": "k"}})
+        assert modal_deploy(first, "kept-app", tag="before-restart").returncode == 0
         token = (first.token_id, first.token_secret)
     with StandinProcess.start(tmp_path / "second", state_dir=state_dir) as second:
         assert (second.token_id, second.token_secret) == token
@@ -58,6 +60,10 @@ def test_a_restart_with_the_same_state_dir_keeps_tokens_apps_volumes_and_files(t
         assert got.returncode == 0, got.stderr
         assert got.stdout.startswith(b"kept across restarts")
         assert [s["name"] for s in second.state()["secrets"]] == ["glm-api-key"]
+        history = second.modal("app", "history", "kept-app", "--json")
+        assert [row["tag"] for row in json.loads(history.stdout)] == ["before-restart"], text(history)
+        again = modal_deploy(second, "kept-app", tag="after-restart")
+        assert "Deployment skipped: no changes detected" in again.stdout.decode(), text(again)
 
 
 def test_control_api_errors_name_the_field_and_the_reason(standin):
@@ -85,3 +91,35 @@ def test_reset_forgets_everything(standin):
     standin.reset()
     state = standin.state()
     assert (state["volumes"], state["secrets"], state["behaviour"], state["apps"]) == ([], [], {}, [])
+
+
+def test_an_injected_failure_after_some_output_leaves_that_output_on_stdout_and_the_error_on_stderr(standin):
+    standin.control("POST", "/volumes", {"name": "v"})
+    standin.control("PUT", "/volumes/v/files?path=d/a.log", raw=b"GET /v1/models: 404 not found\n")
+    standin.control("PUT", "/volumes/v/files?path=d/b.log", raw=b"second\n")
+    rule = {"name": "VolumeGetFile2", "status": "PERMISSION_DENIED", "message": "quota exceeded", "afterCalls": 1}
+    standin.control("POST", "/behaviour", {"failRpc": rule})
+    got = standin.modal("volume", "get", "v", "d", "-")
+    assert got.returncode == 1
+    assert got.stdout == b"GET /v1/models: 404 not found\n"  # the first file got out before the failure
+    assert got.stderr.decode().strip() == "Error: quota exceeded"
+    assert standin.state()["behaviour"] == {}  # used up
+
+
+def test_the_client_retries_a_retryable_injected_failure_and_surfaces_it_only_when_it_persists(standin):
+    standin.control("POST", "/behaviour", {"failRpc": {"name": "AppList", "status": "INTERNAL", "message": "boom"}})
+    once = standin.modal("app", "list", "--json")
+    assert once.returncode == 0 and json.loads(once.stdout) == []
+    assert standin.state()["rpcCounts"]["AppList"] == 2
+    standin.control("POST", "/behaviour", {"failRpc": {"name": "AppList", "status": "INTERNAL", "message": "boom", "times": -1}})
+    persistent = standin.modal("app", "list", "--json")
+    assert persistent.returncode == 1 and persistent.stderr.decode().strip() == "Error: boom"
+    standin.control("POST", "/behaviour", {"failRpc": None})
+    assert standin.modal("app", "list", "--json").returncode == 0
+
+
+def test_a_malformed_fault_rule_is_refused_naming_the_field(standin):
+    with pytest.raises(StandinError, match=r"failRpc.name 'AppPublishX' is not an RPC"):
+        standin.control("POST", "/behaviour", {"failRpc": {"name": "AppPublishX"}})
+    with pytest.raises(StandinError, match=r"failRpc\[1\].status 'BROKEN'"):
+        standin.control("POST", "/behaviour", {"failRpc": [{"name": "AppList"}, {"name": "AppList", "status": "BROKEN"}]})

@@ -14,6 +14,7 @@ from modal_proto import api_pb2
 
 from .calls import PlanError, parse_plan
 from .deploy_record import describe_function
+from .faults import FaultError, parse_rules
 from .rpc_apps import log_line
 from .store import DEFAULT_ENVIRONMENT, Environment, VolumeFile
 from .ids import new_id
@@ -32,8 +33,8 @@ LOG_SOURCES = {
     "stderr": api_pb2.FILE_DESCRIPTOR_STDERR,
     "system": api_pb2.FILE_DESCRIPTOR_INFO,
 }
-# Switches a test can set with POST /behaviour; each applies to the next matching RPC and is then cleared.
-BEHAVIOURS = {"noopDeploy": bool}
+# Switches a test can set with POST /behaviour; each is cleared once used up (see README.md).
+BEHAVIOURS = {"noopDeploy": (bool,), "failRpc": (dict, list)}
 
 
 class ControlError(web.HTTPBadRequest):
@@ -158,7 +159,7 @@ def add_control_routes(web_app: web.Application, servicer) -> None:
     async def errors(request, handler):
         try:
             return await handler(request)
-        except PlanError as err:
+        except (PlanError, FaultError) as err:
             return _json({"error": str(err)}, 400)
 
     web_app.middlewares.append(errors)
@@ -279,7 +280,10 @@ def add_control_routes(web_app: web.Application, servicer) -> None:
             if key not in BEHAVIOURS:
                 raise ControlError(f"unknown behaviour {key!r}; known: {sorted(BEHAVIOURS)}")
             if value is not None and not isinstance(value, BEHAVIOURS[key]):
-                raise ControlError(f"{key}: expected {BEHAVIOURS[key].__name__} or null, got {value!r}")
+                names = " or ".join(kind.__name__ for kind in BEHAVIOURS[key])
+                raise ControlError(f"{key}: expected {names} or null, got {value!r}")
+        if body.get("failRpc") is not None:
+            body["failRpc"] = parse_rules(body["failRpc"])
         for key, value in body.items():
             if value is None:
                 store.behaviour.pop(key, None)

@@ -167,6 +167,7 @@ class AppRpcs:
             definition_ids=dict(request.definition_ids),
             definitions_by_tag={tag: self.store.functions[fid].definition_id for tag, fid in request.function_ids.items()},
             commit_hash=request.commit_info.commit_hash if request.HasField("commit_info") else "",
+            commit_dirty=request.commit_info.dirty if request.HasField("commit_info") else False,
             record=describe_deploy(self.store, request.function_ids, request.class_ids),
             publish_request=MessageToDict(request, preserving_proto_field_name=True),
         )
@@ -217,6 +218,7 @@ class AppRpcs:
             )
             if version.commit_hash:
                 entry.commit_info.commit_hash = version.commit_hash
+                entry.commit_info.dirty = version.commit_dirty
             response.app_deployment_histories.append(entry)
         await stream.send_message(response)
 
@@ -248,6 +250,7 @@ class AppRpcs:
                 definition_ids=dict(target.definition_ids),
                 definitions_by_tag=dict(target.definitions_by_tag),
                 commit_hash=target.commit_hash,
+                commit_dirty=target.commit_dirty,
                 rollback_version=target.version,
                 record=target.record,
                 publish_request=target.publish_request,

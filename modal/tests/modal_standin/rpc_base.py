@@ -15,6 +15,7 @@ import grpclib.const
 from grpclib import GRPCError, Status
 from modal_proto import api_grpc
 
+from .faults import apply_fault
 from .store import Store
 
 # Modal answers a token it does not know with UNAUTHENTICATED; the client maps that status to AuthError.
@@ -67,6 +68,13 @@ class ServicerBase:
         async def guarded(stream):
             self.store.rpc_counts[name] = self.store.rpc_counts.get(name, 0) + 1
             self.check_token(stream.metadata)
+            rules = self.store.behaviour.get("failRpc")
+            if rules:
+                try:
+                    stream = apply_fault(rules, name, stream)
+                finally:
+                    if not rules:
+                        del self.store.behaviour["failRpc"]
             await func(stream)
 
         return guarded

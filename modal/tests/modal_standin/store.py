@@ -42,6 +42,7 @@ class AppVersion:
     # tag -> definition id as published: function ids are reused across versions, their definitions are not.
     definitions_by_tag: dict = field(default_factory=dict)
     commit_hash: str = ""
+    commit_dirty: bool = False
     rollback_version: int = 0
     # What reached the control plane for this version: one entry per function/class (see deploy_record.py).
     record: list = field(default_factory=list)
