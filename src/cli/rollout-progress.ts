@@ -24,11 +24,20 @@ function formatMs(ms: number | undefined): string {
   return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** Extra things the progress display shows. */
+export interface FollowOptions {
+  /** A line to show under the current step while it holds (e.g. "waiting for a worker on …"), read on each tick. */
+  notice?: () => string | undefined;
+}
+
 /**
  * Shows live progress of a running rollout as a task list driven by its `status` query, until the workflow ends.
  * Returns the last status seen; the caller reads the result or failure from the handle.
  */
-export async function followRollout(handle: WorkflowHandle): Promise<RolloutStatus | undefined> {
+export async function followRollout(
+  handle: WorkflowHandle,
+  options: FollowOptions = {},
+): Promise<RolloutStatus | undefined> {
   // Without a terminal, print one line per finished step rather than a ticking clock.
   const isInteractive = Boolean(process.stdout.isTTY);
   let latest: RolloutStatus | undefined;
@@ -52,11 +61,18 @@ export async function followRollout(handle: WorkflowHandle): Promise<RolloutStat
       title: TITLES[name],
       task: async (_ctx: unknown, task: { title: string; output: string; skip: (message?: string) => void }) => {
         let lastShownSecond = -1;
+        let shownNotice: string | undefined;
         for (;;) {
           const report = latest?.phases.find((p) => p.name === name);
-          if (report?.state === 'running' && isInteractive) {
+          const notice = isInteractive ? options.notice?.() : undefined;
+          if (notice) {
+            if (notice !== shownNotice) task.output = notice;
+            shownNotice = notice;
+            lastShownSecond = -1;
+          } else if (report?.state === 'running' && isInteractive) {
             const runningMs = Date.now() - Date.parse(report.startedAt!);
             if (Math.floor(runningMs / 1000) !== lastShownSecond) {
+              shownNotice = undefined;
               lastShownSecond = Math.floor(runningMs / 1000);
               task.output = `running for ${formatMs(runningMs)}`;
             }

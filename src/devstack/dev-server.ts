@@ -2,22 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
+import { CLI_SEARCH_ATTRIBUTE_TYPES } from '../config/temporal-namespace-check';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { temporalCliPath } from './temporal-cli';
 import { freePort, preferredOrFreePort } from '../net/free-port';
 import { isProcessAlive } from '../platforms/local/process-identity';
-
-/** The CLI's spelling of each SDK search-attribute type for `--search-attribute NAME=Type`. */
-const CLI_TYPE_NAMES: Record<string, string> = {
-  [SearchAttributeType.TEXT]: 'Text',
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.INT]: 'Int',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.BOOL]: 'Bool',
-  [SearchAttributeType.DATETIME]: 'Datetime',
-  [SearchAttributeType.KEYWORD_LIST]: 'KeywordList',
-};
 
 /** How to start a dev server. */
 export interface DevServerOptions {
@@ -58,7 +47,7 @@ export function devServerArgs(options: {
   else if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   for (const key of CUSTOM_SEARCH_ATTRIBUTES) {
-    args.push('--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`);
+    args.push('--search-attribute', `${key.name}=${CLI_SEARCH_ATTRIBUTE_TYPES[key.type]}`);
   }
   return args;
 }

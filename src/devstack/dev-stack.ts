@@ -7,7 +7,7 @@ import { cliEntry, stateDir } from '../config/paths';
 import { ensureLocalSecret } from '../config/secrets';
 import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
 import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
-import { platformDown, platformUp } from '../platforms/local/daemon-lifecycle';
+import { platformDown, platformUp, type PlatformUpResult } from '../platforms/local/daemon-lifecycle';
 import { isProcessAlive } from '../platforms/local/process-identity';
 import { LOCAL_TASK_QUEUE } from '../shared/task-queue';
 import {
@@ -191,22 +191,45 @@ async function waitForPoller(address: string, taskQueue: string, pid: number, lo
   }
 }
 
+/** What the local platform needs besides Temporal and a worker, and whether this process started it. */
+export interface LocalPlatformParts {
+  hubUrl: string;
+  /** False when HF_ENDPOINT names the user's own hub, which is then used as it is. */
+  isHubEmbedded: boolean;
+  platform: PlatformUpResult;
+}
+
+/**
+ * Brings up what the local platform needs and Temporal does not: the demo's API key secret, the fixture hub and the
+ * platform daemon. Used by the embedded stack and in front of a user's Temporal; with `useOwnHub`, an HF_ENDPOINT in
+ * the environment is the user's hub and none is started (the embedded stack ignores it: a global HF_ENDPOINT must
+ * not turn the demo into a real download).
+ */
+export async function localPlatformUp(
+  report: StackReporter,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { useOwnHub?: boolean } = {},
+): Promise<LocalPlatformParts> {
+  ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, env);
+  const ownHub = options.useOwnHub ? env.HF_ENDPOINT?.trim() : undefined;
+  const hubUrl = ownHub || String((await ensureHub(report, env)).info.url);
+  const platform = await platformUp({ ...env, HF_ENDPOINT: hubUrl });
+  report(
+    `${platform.wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'} (pid ${platform.status.pid}), state in ${platform.status.stateDir}`,
+  );
+  return { hubUrl, isHubEmbedded: !ownHub, platform };
+}
+
 /**
  * Brings up the embedded stack for the local platform: the demo's API key secret, the fixture hub, the platform
  * daemon, the Temporal dev server (UI, SQLite, search attributes) and a worker wired to all of them.
  */
 export async function stackUp(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<StackStatus> {
-  ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, env);
-  const hub = await ensureHub(report, env);
-  const hubEnv = { ...env, HF_ENDPOINT: String(hub.info.url) };
-  const platform = await platformUp(hubEnv);
-  report(
-    `${platform.wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'} (pid ${platform.status.pid}), state in ${platform.status.stateDir}`,
-  );
+  const parts = await localPlatformUp(report, env);
   const temporalRecord = await ensureTemporal(report, env);
   await waitForFrontend(String(temporalRecord.info.address), temporalRecord.pid, 30_000, temporalRecord.logFile);
-  const worker = await ensureWorker(temporalRecord, report, env, { hubUrl: String(hub.info.url) });
-  return toStatus(temporalRecord, worker, hub);
+  const worker = await ensureWorker(temporalRecord, report, env, { hubUrl: parts.hubUrl });
+  return toStatus(temporalRecord, worker, runningService('hub', env));
 }
 
 /** What is running now. */

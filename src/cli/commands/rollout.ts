@@ -22,9 +22,14 @@ import { loadDeployableSpec } from '../load-deployable-spec';
 import { followRollout } from '../rollout-progress';
 import { printRolloutFailure, printRolloutReport } from '../rollout-report';
 import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
+import { startWorkerCommand } from '../task-queue-pollers';
 import { connectClient, workflowUiLink } from '../temporal-client';
+import { watchForWorker } from '../worker-watch';
 
-/** Exit codes of the rollout commands: 0 succeeded, 1 failed (compensated), 2 bad input, 3 refused. */
+/**
+ * Exit codes of the rollout commands: 0 succeeded, 1 failed (compensated), 2 bad input or not ready (no worker, no
+ * such namespace, missing credentials), 3 refused.
+ */
 export const EXIT = { succeeded: 0, failed: 1, badInput: 2, refused: 3 } as const;
 
 /** The workflow id of an app's rollout: one rollout per app at a time. */
@@ -107,7 +112,7 @@ export function registerRolloutCommand(program: Command): void {
         return;
       }
       try {
-        await ensureStackForSpec(spec, (line) => console.log(line));
+        await ensureStackForSpec(spec, (line) => console.log(line), process.env, { requireWorker: true });
       } catch (err) {
         if (!(err instanceof PlatformNotReadyError)) throw err;
         console.error(`glm-ops: ${err.message}`);
@@ -136,15 +141,36 @@ export function registerRolloutCommand(program: Command): void {
           console.log(`follow it with \`glm-ops status ${spec.app}\`, stop it with \`glm-ops abort ${spec.app}\``);
           return;
         }
-        const last = options.follow ? await followRollout(handle) : undefined;
+        // Inside the live task list on a terminal; as its own line otherwise, so logs show it too.
+        const isInline = Boolean(options.follow && process.stdout.isTTY);
+        let notice: string | undefined;
+        const taskQueue = taskQueueFor(spec.platform);
+        const watch = watchForWorker(
+          client.workflowService,
+          handle,
+          {
+            taskQueue,
+            namespace: config.namespace,
+            fix: config.source === 'embedded' ? 'glm-ops dev up' : startWorkerCommand(taskQueue),
+          },
+          (change) => {
+            notice = change.isWaiting ? change.line : undefined;
+            if (!isInline) console.log(change.line);
+          },
+        );
         try {
-          const result: RolloutResult = await handle.result();
-          printRolloutReport(result);
-          process.exitCode = EXIT.succeeded;
-        } catch (err) {
-          if (!(err instanceof WorkflowFailedError)) throw err;
-          printRolloutFailure(err.cause instanceof ApplicationFailure ? err.cause : undefined, last);
-          process.exitCode = EXIT.failed;
+          const last = options.follow ? await followRollout(handle, { notice: () => notice }) : undefined;
+          try {
+            const result: RolloutResult = await handle.result();
+            printRolloutReport(result);
+            process.exitCode = EXIT.succeeded;
+          } catch (err) {
+            if (!(err instanceof WorkflowFailedError)) throw err;
+            printRolloutFailure(err.cause instanceof ApplicationFailure ? err.cause : undefined, last);
+            process.exitCode = EXIT.failed;
+          }
+        } finally {
+          await watch.stop();
         }
         if (link) console.log(`history in the Temporal UI: ${link}`);
       } finally {
@@ -197,7 +223,9 @@ export function registerRolloutCommand(program: Command): void {
             );
           for (const c of state.compensations) console.log(`  compensation ${c.outcome}: ${c.step}`);
         } else {
-          console.log('  (no worker answered the status query; start one with `glm-ops dev up`)');
+          const fix =
+            config.source === 'embedded' ? 'glm-ops dev up' : startWorkerCommand('glm-ops-local|glm-ops-modal');
+          console.log(`  (no worker answered the status query; start one with \`${fix}\`)`);
         }
         if (report.uiLink) console.log(`  ${report.uiLink}`);
       } finally {
