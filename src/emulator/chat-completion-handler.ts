@@ -1,380 +1,410 @@
 import type { ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
-import { ChatRequest, describeRequestIssues } from './chat-request';
-import { planCompletion, type CompletionPlan, type PlannedToken } from './completion-plan';
+import { randomUUID } from 'node:crypto';
+import {
+  chatUsage,
+  fastChunk,
+  sseEvent,
+  toolPathChunk,
+  usageChunk,
+  type ChoiceLogprobs,
+  type ChunkHead,
+} from './chat-chunks';
+import { validateChatRequest, type ChatRequest } from './chat-request';
+import { ChatOutputParser, type OutputEvent, type OutputParsing } from './chat-output-parser';
+import { countPromptTokens, isThinkingRequested, planModelOutput, type ModelToken } from './completion-plan';
+import { EmulatedVocab, utf8Bytes } from './emulated-vocab';
 import type { Engine } from './engine';
-import { openAiError } from './openai-error';
-import { SeededRandom } from './seeded-random';
+import { newRequestId, nowSeconds, sendJson, startEventStream } from './http-reply';
+import { openAiError, requestValidationError } from './openai-error';
+import { applyOutputLimits, clampMaxNewTokens, type FinishReason } from './output-limits';
+import { pyFloat } from './python-repr';
+import { presenceOf, runGeneration, timingBody, type ClientPresence, type TimingReport } from './request-runner';
+import {
+  checkGenerationLength,
+  emulatedModel,
+  endpointContext,
+  launchFacts,
+  outputFeaturesOf,
+  wireOf,
+  type ParsedBody,
+} from './serving-context';
 
-/** Sends a JSON body with a status. */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+export { sendJson } from './http-reply';
+
+/** One choice being generated: its id, output, parser and what it has produced. */
+interface ChoiceRun {
+  index: number;
+  id: string;
+  tokens: ModelToken[];
+  finish: FinishReason;
+  parser: ChatOutputParser;
+  reasoningTokens: number;
+  /** Tool-call ids by tool index, made when the name is streamed. */
+  toolCallIds: string[];
+  isStarted: boolean;
+  position: number;
 }
 
-/** The model's timing for one request, in wall-clock ms (already time-scaled). */
-export interface RequestTiming {
-  queueMs: number;
-  ttftMs: number;
-  tpotMs: number;
-}
-
-interface Step {
-  /** Offset from the first token, in wall-clock ms. */
-  atMs: number;
-  tokens: PlannedToken[];
-}
-
-/** Handles `POST /v1/chat/completions`: validation, queueing, the timing model, streaming and not. */
+/**
+ * `POST /v1/chat/completions` as SGLang 0.5.17 serves it (held to the reference recordings): pydantic validation
+ * (400 `Bad Request`), the serving checks (400 `BadRequestError`), `n` choices each scheduled as its own request,
+ * the glm45/glm47 parsers on GLM's raw output, and the exact chunk shapes of both of SGLang's streaming paths.
+ */
 export async function handleChatCompletion(
   engine: Engine,
   res: ServerResponse,
-  body: unknown,
+  body: ParsedBody,
   arrivalMs: number,
 ): Promise<void> {
-  const parsed = ChatRequest.safeParse(body);
-  if (!parsed.success) {
-    sendJson(
-      res,
-      400,
-      openAiError(400, describeRequestIssues(parsed.error), String(parsed.error.issues[0]?.path[0] ?? 'body')),
-    );
-    return;
-  }
-  const request = parsed.data;
-  const { args } = engine;
-  if (
-    request.model !== undefined &&
-    request.model !== args.servedModelName &&
-    request.model !== args.modelPath &&
-    request.model !== 'default'
-  ) {
-    sendJson(
-      res,
-      404,
-      openAiError(
-        404,
-        `The model \`${request.model}\` does not exist; this server serves \`${args.servedModelName}\`.`,
-        'model',
-      ),
-    );
-    return;
-  }
-  const hasGarbledKv =
-    args.kvCacheDtype.startsWith('fp8') && engine.gpu.isBlackwell && (args.nsaDecodeBackend ?? '') !== 'trtllm';
-  const plan = planCompletion(request, {
-    hasToolCallParser: Boolean(args.toolCallParser),
-    hasReasoningParser: Boolean(args.reasoningParser) && request.separate_reasoning,
-    isGarbled: hasGarbledKv,
-    seed: engine.settings.config.seed,
-    naturalLength: engine.settings.config.outputTokens,
-  });
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? 0;
-  if (plan.promptTokens + maxTokens > args.maxTotalTokens) {
-    sendJson(
-      res,
-      400,
-      openAiError(
-        400,
-        `Requested token count exceeds the model's maximum context length of ${args.maxTotalTokens} tokens. ` +
-          `You requested a total of ${plan.promptTokens + maxTokens} tokens: ${plan.promptTokens} tokens from the input ` +
-          `messages and ${maxTokens} tokens for the completion. Please reduce max_tokens.`,
-        'max_tokens',
-      ),
-    );
-    return;
-  }
+  const context = endpointContext(engine, 'chat');
+  if (!body.ok) return sendJson(res, 400, requestValidationError([body.error], context));
+  const validated = validateChatRequest(body.value);
+  if (!validated.ok) return sendJson(res, 400, requestValidationError(validated.errors, context));
+  const request = validated.request;
+  const servingError = checkServing(engine, request);
+  if (servingError) return sendJson(res, 400, openAiError(400, servingError));
+  const model = emulatedModel(engine);
+  const promptTokens = countPromptTokens(request);
+  const requested = request.max_completion_tokens ?? request.max_tokens;
+  const lengthError = checkGenerationLength(model.contextLength, engine.args.maxTotalTokens, promptTokens, requested);
+  if (lengthError) return sendJson(res, 400, openAiError(400, lengthError));
+  const samplingError = checkSampling(request);
+  if (samplingError) return sendJson(res, 400, openAiError(400, samplingError));
+
   const injectedStatus = engine.admitChatRequest();
-  if (engine.isGone) {
-    res.destroy();
-    return;
-  }
+  if (engine.isGone) return void res.destroy();
   if (injectedStatus !== undefined) {
     engine.log.error(`[http_server] Error: injected fault: internal server error (request ${engine.chatRequestCount})`);
-    sendJson(
+    return sendJson(
       res,
       injectedStatus,
       openAiError(injectedStatus, 'Internal server error: CUDA graph replay failed (injected fault)'),
     );
-    return;
   }
-  await runRequest(engine, res, request, plan, arrivalMs);
+
+  const maxNewTokens = clampMaxNewTokens(requested, promptTokens, {
+    contextLength: model.contextLength,
+    maxTotalTokens: engine.args.maxTotalTokens,
+  });
+  const parsing = parsingFor(engine, request);
+  const baseId = newRequestId();
+  const choices: ChoiceRun[] = Array.from({ length: request.n }, (_, index) => {
+    const planned = planModelOutput(request, outputFeaturesOf(engine), index, maxNewTokens);
+    const cut = applyOutputLimits(planned, {
+      maxNewTokens,
+      stop: request.stop,
+      eosTokenId: model.eosTokenIds[0] ?? 0,
+    });
+    return {
+      index,
+      // n > 1 runs n requests whose ids share the parent's: `<rid>_<sub-rid>`.
+      id: request.n > 1 ? `${baseId}_${newRequestId()}` : baseId,
+      tokens: cut.tokens,
+      finish: cut.finish,
+      parser: new ChatOutputParser(parsing),
+      reasoningTokens: countReasoningTokens(engine, request, cut.tokens),
+      toolCallIds: [],
+      isStarted: false,
+      position: 0,
+    };
+  });
+  const client = presenceOf(res);
+  const vocab = new EmulatedVocab(model.vocabSize, model.eosTokenIds);
+  if (request.stream) {
+    startEventStream(res);
+    await streamChoices(engine, res, request, choices, parsing, vocab, client, promptTokens, arrivalMs);
+  } else {
+    await answerChoices(engine, res, request, choices, vocab, client, promptTokens, arrivalMs);
+  }
 }
 
-async function runRequest(
+async function streamChoices(
   engine: Engine,
   res: ServerResponse,
   request: ChatRequest,
-  plan: CompletionPlan,
+  choices: ChoiceRun[],
+  parsing: OutputParsing,
+  vocab: EmulatedVocab,
+  client: ClientPresence,
+  promptTokens: number,
   arrivalMs: number,
 ): Promise<void> {
-  const ticket = engine.scheduler.enqueue();
-  let isClosed = false;
-  let onClosed: () => void = () => undefined;
-  const closed = new Promise<void>((resolve) => (onClosed = resolve));
-  res.on('close', () => {
-    isClosed = true;
-    onClosed();
-  });
-  const id = `chatcmpl-${SeededRandom.fromText(`${arrivalMs}-${engine.chatRequestCount}`)
-    .int(0, 2 ** 31)
-    .toString(16)}`;
-  const created = Math.floor(Date.now() / 1000);
-  const model = engine.args.servedModelName;
-  let heldTokens = 0;
-  let generated = 0;
-  try {
-    await Promise.race([ticket.granted, closed]);
-    if (isClosed || engine.isGone) return abort();
-    const admittedMs = performance.now();
-    const timing = computeTiming(engine, plan, admittedMs - arrivalMs);
-    heldTokens = plan.promptTokens;
-    engine.usedTokens += heldTokens;
-    const steps = planSteps(engine, plan, timing.tpotMs, request);
-    const firstTokenMs = admittedMs + (timing.ttftMs - timing.queueMs);
-    const includeUsage = request.stream_options?.include_usage === true;
-    if (request.stream) {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      res.flushHeaders();
-    }
-    let previousMs = firstTokenMs;
-    let firstWriteLateMs = 0;
-    let isFirst = true;
-    for (const step of steps) {
-      const dueMs = firstTokenMs + step.atMs;
-      const waitMs = dueMs - performance.now();
-      if (waitMs > 0) await Promise.race([sleepMs(waitMs), closed]);
-      // A wedged scheduler produces nothing more; the request lives until the client gives up.
-      if (engine.hang !== 'none') await closed;
-      if (isClosed || engine.isGone) return abort();
-      generated += step.tokens.length;
-      engine.usedTokens += step.tokens.length;
-      heldTokens += step.tokens.length;
-      // The prefill step yields one token; only verify steps feed gen_throughput's accept length.
-      engine.recordStep(step.tokens.length, !isFirst);
-      if (!isFirst)
-        engine.metrics.interTokenLatency.observe(
-          engine.metrics.labelValues,
-          (dueMs - previousMs) / 1000 / step.tokens.length,
-        );
-      previousMs = dueMs;
-      if (request.stream) {
-        for (const delta of deltasFor(step.tokens, plan, isFirst)) {
-          res.write(`data: ${JSON.stringify(chunk(id, created, model, delta, null))}\n\n`);
-        }
-      }
-      if (isFirst) firstWriteLateMs = performance.now() - firstTokenMs;
-      isFirst = false;
-    }
-    const endMs = performance.now();
-    const usage = {
-      prompt_tokens: plan.promptTokens,
-      completion_tokens: plan.tokens.length,
-      total_tokens: plan.promptTokens + plan.tokens.length,
-    };
-    const report = engine.settings.config.reportTiming
-      ? {
-          emulator_timing: {
-            queue_ms: timing.queueMs,
-            ttft_ms: timing.ttftMs,
-            tpot_ms: timing.tpotMs,
-            first_token_late_ms: firstWriteLateMs,
-            arrival_epoch_ms: performance.timeOrigin + arrivalMs,
-            first_write_epoch_ms: performance.timeOrigin + firstTokenMs + firstWriteLateMs,
-          },
-        }
-      : {};
-    observeFinished(engine, plan, (firstTokenMs - arrivalMs) / 1000, (endMs - arrivalMs) / 1000, timing.queueMs / 1000);
-    if (request.stream) {
-      res.write(`data: ${JSON.stringify({ ...chunk(id, created, model, {}, plan.finishReason), ...report })}\n\n`);
-      if (includeUsage)
-        res.write(
-          `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
-        );
-      res.end('data: [DONE]\n\n');
-    } else {
-      sendJson(res, 200, {
-        id,
-        object: 'chat.completion',
-        created,
-        model,
-        choices: [
-          {
-            index: 0,
-            message: fullMessage(plan),
-            logprobs: null,
-            finish_reason: plan.finishReason,
-            matched_stop: null,
-          },
-        ],
-        usage,
-        ...report,
-      });
-    }
-  } finally {
-    ticket.release();
-    engine.usedTokens -= heldTokens;
-  }
-
-  function abort(): void {
-    engine.metrics.abortedRequests.inc(engine.metrics.labelValues);
-    if (generated > 0) engine.metrics.generationTokens.inc(engine.metrics.labelValues, generated);
-    if (!res.destroyed) res.destroy();
-  }
-}
-
-/** The timing model: queue wait, prefill (grows with the prompt), graph capture for new shapes, TPOT under load. */
-function computeTiming(engine: Engine, plan: CompletionPlan, queueMs: number): RequestTiming {
-  const model = engine.settings.config.timing;
-  let prefillMs = model.ttftBaseMs + model.prefillMsPerToken * plan.promptTokens;
-  if (!engine.capturedShapes.has(plan.shapeKey)) {
-    engine.capturedShapes.add(plan.shapeKey);
-    const captureMs = engine.settings.config.phases.graphCaptureMs;
-    if (captureMs > 0) {
-      engine.log.scheduler(`Capture cuda graph begin. This can take up to several minutes. shape=${plan.shapeKey}`);
-      const timer = setTimeout(
-        () =>
-          engine.log.scheduler(
-            `Capture cuda graph end. Time elapsed: ${(captureMs / 1000).toFixed(2)} s. shape=${plan.shapeKey}`,
-          ),
-        engine.scaled(captureMs),
+  const finished: ChoiceRun[] = [];
+  // SGLang stamps the closing chunks with the id of the last output it received (the last choice to move).
+  let lastId = choices[0]?.id ?? '';
+  let report: TimingReport | undefined;
+  const head = (id: string): ChunkHead => ({ id, created: nowSeconds(), model: request.model });
+  const results = await Promise.all(
+    choices.map(async (choice) => {
+      const result = await runGeneration(
+        engine,
+        { tokens: choice.tokens, promptTokens, seedText: JSON.stringify(request.messages), isStreaming: true },
+        arrivalMs,
+        client,
+        (tokens) => {
+          lastId = choice.id;
+          if (!choice.isStarted) {
+            choice.isStarted = true;
+            res.write(sseEvent(fastChunk(head(choice.id), choice.index, { role: 'assistant', content: '' })));
+          }
+          const isLast = choice.position + tokens.length >= choice.tokens.length;
+          const logprobs = request.logprobs ? stepLogprobs(vocab, tokens, choice, request.top_logprobs ?? 0) : null;
+          choice.position += tokens.length;
+          const events = tokens.flatMap((t) => choice.parser.feed(t));
+          if (isLast) events.push(...choice.parser.end());
+          for (const chunk of stepChunks(head(choice.id), choice, events, parsing, logprobs))
+            res.write(sseEvent(chunk));
+        },
       );
-      timer.unref();
-      prefillMs += captureMs;
-    }
-  }
-  const running = engine.scheduler.running;
-  const baseTpot = engine.isSpeculative ? model.tpotEagleMs : model.tpotPlainMs;
-  const tpotMs = engine.scaled(baseTpot * (1 + model.tpotLoadSlope * Math.max(0, running - 1)));
-  return { queueMs, ttftMs: queueMs + engine.scaled(prefillMs), tpotMs };
-}
-
-/** Groups tokens into decode steps: one per token without EAGLE, accept-length runs (mean ~3.5) with it. */
-function planSteps(engine: Engine, plan: CompletionPlan, tpotMs: number, request: ChatRequest): Step[] {
-  const steps: Step[] = [];
-  const tokens = plan.tokens;
-  if (tokens.length === 0) return steps;
-  steps.push({ atMs: 0, tokens: [tokens[0] as PlannedToken] });
-  const maxAccept = (engine.args.speculativeNumSteps ?? 3) + 1;
-  const meanAccept = Math.min(engine.settings.config.timing.acceptLength, maxAccept);
-  const rng = SeededRandom.fromText(JSON.stringify(request.messages), engine.settings.config.seed + 1);
-  let index = 1;
-  while (index < tokens.length) {
-    const size = engine.isSpeculative ? acceptLength(rng, meanAccept, maxAccept) : 1;
-    const last = Math.min(tokens.length - 1, index + size - 1);
-    // A step's tokens land when its last one is due, so (latency - ttft) / (n - 1) equals TPOT exactly.
-    steps.push({ atMs: last * tpotMs, tokens: tokens.slice(index, last + 1) });
-    index = last + 1;
-  }
-  return steps;
-}
-
-function acceptLength(rng: SeededRandom, mean: number, max: number): number {
-  // Two neighbouring lengths whose mix has the configured mean.
-  const low = Math.floor(mean);
-  const high = Math.min(max, low + 1);
-  return rng.next() < mean - low ? high : low;
-}
-
-function deltasFor(tokens: PlannedToken[], plan: CompletionPlan, isFirst: boolean): Array<Record<string, unknown>> {
-  const deltas: Array<Record<string, unknown>> = [];
-  const seenTools = new Set<number>();
-  let current: Record<string, unknown> | undefined;
-  let currentChannel = '';
-  for (const token of tokens) {
-    if (token.channel !== currentChannel || token.channel === 'tool') {
-      if (!(token.channel === 'tool' && currentChannel === 'tool' && current)) {
-        current = {};
-        deltas.push(current);
+      if (result.completed) {
+        finished.push(choice);
+        report ??= result.timing;
       }
-      currentChannel = token.channel;
-    }
-    const delta = current as Record<string, unknown>;
-    if (token.channel === 'reasoning') delta.reasoning_content = String(delta.reasoning_content ?? '') + token.text;
-    else if (token.channel === 'content') delta.content = String(delta.content ?? '') + token.text;
-    else {
-      const index = token.toolIndex ?? 0;
-      const call = plan.toolCalls[index];
-      const list = (delta.tool_calls ??= []) as Array<{
-        index: number;
-        id?: string;
-        type?: string;
-        function: { name?: string; arguments: string };
-      }>;
-      let entry = list.find((e) => e.index === index);
-      if (!entry) {
-        entry = { index, function: { arguments: '' } };
-        if (!seenTools.has(index) && token === plan.tokens.find((t) => t.channel === 'tool' && t.toolIndex === index)) {
-          entry.id = call?.id;
-          entry.type = 'function';
-          entry.function.name = call?.name;
-        }
-        seenTools.add(index);
-        list.push(entry);
-      }
-      entry.function.arguments += token.text;
-    }
+      return result.completed;
+    }),
+  );
+  if (!results.every(Boolean)) {
+    if (!res.destroyed) res.destroy();
+    return;
   }
-  if (isFirst && deltas[0]) deltas[0] = { role: 'assistant', ...deltas[0] };
-  return deltas;
+  for (const choice of finished) {
+    const extras = engine.settings.config.reportTiming && report ? { emulator_timing: timingBody(report) } : {};
+    res.write(
+      sseEvent({
+        ...fastChunk(head(lastId), choice.index, {
+          finishReason: finishReasonOf(choice),
+          matchedStop: choice.finish.type === 'stop' ? choice.finish.matched : null,
+        }),
+        ...extras,
+      }),
+    );
+  }
+  if (request.stream_options?.include_usage) {
+    res.write(sseEvent(usageChunk(head(lastId), chatUsage(usageCounts(choices, promptTokens), wireOf(engine)))));
+  }
+  res.end('data: [DONE]\n\n');
 }
 
-function chunk(
-  id: string,
-  created: number,
-  model: string,
-  delta: Record<string, unknown>,
-  finishReason: string | null,
-): Record<string, unknown> {
+async function answerChoices(
+  engine: Engine,
+  res: ServerResponse,
+  request: ChatRequest,
+  choices: ChoiceRun[],
+  vocab: EmulatedVocab,
+  client: ClientPresence,
+  promptTokens: number,
+  arrivalMs: number,
+): Promise<void> {
+  const logprobs = new Map<number, ChoiceLogprobs>();
+  let report: TimingReport | undefined;
+  const results = await Promise.all(
+    choices.map(async (choice) => {
+      const result = await runGeneration(
+        engine,
+        { tokens: choice.tokens, promptTokens, seedText: JSON.stringify(request.messages), isStreaming: false },
+        arrivalMs,
+        client,
+        (tokens) => {
+          if (request.logprobs) {
+            const step = stepLogprobs(vocab, tokens, choice, request.top_logprobs ?? 0);
+            const all = logprobs.get(choice.index) ?? { content: [] };
+            all.content.push(...step.content);
+            logprobs.set(choice.index, all);
+          }
+          choice.position += tokens.length;
+          for (const token of tokens) choice.parser.feed(token);
+        },
+      );
+      if (result.completed) report ??= result.timing;
+      return result.completed;
+    }),
+  );
+  if (!results.every(Boolean)) {
+    if (!res.destroyed) res.destroy();
+    return;
+  }
+  const body: Record<string, unknown> = {
+    id: choices[0]?.id,
+    object: 'chat.completion',
+    created: nowSeconds(),
+    model: request.model,
+    choices: choices.map((choice) => {
+      choice.parser.end();
+      const calls = choice.parser.toolCalls;
+      return {
+        index: choice.index,
+        message: {
+          role: 'assistant',
+          content: choice.parser.contentText,
+          reasoning_content: choice.parser.reasoning,
+          tool_calls:
+            calls.length === 0
+              ? null
+              : calls.map((call) => ({
+                  id: toolCallId(),
+                  // SGLang 0.5.17's non-streaming glm47 path reports index 0 for every call (recorded).
+                  index: 0,
+                  type: 'function',
+                  function: { name: call.name, arguments: call.arguments },
+                })),
+        },
+        logprobs: request.logprobs ? (logprobs.get(choice.index) ?? { content: [] }) : null,
+        finish_reason: finishReasonOf(choice),
+        // Turning a stop into tool_calls also clears what it matched (serving_chat._process_tool_calls).
+        matched_stop: choice.finish.type === 'stop' && calls.length === 0 ? choice.finish.matched : null,
+      };
+    }),
+    usage: chatUsage(usageCounts(choices, promptTokens), wireOf(engine)),
+    metadata: { weight_version: 'default' },
+  };
+  if (engine.settings.config.reportTiming && report) body.emulator_timing = timingBody(report);
+  sendJson(res, 200, body);
+}
+
+/** The chunks one decode step produces: reasoning first, then content or tool-call pieces, as SGLang orders them. */
+function stepChunks(
+  head: ChunkHead,
+  choice: ChoiceRun,
+  events: OutputEvent[],
+  parsing: OutputParsing,
+  logprobs: ChoiceLogprobs | null,
+): Array<Record<string, unknown>> {
+  const chunks: Array<Record<string, unknown>> = [];
+  let pendingLogprobs = logprobs;
+  const takeLogprobs = (): ChoiceLogprobs | null => {
+    const value = pendingLogprobs;
+    pendingLogprobs = null;
+    return value;
+  };
+  const reasoning = events.flatMap((e) => (e.type === 'reasoning' ? [e.text] : [])).join('');
+  if (reasoning !== '') chunks.push(fastChunk(head, choice.index, { reasoning, logprobs: takeLogprobs() }));
+  const content = events.flatMap((e) => (e.type === 'content' ? [e.text] : [])).join('');
+  if (parsing.parsesToolCalls) {
+    if (content !== '') chunks.push(toolPathChunk(head, choice.index, { content, logprobs: takeLogprobs() }));
+    for (const call of mergeToolEvents(events)) {
+      if (call.name !== null) choice.toolCallIds[call.index] = toolCallId();
+      chunks.push(
+        toolPathChunk(head, choice.index, {
+          toolCall: {
+            id: call.name !== null ? (choice.toolCallIds[call.index] ?? null) : null,
+            index: call.index,
+            name: call.name,
+            arguments: call.arguments,
+          },
+          logprobs: takeLogprobs(),
+        }),
+      );
+    }
+  } else if (content !== '') {
+    chunks.push(fastChunk(head, choice.index, { content, logprobs: takeLogprobs() }));
+  }
+  // Logprobs of a step that produced no text (a tag token) still go out, on an otherwise empty delta.
+  const rest = takeLogprobs();
+  if (rest && (parsing.separatesReasoning || parsing.parsesToolCalls)) {
+    chunks.push(fastChunk(head, choice.index, { logprobs: rest }));
+  }
+  return chunks;
+}
+
+/** A step's tool events as SGLang's detector yields them: the name alone, then argument pieces per call. */
+function mergeToolEvents(events: OutputEvent[]): Array<{ index: number; name: string | null; arguments: string }> {
+  const calls: Array<{ index: number; name: string | null; arguments: string }> = [];
+  for (const event of events) {
+    if (event.type === 'tool-start') calls.push({ index: event.toolIndex, name: event.name, arguments: '' });
+    else if (event.type === 'tool-args') {
+      const last = calls[calls.length - 1];
+      if (last && last.index === event.toolIndex && last.name === null) last.arguments += event.text;
+      else calls.push({ index: event.toolIndex, name: null, arguments: event.text });
+    }
+  }
+  return calls;
+}
+
+function stepLogprobs(vocab: EmulatedVocab, tokens: ModelToken[], choice: ChoiceRun, top: number): ChoiceLogprobs {
+  const content = tokens
+    .filter((t) => t.kind !== 'eos')
+    .map((token, i) => {
+      const { logprob, alternatives } = vocab.logprobs(token.text, choice.position + i, Math.max(0, top));
+      return {
+        token: token.text,
+        bytes: utf8Bytes(token.text),
+        logprob,
+        top_logprobs: alternatives.map(([text, value]) => ({ token: text, bytes: utf8Bytes(text), logprob: value })),
+      };
+    });
+  return { content };
+}
+
+/** Serving-level checks (`OpenAIServingChat._validate_request`), in SGLang's order. */
+function checkServing(engine: Engine, request: ChatRequest): string | undefined {
+  if (request.messages.length === 0) return 'Messages cannot be empty.';
+  const tools = request.tools ?? [];
+  if (request.tool_choice === 'required' && tools.length === 0) {
+    return 'Tools cannot be empty if tool choice is set to required.';
+  }
+  if (typeof request.tool_choice === 'object') {
+    if (tools.length === 0) return 'Tools cannot be empty if tool choice is set to a specific tool.';
+    const name = request.tool_choice.function.name;
+    if (!tools.some((t) => t.function.name === name)) return `Tool '${name}' not found in tools list.`;
+  }
+  const maxOutput = request.max_completion_tokens || request.max_tokens;
+  const serverContext = launchFacts(engine).serverArgs.context_length;
+  if (maxOutput && typeof serverContext === 'number' && maxOutput > serverContext) {
+    return `max_completion_tokens is too large: ${maxOutput}.This model supports at most ${serverContext} completion tokens.`;
+  }
+  if (request.response_format?.type === 'json_schema' && !request.response_format.json_schema?.schema) {
+    return 'schema_ is required for json_schema response format request.';
+  }
+  return undefined;
+}
+
+/** `SamplingParams.verify`, for the values a chat request can set. */
+function checkSampling(request: ChatRequest): string | undefined {
+  const temperature = request.temperature ?? 1;
+  if (!Number.isFinite(temperature) || temperature < 0) {
+    return `temperature must be a non-negative finite number, got ${pyFloat(temperature)}.`;
+  }
+  const topP = request.top_p ?? 1;
+  if (!(topP > 0 && topP <= 1)) return `top_p must be in (0, 1], got ${pyFloat(topP)}.`;
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (maxTokens !== null && maxTokens < 0) return `max_new_tokens must be at least 0, got ${maxTokens}.`;
+  return undefined;
+}
+
+function parsingFor(engine: Engine, request: ChatRequest): OutputParsing {
   return {
-    id,
-    object: 'chat.completion.chunk',
-    created,
-    model,
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason, matched_stop: null }],
+    separatesReasoning: Boolean(engine.args.reasoningParser) && request.separate_reasoning,
+    forcesReasoning: isThinkingRequested(request),
+    streamsReasoning: request.stream_reasoning,
+    parsesToolCalls:
+      Boolean(engine.args.toolCallParser) && (request.tools?.length ?? 0) > 0 && request.tool_choice !== 'none',
   };
 }
 
-function fullMessage(plan: CompletionPlan): Record<string, unknown> {
-  const reasoning = plan.tokens
-    .filter((t) => t.channel === 'reasoning')
-    .map((t) => t.text)
-    .join('');
-  const content = plan.tokens
-    .filter((t) => t.channel === 'content')
-    .map((t) => t.text)
-    .join('');
+/**
+ * Reasoning tokens as the scheduler counts them: with a reasoning parser and thinking on, every token up to and
+ * including `</think>` (all of them when it never comes); none with thinking off, even if the model thinks anyway.
+ */
+function countReasoningTokens(engine: Engine, request: ChatRequest, tokens: ModelToken[]): number {
+  if (!engine.args.reasoningParser || !isThinkingRequested(request)) return 0;
+  const close = tokens.findIndex((t) => t.kind === 'think-close');
+  return close === -1 ? tokens.length : close + 1;
+}
+
+function usageCounts(choices: ChoiceRun[], promptTokens: number) {
   return {
-    role: 'assistant',
-    content: content === '' && plan.toolCalls.length > 0 ? null : content,
-    reasoning_content: reasoning === '' ? null : reasoning,
-    tool_calls:
-      plan.toolCalls.length === 0
-        ? null
-        : plan.toolCalls.map((c, index) => ({
-            id: c.id,
-            index,
-            type: 'function',
-            function: { name: c.name, arguments: c.arguments },
-          })),
+    promptTokens,
+    completionTokens: choices.reduce((sum, c) => sum + c.tokens.length, 0),
+    reasoningTokens: choices.reduce((sum, c) => sum + c.reasoningTokens, 0),
   };
 }
 
-function observeFinished(engine: Engine, plan: CompletionPlan, ttftS: number, e2eS: number, queueS: number): void {
-  const labels = engine.metrics.labelValues;
-  engine.metrics.requests.inc(labels);
-  engine.metrics.promptTokens.inc(labels, plan.promptTokens);
-  engine.metrics.generationTokens.inc(labels, plan.tokens.length);
-  engine.metrics.timeToFirstToken.observe(labels, ttftS);
-  engine.metrics.e2eLatency.observe(labels, e2eS);
-  engine.metrics.queueTime.observe(labels, queueS);
+function finishReasonOf(choice: ChoiceRun): string {
+  if (choice.finish.type === 'stop' && choice.parser.toolCalls.length > 0) return 'tool_calls';
+  return choice.finish.type;
 }
 
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** `call_` + 24 hex characters, as SGLang names tool calls for every parser but Kimi's. */
+function toolCallId(): string {
+  return `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
 }

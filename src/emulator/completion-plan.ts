@@ -1,40 +1,58 @@
 import type { ChatMessage, ChatRequest, ChatTool } from './chat-request';
+import { isPlainObject } from './lax-pydantic';
+import { pyJsonDumps } from './python-repr';
 import { SeededRandom } from './seeded-random';
 
-/** Where a generated token lands in the response. */
-export type TokenChannel = 'reasoning' | 'content' | 'tool';
+/**
+ * What one generated token is in GLM-5.1's output format. The emulated model writes GLM's raw text
+ * (`<think>…</think>` then the answer, tool calls as `<tool_call>name<arg_key>k</arg_key><arg_value>v</arg_value>
+ * </tool_call>`); SGLang's reasoning and tool-call parsers (chat-output-parser.ts) turn it into response fields.
+ */
+export type TokenKind =
+  | 'think-open'
+  | 'reasoning'
+  | 'think-close'
+  | 'content'
+  | 'tool-open'
+  | 'tool-name'
+  | 'arg-key-open'
+  | 'arg-key'
+  | 'arg-key-close'
+  | 'arg-value-open'
+  | 'arg-value'
+  | 'arg-value-close'
+  | 'tool-close'
+  | 'eos';
 
-/** One generated token: its text and, for tool-call tokens, which call it belongs to. */
-export interface PlannedToken {
-  channel: TokenChannel;
+/** One generated token: its text and its place in GLM's format; argument tokens carry their JSON value. */
+export interface ModelToken {
+  kind: TokenKind;
   text: string;
-  toolIndex?: number;
+  /** On the last `arg-value` token of an argument: the value as JSON (strings stay strings). */
+  argValue?: unknown;
+  /** On `arg-value-open`: whether the tool's schema declares the argument a string (the parser quotes those). */
+  isStringArg?: boolean;
 }
 
-/** A parsed tool call, as `tool_calls[i]` reports it. */
-export interface PlannedToolCall {
-  id: string;
-  name: string;
-  arguments: string;
-}
-
-/** The whole deterministic output of one request, decided before the first token is sent. */
-export interface CompletionPlan {
-  tokens: PlannedToken[];
-  toolCalls: PlannedToolCall[];
-  finishReason: 'stop' | 'length' | 'tool_calls';
-  promptTokens: number;
-  /** Which CUDA graph the request needs; the first request of each shape pays the capture. */
-  shapeKey: string;
-}
-
-/** Engine features that change what the output looks like (the guide's misconfiguration symptoms). */
+/** Engine features that change what the model writes (the guide's misconfiguration symptoms). */
 export interface OutputFeatures {
-  hasToolCallParser: boolean;
-  hasReasoningParser: boolean;
+  /** FP8 KV cache on Blackwell without the trtllm decode backend: garbled text (guide §18). */
   isGarbled: boolean;
   seed: number;
   naturalLength: { min: number; max: number };
+}
+
+/**
+ * A scripted output (`custom_params.emulator_script`): the emulator's stand-in for the forcing logit processor the
+ * reference recordings used, so a test can ask for the exact reasoning / content / tool calls a real GLM wrote.
+ * Real SGLang ignores `custom_params` without `--enable-custom-logit-processor` and a processor.
+ */
+export interface EmulatorScript {
+  reasoning?: string | null;
+  /** false: `</think>` never comes (the budget runs out mid-thought). */
+  reasoningClosed: boolean;
+  content?: string;
+  toolCalls: Array<{ name: string; arguments: Record<string, unknown> }>;
 }
 
 const WORDS = [
@@ -143,97 +161,143 @@ export function countPromptTokens(request: ChatRequest): number {
   return Math.max(1, Math.ceil(chars / 4));
 }
 
-/** Whether the request thinks: the template default is on, `chat_template_kwargs.enable_thinking: false` turns it off. */
+/** Whether the request thinks: GLM's template default is on, `chat_template_kwargs.enable_thinking: false` turns it off. */
 export function isThinkingRequested(request: ChatRequest): boolean {
   const kwargs = request.chat_template_kwargs ?? {};
-  if (kwargs.enable_thinking === false || kwargs.thinking === false) return false;
-  return true;
+  return !(kwargs.enable_thinking === false || kwargs.thinking === false);
 }
 
-/** Decides the full output of a request from a PRNG seeded on its content, so equal requests get equal text. */
-export function planCompletion(request: ChatRequest, features: OutputFeatures): CompletionPlan {
-  const promptTokens = countPromptTokens(request);
+/** The script of a request, when it carries one. */
+export function readScript(request: ChatRequest): EmulatorScript | undefined {
+  const raw = request.custom_params?.emulator_script;
+  if (!isPlainObject(raw)) return undefined;
+  const calls = Array.isArray(raw.tool_calls) ? raw.tool_calls.filter(isPlainObject) : [];
+  return {
+    reasoning: typeof raw.reasoning === 'string' ? raw.reasoning : null,
+    reasoningClosed: raw.reasoning_closed !== false,
+    content: typeof raw.content === 'string' ? raw.content : undefined,
+    toolCalls: calls.map((c) => ({
+      name: String(c.name ?? ''),
+      arguments: isPlainObject(c.arguments) ? c.arguments : {},
+    })),
+  };
+}
+
+/**
+ * Decides the raw output of one choice from a PRNG seeded on the request (equal requests get equal text; choice
+ * `i > 0` of a sampled request gets its own seed, as sampling would), ending with the EOS token. With `ignore_eos`
+ * the model writes on to `tokenLimit` without EOS.
+ */
+export function planModelOutput(
+  request: ChatRequest,
+  features: OutputFeatures,
+  choiceIndex = 0,
+  tokenLimit?: number,
+): ModelToken[] {
   const thinking = isThinkingRequested(request);
-  const rng = SeededRandom.fromText(
-    JSON.stringify([request.messages, request.tools ?? null, thinking, request.tool_choice ?? null]),
-    features.seed,
-  );
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  const naturalLength = rng.int(features.naturalLength.min, features.naturalLength.max);
-  const chosenTool = chooseTool(request, rng);
-  const hasTools = (request.tools?.length ?? 0) > 0;
-  const shapeKey = `${thinking ? 'think' : 'nothink'}|${hasTools ? 'tools' : 'chat'}|${promptTokens > 4096 ? 'long' : 'short'}`;
-
-  const tokens: PlannedToken[] = [];
-  if (thinking) {
-    const count = Math.max(2, Math.round(naturalLength * 0.35));
-    const words = Array.from({ length: count }, (_, i) => (i === 0 ? '' : ' ') + rng.pick(THOUGHTS));
-    if (!features.hasReasoningParser) {
-      // Without a parser the raw <think> block reaches the client as ordinary content (guide §18).
-      words[0] = '<think>' + words[0];
-      words[words.length - 1] += '</think>';
-    }
-    for (const text of words) tokens.push({ channel: features.hasReasoningParser ? 'reasoning' : 'content', text });
-  }
-  const toolCalls: PlannedToolCall[] = [];
-  if (chosenTool) {
-    const args = sampleArguments(chosenTool.function.parameters, rng);
-    const argsJson = JSON.stringify(args);
-    if (features.hasToolCallParser) {
-      toolCalls.push({
-        id: `call_${rng.int(0, 0xffffff).toString(16).padStart(6, '0')}`,
-        name: chosenTool.function.name,
-        arguments: argsJson,
-      });
-      for (const piece of splitText(argsJson, 6)) tokens.push({ channel: 'tool', text: piece, toolIndex: 0 });
-    } else {
-      // GLM-4.7's native tool format, left unparsed: clients see text, not tool_calls (guide §18).
-      let raw = `<tool_call>${chosenTool.function.name}\n`;
-      for (const [key, value] of Object.entries(args)) {
-        raw += `<arg_key>${key}</arg_key>\n<arg_value>${typeof value === 'string' ? value : JSON.stringify(value)}</arg_value>\n`;
-      }
-      raw += '</tool_call>';
-      for (const piece of splitText(raw, 5)) tokens.push({ channel: 'content', text: piece });
-    }
-  } else {
-    const contentCount = Math.max(1, naturalLength - tokens.length);
-    for (let i = 0; i < contentCount; i++) {
-      const word = rng.pick(WORDS);
-      tokens.push({
-        channel: 'content',
-        text: (i === 0 ? capitalize(word) : ' ' + word) + (i === contentCount - 1 ? '.' : ''),
-      });
-    }
-  }
+  const isSampled = request.temperature === null || request.temperature > 0;
+  const seedText = JSON.stringify([request.messages, request.tools, thinking, request.tool_choice]);
+  const rng = SeededRandom.fromText(seedText, features.seed + (isSampled ? choiceIndex * 7919 : 0));
+  const script = readScript(request);
+  const tokens = script ? scriptedTokens(script, request.tools ?? []) : sampledTokens(request, rng, thinking, features);
   if (features.isGarbled) {
-    for (const token of tokens) if (token.channel !== 'tool') token.text = rng.pick(GARBAGE);
+    for (const token of tokens)
+      if (token.kind === 'reasoning' || token.kind === 'content') token.text = rng.pick(GARBAGE);
   }
+  if (request.ignore_eos) {
+    const limit = tokenLimit ?? tokens.length;
+    while (tokens.length < limit) {
+      tokens.push({ kind: 'content', text: features.isGarbled ? rng.pick(GARBAGE) : ' ' + rng.pick(WORDS) });
+    }
+    return tokens;
+  }
+  tokens.push({ kind: 'eos', text: '' });
+  return tokens;
+}
 
-  const ignoreEos = request.ignore_eos === true && maxTokens !== undefined;
-  if (ignoreEos) {
-    while (tokens.length < maxTokens) {
-      tokens.push({ channel: 'content', text: features.isGarbled ? rng.pick(GARBAGE) : ' ' + rng.pick(WORDS) });
-    }
+function sampledTokens(
+  request: ChatRequest,
+  rng: SeededRandom,
+  thinking: boolean,
+  features: OutputFeatures,
+): ModelToken[] {
+  const naturalLength = rng.int(features.naturalLength.min, features.naturalLength.max);
+  const tokens: ModelToken[] = [];
+  if (thinking) {
+    tokens.push({ kind: 'think-open', text: '<think>' });
+    const count = Math.max(2, Math.round(naturalLength * 0.35));
+    for (let i = 0; i < count; i++) tokens.push({ kind: 'reasoning', text: (i === 0 ? '' : ' ') + rng.pick(THOUGHTS) });
+    tokens.push({ kind: 'think-close', text: '</think>' });
   }
-  let finishReason: CompletionPlan['finishReason'] = toolCalls.length > 0 ? 'tool_calls' : 'stop';
-  if (maxTokens !== undefined && tokens.length > maxTokens) {
-    tokens.length = maxTokens;
-    finishReason = 'length';
-    if (toolCalls.length > 0) {
-      // A tool call cut mid-arguments is no call at all.
-      toolCalls.length = 0;
-      for (let i = 0; i < tokens.length; i++)
-        if (tokens[i]?.channel === 'tool') tokens[i] = { channel: 'content', text: tokens[i]!.text };
-    }
-  } else if (ignoreEos) {
-    finishReason = 'length';
+  const tool = chooseTool(request, rng);
+  if (tool) {
+    tokens.push(...toolCallTokens(tool.function.name, sampleArguments(tool.function.parameters, rng), tool));
+    return tokens;
   }
-  return { tokens, toolCalls, finishReason, promptTokens, shapeKey };
+  const contentCount = Math.max(1, naturalLength - tokens.length);
+  for (let i = 0; i < contentCount; i++) {
+    const word = rng.pick(WORDS);
+    const text = (i === 0 ? capitalize(word) : ' ' + word) + (i === contentCount - 1 ? '.' : '');
+    tokens.push({ kind: 'content', text });
+  }
+  return tokens;
+}
+
+function scriptedTokens(script: EmulatorScript, tools: ChatTool[]): ModelToken[] {
+  const tokens: ModelToken[] = [];
+  if (script.reasoning !== null && script.reasoning !== undefined) {
+    tokens.push({ kind: 'think-open', text: '<think>' });
+    for (const piece of splitIntoTokens(script.reasoning)) tokens.push({ kind: 'reasoning', text: piece });
+    if (script.reasoningClosed) tokens.push({ kind: 'think-close', text: '</think>' });
+  }
+  for (const piece of splitIntoTokens(script.content ?? '')) tokens.push({ kind: 'content', text: piece });
+  for (const call of script.toolCalls) {
+    tokens.push(
+      ...toolCallTokens(
+        call.name,
+        call.arguments,
+        tools.find((t) => t.function.name === call.name),
+      ),
+    );
+  }
+  return tokens;
+}
+
+/** GLM-4.7's native tool-call text, one token per tag and per short piece of name, key and value. */
+function toolCallTokens(name: string, args: Record<string, unknown>, tool: ChatTool | undefined): ModelToken[] {
+  const tokens: ModelToken[] = [{ kind: 'tool-open', text: '<tool_call>' }];
+  for (const piece of splitIntoTokens(name)) tokens.push({ kind: 'tool-name', text: piece });
+  const properties = (tool?.function.parameters?.properties ?? {}) as Record<string, { type?: unknown }>;
+  for (const [key, value] of Object.entries(args)) {
+    tokens.push({ kind: 'arg-key-open', text: '<arg_key>' });
+    for (const piece of splitIntoTokens(key)) tokens.push({ kind: 'arg-key', text: piece });
+    tokens.push({ kind: 'arg-key-close', text: '</arg_key>' });
+    const declared = properties[key]?.type;
+    const isStringArg = declared === undefined ? typeof value === 'string' : declared === 'string';
+    tokens.push({ kind: 'arg-value-open', text: '<arg_value>', isStringArg });
+    const raw = typeof value === 'string' ? value : pyJsonDumps(value);
+    const pieces = splitIntoTokens(raw);
+    pieces.forEach((piece, i) =>
+      tokens.push({ kind: 'arg-value', text: piece, ...(i === pieces.length - 1 ? { argValue: value } : {}) }),
+    );
+    tokens.push({ kind: 'arg-value-close', text: '</arg_value>' });
+  }
+  tokens.push({ kind: 'tool-close', text: '</tool_call>' });
+  return tokens;
+}
+
+/** Splits text into word-sized pieces (a leading space stays with its word; long words split), like a BPE would. */
+export function splitIntoTokens(text: string): string[] {
+  const pieces: string[] = [];
+  for (const word of text.match(/\s*\S+|\s+/g) ?? []) {
+    for (let i = 0; i < word.length; i += 7) pieces.push(word.slice(i, i + 7));
+  }
+  return pieces;
 }
 
 function chooseTool(request: ChatRequest, rng: SeededRandom): ChatTool | undefined {
   const tools = request.tools ?? [];
-  const choice = request.tool_choice ?? 'auto';
+  const choice = request.tool_choice;
   if (tools.length === 0 || choice === 'none') return undefined;
   if (typeof choice === 'object') return tools.find((t) => t.function.name === choice.function.name);
   const last = request.messages[request.messages.length - 1];
@@ -243,7 +307,10 @@ function chooseTool(request: ChatRequest, rng: SeededRandom): ChatTool | undefin
   return tools.find((t) => lastText.includes(t.function.name.toLowerCase())) ?? rng.pick(tools);
 }
 
-function sampleArguments(schema: Record<string, unknown> | undefined, rng: SeededRandom): Record<string, unknown> {
+function sampleArguments(
+  schema: Record<string, unknown> | null | undefined,
+  rng: SeededRandom,
+): Record<string, unknown> {
   const properties = (schema?.properties ?? {}) as Record<string, Record<string, unknown>>;
   const result: Record<string, unknown> = {};
   for (const [key, prop] of Object.entries(properties)) result[key] = sampleValue(key, prop, rng);
@@ -272,16 +339,37 @@ function sampleValue(key: string, prop: Record<string, unknown>, rng: SeededRand
 
 function messageText(message: ChatMessage): string {
   if (typeof message.content === 'string') return message.content;
-  if (Array.isArray(message.content)) return message.content.map((p) => p.text ?? '').join(' ');
+  if (Array.isArray(message.content))
+    return message.content.map((p) => (typeof p.text === 'string' ? p.text : '')).join(' ');
   return '';
-}
-
-function splitText(text: string, size: number): string[] {
-  const pieces: string[] = [];
-  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
-  return pieces;
 }
 
 function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/**
+ * The raw output for a prompt without a chat template (`/v1/completions`, `/generate`): prose continued from the
+ * prompt, then EOS. `scriptedText` (the request's `custom_params.emulator_script.content`) replaces the prose.
+ */
+export function planPlainOutput(
+  seedText: string,
+  features: OutputFeatures,
+  options: { scriptedText?: string; ignoreEos: boolean; tokenLimit: number },
+): ModelToken[] {
+  const rng = SeededRandom.fromText(seedText, features.seed);
+  const tokens: ModelToken[] = [];
+  if (options.scriptedText !== undefined) {
+    for (const piece of splitIntoTokens(options.scriptedText)) tokens.push({ kind: 'content', text: piece });
+  } else {
+    const count = rng.int(features.naturalLength.min, features.naturalLength.max);
+    for (let i = 0; i < count; i++) tokens.push({ kind: 'content', text: ' ' + rng.pick(WORDS) });
+  }
+  if (features.isGarbled) for (const token of tokens) token.text = rng.pick(GARBAGE);
+  if (options.ignoreEos) {
+    while (tokens.length < options.tokenLimit) tokens.push({ kind: 'content', text: ' ' + rng.pick(WORDS) });
+    return tokens;
+  }
+  tokens.push({ kind: 'eos', text: '' });
+  return tokens;
 }

@@ -1,0 +1,189 @@
+import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ModelToken } from './completion-plan';
+import type { Engine } from './engine';
+import { recordAborted, recordFinished, recordInterToken } from './request-metrics';
+import { SeededRandom } from './seeded-random';
+import { noteStep } from './serving-stats';
+
+/** The model's timing for one request, in wall-clock ms (already time-scaled). */
+export interface RequestTiming {
+  queueMs: number;
+  ttftMs: number;
+  tpotMs: number;
+}
+
+/** What `reportTiming` adds to a reply: the plan, and how late the first write was against it. */
+export interface TimingReport extends RequestTiming {
+  firstTokenLateMs: number;
+  arrivalEpochMs: number;
+  firstWriteEpochMs: number;
+}
+
+/** One choice's generation as the scheduler runs it. */
+export interface GenerationJob {
+  /** The tokens it will produce, already cut by max tokens and stop strings (EOS included when it stops on it). */
+  tokens: ModelToken[];
+  promptTokens: number;
+  /** Seeds the EAGLE accept lengths, so equal requests get equal step sizes. */
+  seedText: string;
+  isStreaming: boolean;
+}
+
+/** Whether the client is still there; `closed` resolves when it leaves. */
+export interface ClientPresence {
+  isClosed(): boolean;
+  closed: Promise<void>;
+}
+
+/** How a generation ended: every token delivered, or the client/engine went away first. */
+export type GenerationResult = { completed: true; timing: TimingReport; e2eMs: number } | { completed: false };
+
+interface Step {
+  /** Offset from the first token, in wall-clock ms. */
+  atMs: number;
+  tokens: ModelToken[];
+}
+
+/**
+ * Runs one generation through the emulated scheduler: waits for a decode slot (`--max-running-requests`), pays
+ * prefill, then delivers the tokens in decode steps on the TPOT grid (EAGLE verify steps of 3–4 tokens), calling
+ * `onStep` with each step's tokens as they are due. Metrics and KV usage are kept as SGLang keeps them.
+ */
+export async function runGeneration(
+  engine: Engine,
+  job: GenerationJob,
+  arrivalMs: number,
+  client: ClientPresence,
+  onStep: (tokens: ModelToken[], stepIndex: number) => void,
+): Promise<GenerationResult> {
+  const ticket = engine.scheduler.enqueue();
+  let heldTokens = 0;
+  let generated = 0;
+  const abort = (): GenerationResult => {
+    recordAborted(engine, generated, job.isStreaming);
+    return { completed: false };
+  };
+  try {
+    await Promise.race([ticket.granted, client.closed]);
+    if (client.isClosed() || engine.isGone) return abort();
+    const admittedMs = performance.now();
+    const timing = computeTiming(engine, job.promptTokens, admittedMs - arrivalMs);
+    heldTokens = job.promptTokens;
+    engine.usedTokens += heldTokens;
+    const steps = planSteps(engine, job, timing.tpotMs);
+    const firstTokenMs = admittedMs + (timing.ttftMs - timing.queueMs);
+    let previousMs = firstTokenMs;
+    let firstWriteLateMs = 0;
+    for (const [stepIndex, step] of steps.entries()) {
+      const dueMs = firstTokenMs + step.atMs;
+      const waitMs = dueMs - performance.now();
+      if (waitMs > 0) await Promise.race([sleepMs(waitMs), client.closed]);
+      // A wedged scheduler produces nothing more; the request lives until the client gives up.
+      if (engine.hang !== 'none') await client.closed;
+      if (client.isClosed() || engine.isGone) return abort();
+      generated += step.tokens.length;
+      engine.usedTokens += step.tokens.length;
+      heldTokens += step.tokens.length;
+      const isPrefill = stepIndex === 0;
+      // The prefill step yields one token; only verify steps feed gen_throughput's accept length.
+      engine.recordStep(step.tokens.length, !isPrefill);
+      noteStep(engine, step.tokens.length, !isPrefill);
+      if (isPrefill) engine.logPrefillBatch(job.promptTokens, 0, (dueMs - admittedMs) / 1000);
+      else {
+        engine.noteDecodeStep(step.tokens.length);
+        recordInterToken(engine, (dueMs - previousMs) / 1000, step.tokens.length, job.isStreaming);
+      }
+      previousMs = dueMs;
+      onStep(step.tokens, stepIndex);
+      if (isPrefill) firstWriteLateMs = performance.now() - firstTokenMs;
+    }
+    const endMs = performance.now();
+    recordFinished(engine, {
+      promptTokens: job.promptTokens,
+      generationTokens: job.tokens.length,
+      ttftS: (firstTokenMs - arrivalMs) / 1000,
+      e2eS: (endMs - arrivalMs) / 1000,
+      queueS: timing.queueMs / 1000,
+      isStreaming: job.isStreaming,
+    });
+    return {
+      completed: true,
+      e2eMs: endMs - arrivalMs,
+      timing: {
+        ...timing,
+        firstTokenLateMs: firstWriteLateMs,
+        arrivalEpochMs: performance.timeOrigin + arrivalMs,
+        firstWriteEpochMs: performance.timeOrigin + firstTokenMs + firstWriteLateMs,
+      },
+    };
+  } finally {
+    ticket.release();
+    engine.usedTokens -= heldTokens;
+  }
+}
+
+/** The timing model: queue wait, prefill (grows with the prompt), TPOT under load. */
+function computeTiming(engine: Engine, promptTokens: number, queueMs: number): RequestTiming {
+  const model = engine.settings.config.timing;
+  const prefillMs = model.ttftBaseMs + model.prefillMsPerToken * promptTokens;
+  const running = engine.scheduler.running;
+  const baseTpot = engine.isSpeculative ? model.tpotEagleMs : model.tpotPlainMs;
+  const tpotMs = engine.scaled(baseTpot * (1 + model.tpotLoadSlope * Math.max(0, running - 1)));
+  return { queueMs, ttftMs: queueMs + engine.scaled(prefillMs), tpotMs };
+}
+
+/** Groups tokens into decode steps: one per token without EAGLE, accept-length runs (mean ~3.5) with it. */
+function planSteps(engine: Engine, job: GenerationJob, tpotMs: number): Step[] {
+  const steps: Step[] = [];
+  const tokens = job.tokens;
+  if (tokens.length === 0) return steps;
+  steps.push({ atMs: 0, tokens: [tokens[0] as ModelToken] });
+  const maxAccept = (engine.args.speculativeNumSteps ?? 3) + 1;
+  const meanAccept = Math.min(engine.settings.config.timing.acceptLength, maxAccept);
+  const rng = SeededRandom.fromText(job.seedText, engine.settings.config.seed + 1);
+  let index = 1;
+  while (index < tokens.length) {
+    const size = engine.isSpeculative ? acceptLength(rng, meanAccept, maxAccept) : 1;
+    const last = Math.min(tokens.length - 1, index + size - 1);
+    // A step's tokens land when its last one is due, so (latency - ttft) / (n - 1) equals TPOT exactly.
+    steps.push({ atMs: last * tpotMs, tokens: tokens.slice(index, last + 1) });
+    index = last + 1;
+  }
+  return steps;
+}
+
+function acceptLength(rng: SeededRandom, mean: number, max: number): number {
+  // Two neighbouring lengths whose mix has the configured mean.
+  const low = Math.floor(mean);
+  const high = Math.min(max, low + 1);
+  return rng.next() < mean - low ? high : low;
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Watches a response for the client going away (a closed socket ends the generation and frees its slot). */
+export function presenceOf(res: ServerResponse): ClientPresence {
+  let isClosed = false;
+  let onClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (onClosed = resolve));
+  res.on('close', () => {
+    isClosed = true;
+    onClosed();
+  });
+  return { isClosed: () => isClosed, closed };
+}
+
+/** The `emulator_timing` block `reportTiming` adds (benchmarks compare it with what the client measured). */
+export function timingBody(report: TimingReport): Record<string, number> {
+  return {
+    queue_ms: report.queueMs,
+    ttft_ms: report.ttftMs,
+    tpot_ms: report.tpotMs,
+    first_token_late_ms: report.firstTokenLateMs,
+    arrival_epoch_ms: report.arrivalEpochMs,
+    first_write_epoch_ms: report.firstWriteEpochMs,
+  };
+}
