@@ -259,8 +259,7 @@ export class EngineMetrics {
     const usage = (): number => s.usedTokens() / Math.max(1, s.maxTotalTokens());
     const byPhase = (read: (phase: GraphPhase) => number, labels: Labels) => (): Array<[Labels, number]> =>
       GRAPH_PHASES.map((phase) => [{ ...labels, phase }, read(phase)]);
-    const started = (read: (report: StartupReport) => number) =>
-      one(() => (this.startup ? read(this.startup) : 0));
+    const started = (read: (report: StartupReport) => number) => one(() => (this.startup ? read(this.startup) : 0));
     return {
       'sglang:routing_keys_active': () => [[{}, 0]],
       'sglang:http_requests_active': () => [...this.activeHttp.values()].map((a) => [a.labels, a.count]),

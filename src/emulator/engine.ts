@@ -14,15 +14,7 @@ import { SlotScheduler } from './slot-scheduler';
  * nothing answers until the process kills itself); `stopping` (the in-process handle closed it); `dead`.
  */
 export type EngineStatus =
-  | 'loading'
-  | 'compiling'
-  | 'capturing'
-  | 'warming'
-  | 'serving'
-  | 'draining'
-  | 'crashing'
-  | 'stopping'
-  | 'dead';
+  'loading' | 'compiling' | 'capturing' | 'warming' | 'serving' | 'draining' | 'crashing' | 'stopping' | 'dead';
 
 /** SGLang's `--decode-log-interval` default: one `Decode batch` line per 40 decode steps. */
 const DECODE_LOG_INTERVAL = 40;

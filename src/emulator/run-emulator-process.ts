@@ -20,7 +20,8 @@ export async function runEmulatorProcess(argv: string[], env: NodeJS.ProcessEnv 
   } catch (err) {
     if (err instanceof EngineArgsError || err instanceof EmulatorConfigError) {
       const argparseText = (err as { stderrText?: unknown }).stderrText;
-      if (typeof argparseText === 'string') fs.writeSync(2, argparseText.endsWith('\n') ? argparseText : `${argparseText}\n`);
+      if (typeof argparseText === 'string')
+        fs.writeSync(2, argparseText.endsWith('\n') ? argparseText : `${argparseText}\n`);
       else write(`glm-ops emulator: ${err.message}`, 'stderr');
       process.exit(2);
     }

@@ -82,8 +82,7 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
   const unscaledSince = (ms: number): number => (Date.now() - ms) / settings.timeScale / 1000;
   for (const line of hooks.parserWarnings ?? []) log.error(line);
   log.info(`server_args=ServerArgs(${renderServerArgs(engine, hooks.serverArgs)})`);
-  if (hooks.unknownFlags.length > 0)
-    log.error(`[emulator] accepted but not modelled: ${hooks.unknownFlags.join(' ')}`);
+  if (hooks.unknownFlags.length > 0) log.error(`[emulator] accepted but not modelled: ${hooks.unknownFlags.join(' ')}`);
 
   const folder = checkModelFolder(args.modelPath);
   if (!folder.ok && folder.missing === 'config.json') {
@@ -98,7 +97,8 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
   }
   log.info('Using default HuggingFace chat template with detected content format: string');
   log.scheduler('Init torch distributed begin.');
-  if (args.tp > 1) log.scheduler('[Gloo] Rank 0 is connected to 0 peer ranks. Expected number of connected peer ranks is : 0');
+  if (args.tp > 1)
+    log.scheduler('[Gloo] Rank 0 is connected to 0 peer ranks. Expected number of connected peer ranks is : 0');
   log.scheduler('Init torch distributed ends. elapsed=0.06 s, mem usage=0.09 GB');
   if (gpu.isBlackwell && args.attentionBackend === 'nsa') {
     log.schedulerWarn('Force NSA prefill to use sparse MLA (i.e. disable MHA_ONE_SHOT) on Blackwell');
@@ -240,11 +240,26 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
 async function warmUp(engine: Engine): Promise<void> {
   const { log } = engine;
   engine.status = 'warming';
-  const client = `127.0.0.1:${randomInt(32_768, 61_000)}`;
-  log.access(client, 'GET /model_info HTTP/1.1', 200, 'OK');
-  if (!(await pause(engine, engine.settings.config.phases.serverWarmupMs))) return;
-  engine.logPrefillBatch(18, 0, engine.scaled(engine.settings.config.phases.serverWarmupMs) / 1000);
+  const warmupMs = engine.settings.config.phases.serverWarmupMs;
+  const modelInfo = engine.metrics.httpRequestStarted('/model_info', 'GET');
+  log.access(`127.0.0.1:${randomInt(32_768, 61_000)}`, 'GET /model_info HTTP/1.1', 200, 'OK');
+  modelInfo(200);
+  const generate = engine.metrics.httpRequestStarted('/generate', 'POST');
+  if (!(await pause(engine, warmupMs))) return;
+  engine.logPrefillBatch(18, 0, engine.scaled(warmupMs) / 1000);
   log.access(`127.0.0.1:${randomInt(32_768, 61_000)}`, 'POST /generate HTTP/1.1', 200, 'OK');
+  generate(200);
+  // Recorded: the warm-up is request 1 of num_requests_total (18 prompt tokens, 8 generated, not streamed).
+  const seconds = engine.scaled(warmupMs) / 1000;
+  engine.metrics.observeFinished({
+    isStreaming: false,
+    promptTokens: 18,
+    cachedTokens: 0,
+    completionTokens: 8,
+    ttftS: seconds,
+    e2eS: seconds,
+    queueS: 0,
+  });
   if (engine.isGone) return;
   log.info('The server is fired up and ready to roll!');
   engine.markServing();
@@ -320,9 +335,7 @@ async function captureCudaGraphs(
   for (const step of plan) {
     const stepMs = (totalMs * CAPTURE_SHARE[step.phase]) / shareSum;
     const isPrefill = step.detail.includes('num_tokens=');
-    log.scheduler(
-      `Capture ${step.title} CUDA graph begin. ${step.detail}, avail mem=${avail.toFixed(2)} GB`,
-    );
+    log.scheduler(`Capture ${step.title} CUDA graph begin. ${step.detail}, avail mem=${avail.toFixed(2)} GB`);
     if (engine.isSpeculative && step.phase === 'target_verify' && engine.args.kvCacheDtype.startsWith('fp8')) {
       // The guide's SGLang #22359 (FP8 KV cache with EAGLE); not reproduced by the recordings, kept from the guide.
       failScheduler(engine, {

@@ -4,27 +4,26 @@ import { ProbeTransportError } from './probe-errors';
 import { probeFetch, readBodyText, redactSecret, type ProbeTarget } from './probe-target';
 
 /**
- * What one GET /health said: `ok` (200), `starting` (503, SGLang still loading), `bad-gateway` (502, the platform
- * router answers for a dead engine), `timeout` (nothing within the limit: a hung engine), `refused` (nothing
- * listening), `error` (any other status or a broken connection).
+ * What one GET /health said: `ok` (200), `starting` (503 during SGLang's own warm-up, or the connection refused:
+ * real SGLang opens its port only after the model loaded, so a refused connection is how a loading engine looks),
+ * `bad-gateway` (502, the platform router answers for a dead engine), `timeout` (nothing within the limit: a hung
+ * engine), `error` (any other status or a broken connection).
  */
-export type HealthOutcome = 'ok' | 'starting' | 'bad-gateway' | 'timeout' | 'refused' | 'error';
+export type HealthOutcome = 'ok' | 'starting' | 'bad-gateway' | 'timeout' | 'error';
 
 /** Every health outcome, in a stable order (for counts and reports). */
-export const HEALTH_OUTCOMES: readonly HealthOutcome[] = [
-  'ok',
-  'starting',
-  'bad-gateway',
-  'timeout',
-  'refused',
-  'error',
-];
+export const HEALTH_OUTCOMES: readonly HealthOutcome[] = ['ok', 'starting', 'bad-gateway', 'timeout', 'error'];
 
 /** Result of one health probe. */
 export interface HealthProbeResult {
   outcome: HealthOutcome;
   /** HTTP status when there was an answer. */
   status?: number;
+  /**
+   * True when nothing listened on the port (connection refused): `starting` for an engine that is loading. A caller
+   * that knows the engine had served before (or whose process is gone) can read it as a dead engine instead.
+   */
+  isPortClosed?: boolean;
   latencyMs: number;
   /** One line for logs and failures; never contains the API key. */
   detail: string;
@@ -47,6 +46,14 @@ export async function probeHealth(target: ProbeTarget): Promise<HealthProbeResul
     };
   } catch (err) {
     if (!(err instanceof ProbeTransportError)) throw err;
+    if (err.kind === 'refused') {
+      return {
+        outcome: 'starting',
+        isPortClosed: true,
+        latencyMs: elapsed(),
+        detail: `${err.message}: the port is not open yet (SGLang binds it only after the model has loaded)`,
+      };
+    }
     return { outcome: err.kind, latencyMs: elapsed(), detail: err.message };
   }
 }

@@ -29,11 +29,13 @@ export {
   readMetrics,
   parseMetricsText,
   readGauge,
+  readTotal,
   missingMetrics,
   SGLANG_CORE_METRICS,
   type MetricFamilies,
   type MetricFamily,
 } from './metrics-reader';
 export { ProbeHttpError, ProbeTransportError, ProbeProtocolError } from './probe-errors';
+export { readEngineInfo, type EngineInfo } from './engine-info';
 export { measureStreamingChat, type StreamTimingResult } from './stream-timing';
 export type { ProbeTarget } from './probe-target';

@@ -129,8 +129,9 @@ export async function readMetrics(target: ProbeTarget): Promise<MetricsSnapshot>
 }
 
 /**
- * The value of a gauge (or counter) series whose labels include `labels`; the first match when several ranks
- * report. Undefined when the family or a matching series is absent.
+ * The value of a gauge (or counter) series whose labels include `labels` (SGLang's scheduler series carry
+ * `tp_rank`, `pp_rank`, `moe_ep_rank`; request series `is_streaming`); the first match when several report.
+ * Undefined when the family or a matching series is absent.
  */
 export function readGauge(
   families: MetricFamilies,
@@ -141,6 +142,22 @@ export function readGauge(
   if (!family) return undefined;
   const series = family.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return series?.value;
+}
+
+/**
+ * The sum over every series whose labels include `labels` (undefined when none matches). SGLang splits request
+ * counters by `is_streaming` and scheduler gauges by rank, so a total is the sum of its series.
+ */
+export function readTotal(
+  families: MetricFamilies,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  const family = families.get(name);
+  const matching = (family?.series ?? []).filter(
+    (s) => s.value !== undefined && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  return matching.length === 0 ? undefined : matching.reduce((sum, s) => sum + (s.value ?? 0), 0);
 }
 
 /** The names of `required` that the families lack. */
