@@ -68,7 +68,7 @@ export function withFlag(argv: string[], flag: string, value: string): string[] 
 export function fastEnv(config: Record<string, unknown> = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     GLM_OPS_EMULATOR_TIME_SCALE: '0.001',
-    DG_JIT_CACHE_DIR: makeKernelCache(),
+    SGLANG_DG_CACHE_DIR: makeKernelCache(),
     GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({ phases: { graphCaptureMs: 0 }, ...config }),
     ...extra,
   };
@@ -142,6 +142,7 @@ export async function compileProcessEntry(): Promise<string> {
       '--target',
       'es2022',
       '--esModuleInterop',
+      '--resolveJsonModule',
       '--skipLibCheck',
       '--types',
       'node',

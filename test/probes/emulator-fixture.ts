@@ -59,7 +59,7 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
     {
       GLM_OPS_EMULATOR_TIME_SCALE: '0.01',
       GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify(config),
-      DG_JIT_CACHE_DIR: makeKernelCacheDir(),
+      SGLANG_DG_CACHE_DIR: makeKernelCacheDir(),
     },
     { onLog: options.logLines ? (line) => options.logLines!.push(line) : undefined },
   );
