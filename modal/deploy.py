@@ -4,12 +4,20 @@ Everything deployment-specific (GPU, image, SGLang argv, scaling, volumes, timeo
 the JSON that `glm-ops spec render SPEC --out FILE` writes. The path is read from GLM_OPS_DEPLOY_CONFIG, else
 `deploy-config.json` beside this file, so `modal deploy modal/deploy.py` works by hand. No flag list lives here.
 
-Functions (guide "Deployment Pipeline"):
-  modal run modal/deploy.py::download_model     CPU only: download-with-sentinel, then commit the weights volume
-  modal run modal/deploy.py::compile_deepgemm   the spec's GPU: SGLang's DeepGEMM compile, GPU-keyed marker last
-  modal run modal/deploy.py::verify_setup       sentinel + marker, and whether they match the spec
-  modal run modal/deploy.py::commit_volume      verify a volume's sentinel/marker, then commit it (no CLI commit exists)
-  modal deploy modal/deploy.py                  the Server class (SGLang behind @modal.web_server)
+Two apps from one file, chosen by GLM_OPS_DEPLOY_ROLE (guide "Deployment Pipeline"):
+  serve (default)  app `<app>`: the Server class (SGLang behind @modal.web_server), nothing else
+  ops              app `<app>-ops`: the storage functions, nothing else
+    download_model     CPU only: download-with-sentinel, then commit the weights volume
+    compile_deepgemm   the spec's GPU: SGLang's DeepGEMM compile, GPU-keyed marker last
+    verify_setup       sentinel + marker, and whether they match the spec
+    commit_volume      verify a volume's sentinel/marker, then commit it (no CLI commit exists)
+
+glm-ops deploys the ops app with `modal deploy` and spawns its functions (FunctionCall ids it can re-attach to):
+under `modal run` the remote work dies with the client process, which a multi-hour download must survive. By hand:
+  GLM_OPS_DEPLOY_ROLE=ops modal deploy modal/deploy.py      then call the functions, or
+  GLM_OPS_DEPLOY_ROLE=ops modal run modal/deploy.py::verify_setup
+  modal deploy modal/deploy.py
+Keeping Server out of the ops app also keeps a `minContainers > 0` spec from starting 8×B200 containers for it.
 
 There is no keep_warm cron here (guide §6, §19): glm-ops' Temporal Schedule `keepwarm/<app>` replaces it, so the
 schedule lives in one place, carries a time zone, and is visible and pausable in the Temporal UI.
@@ -54,7 +62,9 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent / "deploy-config.json"
 REMOTE_CONFIG_PATH = "/root/glm-ops/deploy-config.json"
 SUPPORTED_SCHEMA_VERSION = 1
 
-SENTINEL_FILE = ".glm-ops-download-complete.json"
+DEPLOY_ROLE_ENV = "GLM_OPS_DEPLOY_ROLE"
+SERVE_ROLE = "serve"
+OPS_ROLE = "ops"
 SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
 # Modal's own bound for scaledown_window; the spec allows more, so it is checked here with a clear message.
 MODAL_MAX_SCALEDOWN_WINDOW_S = 3600
@@ -65,6 +75,28 @@ GPU_SM_ARCH = {"B200": "sm100", "B300": "sm103", "H200": "sm90", "H100": "sm90"}
 
 class DeployConfigError(ValueError):
     """The rendered deploy config is missing or does not fit Modal; the message names the field and the fix."""
+
+
+# Fields added to schema version 1 later: a config rendered by an older glm-ops lacks them.
+_REQUIRED_FIELDS = (
+    ("opsApp",),
+    ("sentinelFile",),
+    ("timeouts", "downloadSec"),
+    ("timeouts", "compileSec"),
+    ("timeouts", "verifySec"),
+    ("timeouts", "commitSec"),
+)
+
+
+def deploy_role(env: Optional[dict] = None) -> str:
+    """Which app this import defines: GLM_OPS_DEPLOY_ROLE=ops (storage functions) or serve (the Server, default)."""
+    env = os.environ if env is None else env
+    role = (env.get(DEPLOY_ROLE_ENV) or SERVE_ROLE).strip()
+    if role not in (SERVE_ROLE, OPS_ROLE):
+        raise DeployConfigError(
+            f"{DEPLOY_ROLE_ENV}={role!r}: use {SERVE_ROLE} (the Server) or {OPS_ROLE} (storage functions)"
+        )
+    return role
 
 
 def config_path(env: Optional[dict] = None) -> Path:
@@ -89,6 +121,15 @@ def load_deploy_config(path: Path) -> dict:
             f"schemaVersion {config.get('schemaVersion')!r} in {path}: this deploy.py reads version "
             f"{SUPPORTED_SCHEMA_VERSION}; render the config with the same glm-ops version"
         )
+    for field in _REQUIRED_FIELDS:
+        value = config
+        for key in field:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            raise DeployConfigError(
+                f"{'.'.join(field)} is missing in {path}: render the config again with this glm-ops version "
+                f"(`glm-ops spec render SPEC --out {path}`)"
+            )
     window = config["modal"]["scaledownWindow"]
     if not 2 <= window <= MODAL_MAX_SCALEDOWN_WINDOW_S:
         raise DeployConfigError(
@@ -101,6 +142,14 @@ def load_deploy_config(path: Path) -> dict:
 
 
 CONFIG = load_deploy_config(config_path())
+ROLE = deploy_role()
+# The ops app's name comes from the render (`<app>-ops`), so the adapter that spawns its functions uses the same one.
+APP_NAME: str = CONFIG["opsApp"] if ROLE == OPS_ROLE else CONFIG["app"]
+if len(APP_NAME) > 63:
+    raise DeployConfigError(
+        f"app {CONFIG['app']!r}: the ops app name {APP_NAME!r} is over Modal's 63 characters; shorten app"
+    )
+SENTINEL_FILE: str = CONFIG["sentinelFile"]
 
 MODEL_PATH: str = CONFIG["model"]["path"]
 WEIGHTS_MOUNT: str = CONFIG["volumes"]["weights"]["mountPath"]
@@ -114,8 +163,10 @@ DEEPGEMM_CACHE_DIR = f"{KERNELS_MOUNT}/deepgemm/{GPU_TYPE}"
 STARTUP_TIMEOUT_S = int(math.ceil(CONFIG["health"]["startupTimeout"]))
 WARMUP_TIMEOUT_S = int(math.ceil(CONFIG["warmup"]["timeout"]))
 HEALTH_POLL_INTERVAL_S = float(CONFIG["health"]["pollInterval"])
-DOWNLOAD_TIMEOUT_S = 24 * 60 * 60
-COMPILE_TIMEOUT_S = 2 * 60 * 60
+DOWNLOAD_TIMEOUT_S = int(CONFIG["timeouts"]["downloadSec"])
+COMPILE_TIMEOUT_S = int(CONFIG["timeouts"]["compileSec"])
+VERIFY_TIMEOUT_S = int(CONFIG["timeouts"]["verifySec"])
+COMMIT_TIMEOUT_S = int(CONFIG["timeouts"]["commitSec"])
 # A web_server input is one HTTP request; long streamed generations must fit.
 REQUEST_TIMEOUT_S = 60 * 60
 SHUTDOWN_GRACE_S = 20.0
@@ -131,6 +182,8 @@ api_key_secret = modal.Secret.from_name(CONFIG["secrets"]["apiKey"])
 
 _image_env = {
     DEPLOY_CONFIG_ENV: REMOTE_CONFIG_PATH,
+    # Containers re-import this file: they must define the same app (role) to find their function.
+    DEPLOY_ROLE_ENV: ROLE,
     "HF_XET_HIGH_PERFORMANCE": "1",
     "SGLANG_DG_CACHE_DIR": DEEPGEMM_CACHE_DIR,
     "SGLANG_ENABLE_JIT_DEEPGEMM": "1",
@@ -145,7 +198,16 @@ sglang_image = modal.Image.from_registry(CONFIG["image"]).env(_image_env).add_lo
     str(config_path()), REMOTE_CONFIG_PATH
 )
 
-app = modal.App(CONFIG["app"])
+app = modal.App(APP_NAME)
+
+
+def ops_function(**options):
+    """Registers a storage function on the ops app; in the serve role it stays a plain function (tests call it)."""
+
+    def register(fn):
+        return app.function(**options)(fn) if ROLE == OPS_ROLE else fn
+
+    return register
 
 # ---------------------------------------------------------------------------------------------------------------
 # Download sentinel: the same accept/reject rules as src/storage/download-sentinel.ts (shared test vectors)
@@ -596,7 +658,9 @@ def _sentinel_commit(folder: Path) -> Optional[str]:
     return verdict["sentinel"]["commit"] if verdict["state"] == "valid" else None
 
 
-@app.function(image=download_image, volumes={WEIGHTS_MOUNT: model_volume}, timeout=DOWNLOAD_TIMEOUT_S)
+# max_containers=1: a second spawn (a retry that could not re-attach) queues behind the first and then finds the
+# sentinel valid, so two downloads never write the same folder at once.
+@ops_function(image=download_image, volumes={WEIGHTS_MOUNT: model_volume}, timeout=DOWNLOAD_TIMEOUT_S, max_containers=1)
 def download_model(force: bool = False) -> str:
     """Download-with-sentinel into the weights volume, then commit it. Idempotent: a valid sentinel skips it."""
     from huggingface_hub import snapshot_download
@@ -636,7 +700,8 @@ def download_model(force: bool = False) -> str:
     )
 
 
-@app.function(image=sglang_image, gpu=CONFIG["gpu"], volumes=VOLUME_MOUNTS, timeout=COMPILE_TIMEOUT_S)
+# max_containers=1 for the same reason: never two 8-GPU compiles of one cache at once.
+@ops_function(image=sglang_image, gpu=CONFIG["gpu"], volumes=VOLUME_MOUNTS, timeout=COMPILE_TIMEOUT_S, max_containers=1)
 def compile_deepgemm(rollout_id: str = "", force: bool = False) -> str:
     """SGLang's DeepGEMM compile on the spec's GPU; the GPU-keyed marker is written last, then the volume committed."""
     started = time.monotonic()
@@ -690,7 +755,7 @@ def setup_report(weights_dir: Path, kernels_dir: Path, config: dict, full: bool 
     }
 
 
-@app.function(image=download_image, volumes=VOLUME_MOUNTS, timeout=60 * 60)
+@ops_function(image=download_image, volumes=VOLUME_MOUNTS, timeout=VERIFY_TIMEOUT_S)
 def verify_setup(full: bool = False) -> str:
     """Reports the sentinel, the marker and whether they match the spec, as JSON."""
     model_volume.reload()
@@ -700,7 +765,7 @@ def verify_setup(full: bool = False) -> str:
     return json.dumps(report)
 
 
-@app.function(image=download_image, volumes=VOLUME_MOUNTS, timeout=10 * 60)
+@ops_function(image=download_image, volumes=VOLUME_MOUNTS, timeout=COMMIT_TIMEOUT_S)
 def commit_volume(kind: str) -> str:
     """Verifies a volume's sentinel (weights) or marker (kernels) and commits it; the CLI has no commit command."""
     if kind not in ("weights", "kernels"):
@@ -725,64 +790,68 @@ def commit_volume(kind: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@app.cls(
-    image=sglang_image,
-    gpu=CONFIG["gpu"],
-    volumes=VOLUME_MOUNTS,
-    secrets=[api_key_secret],
-    min_containers=CONFIG["modal"]["minContainers"],
-    max_containers=CONFIG["modal"]["maxContainers"],
-    scaledown_window=CONFIG["modal"]["scaledownWindow"],
-    # The enter hook holds weight load, /health and warmup; Modal kills a container whose startup exceeds this.
-    startup_timeout=STARTUP_TIMEOUT_S + WARMUP_TIMEOUT_S,
-    timeout=REQUEST_TIMEOUT_S,
-)
-@modal.concurrent(max_inputs=CONFIG["modal"]["maxInputs"])
-class Server:
-    """SGLang behind Modal's web_server proxy.
+# Only the serving app defines the Server: the ops app must never start an 8×B200 container for it.
+if ROLE == SERVE_ROLE:
 
-    @modal.web_server rather than modal.experimental.http_server: web_server is the stable API in modal 1.6, it
-    forwards straight to SGLang's own port (no extra proxy), and because all of startup happens in @modal.enter the
-    route opens only once SGLang is healthy and warm, which closes the §13 ordering race. http_server caps
-    exit_grace_period at 25 s and is experimental; revisit it when it is stable.
-    """
+    @app.cls(
+        image=sglang_image,
+        gpu=CONFIG["gpu"],
+        volumes=VOLUME_MOUNTS,
+        secrets=[api_key_secret],
+        min_containers=CONFIG["modal"]["minContainers"],
+        max_containers=CONFIG["modal"]["maxContainers"],
+        scaledown_window=CONFIG["modal"]["scaledownWindow"],
+        # The enter hook holds weight load, /health and warmup; Modal kills a container whose startup exceeds this.
+        startup_timeout=STARTUP_TIMEOUT_S + WARMUP_TIMEOUT_S,
+        timeout=REQUEST_TIMEOUT_S,
+    )
+    @modal.concurrent(max_inputs=CONFIG["modal"]["maxInputs"])
+    class Server:
+        """SGLang behind Modal's web_server proxy.
 
-    @modal.enter()
-    def start(self) -> None:
-        model_volume.reload()
-        dg_volume.reload()
-        if not Path(MODEL_PATH, SENTINEL_FILE).exists():
-            raise EngineStartupError(f"weights sentinel missing in {MODEL_PATH}: run download_model")
-        api_key = os.environ.get(API_KEY_ENV, "")
-        if not api_key:
-            raise EngineStartupError(
-                f"secret {CONFIG['secrets']['apiKey']} has no {API_KEY_ENV}: "
-                f"modal secret create {CONFIG['secrets']['apiKey']} {API_KEY_ENV}=..."
-            )
-        self._api_key = api_key
-        cmd = build_sglang_cmd(CONFIG, api_key)
-        print(f"[server] starting: {' '.join(redact(cmd))}", flush=True)
-        self._process = start_engine(cmd)
-        base_url = f"http://127.0.0.1:{PORT}"
-        wait_for_health(base_url, self._process, STARTUP_TIMEOUT_S, HEALTH_POLL_INTERVAL_S)
-        run_warmup(base_url, CONFIG["model"]["servedName"], api_key, WARMUP_TIMEOUT_S)
-        self._monitor = CrashMonitor(self._process).start()
-        print("[server] ready", flush=True)
+        @modal.web_server rather than modal.experimental.http_server: web_server is the stable API in modal 1.6,
+        it forwards straight to SGLang's own port (no extra proxy), and because all of startup happens in
+        @modal.enter the route opens only once SGLang is healthy and warm, which closes the §13 ordering race.
+        http_server caps exit_grace_period at 25 s and is experimental; revisit it when it is stable.
+        """
 
-    @modal.web_server(port=PORT, startup_timeout=STARTUP_TIMEOUT_S)
-    def serve(self) -> None:
-        """SGLang already listens on PORT (started in the enter hook); Modal forwards requests to it."""
+        @modal.enter()
+        def start(self) -> None:
+            model_volume.reload()
+            dg_volume.reload()
+            if not Path(MODEL_PATH, SENTINEL_FILE).exists():
+                raise EngineStartupError(f"weights sentinel missing in {MODEL_PATH}: run download_model")
+            api_key = os.environ.get(API_KEY_ENV, "")
+            if not api_key:
+                raise EngineStartupError(
+                    f"secret {CONFIG['secrets']['apiKey']} has no {API_KEY_ENV}: "
+                    f"modal secret create {CONFIG['secrets']['apiKey']} {API_KEY_ENV}=..."
+                )
+            self._api_key = api_key
+            cmd = build_sglang_cmd(CONFIG, api_key)
+            print(f"[server] starting: {' '.join(redact(cmd))}", flush=True)
+            self._process = start_engine(cmd)
+            base_url = f"http://127.0.0.1:{PORT}"
+            wait_for_health(base_url, self._process, STARTUP_TIMEOUT_S, HEALTH_POLL_INTERVAL_S)
+            run_warmup(base_url, CONFIG["model"]["servedName"], api_key, WARMUP_TIMEOUT_S)
+            self._monitor = CrashMonitor(self._process).start()
+            print("[server] ready", flush=True)
 
-    @modal.exit()
-    def shutdown(self) -> None:
-        monitor = getattr(self, "_monitor", None)
-        if monitor:
-            monitor.stop()
-        process = getattr(self, "_process", None)
-        if process:
-            code = terminate_gracefully(process)
-            print(f"[server] SGLang stopped (code {code})", flush=True)
+        @modal.web_server(port=PORT, startup_timeout=STARTUP_TIMEOUT_S)
+        def serve(self) -> None:
+            """SGLang already listens on PORT (started in the enter hook); Modal forwards requests to it."""
+
+        @modal.exit()
+        def shutdown(self) -> None:
+            monitor = getattr(self, "_monitor", None)
+            if monitor:
+                monitor.stop()
+            process = getattr(self, "_process", None)
+            if process:
+                code = terminate_gracefully(process)
+                print(f"[server] SGLang stopped (code {code})", flush=True)
 
 
 if __name__ == "__main__":
-    print(json.dumps({"config": str(config_path()), "app": CONFIG["app"], "argv": build_sglang_cmd(CONFIG)}, indent=2))
+    summary = {"config": str(config_path()), "app": APP_NAME, "role": ROLE, "argv": build_sglang_cmd(CONFIG)}
+    print(json.dumps(summary, indent=2))

@@ -1,5 +1,10 @@
-"""The App deploy.py defines, inspected offline: functions, GPU, image, volumes, secrets, scaling, timeouts."""
+"""The apps deploy.py defines, inspected offline: functions, GPU, image, volumes, secrets, scaling, timeouts.
 
+One file, two apps: the serve role (default) defines only the Server, the ops role (GLM_OPS_DEPLOY_ROLE=ops) only the
+storage functions that glm-ops spawns and re-attaches to.
+"""
+
+import importlib.util
 import json
 import os
 import subprocess
@@ -10,24 +15,68 @@ import pytest
 from app_inspect import definition_of, dockerfile_commands, functions_of, local_files_of
 from conftest import MODAL_DIR, PROJECT_ROOT
 
-
-def test_the_module_imports_offline_and_defines_the_guides_functions(deploy_module):
-    names = set(functions_of(deploy_module.app))
-    assert names == {"download_model", "compile_deepgemm", "verify_setup", "commit_volume", "Server.*"}
-    assert "keep_warm" not in names  # the Temporal Schedule replaces the guide's cron
+STORAGE_FUNCTIONS = {"download_model", "compile_deepgemm", "verify_setup", "commit_volume"}
 
 
-def test_download_model_is_cpu_only_with_the_weights_volume(deploy_module):
-    fn = functions_of(deploy_module.app)["download_model"]
+@pytest.fixture(scope="session")
+def ops_module():
+    """deploy.py imported a second time, as the ops role (a module of its own name, so both apps coexist)."""
+    previous = os.environ.get("GLM_OPS_DEPLOY_ROLE")
+    os.environ["GLM_OPS_DEPLOY_ROLE"] = "ops"
+    try:
+        spec = importlib.util.spec_from_file_location("deploy_ops_role", MODAL_DIR / "deploy.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        if previous is None:
+            os.environ.pop("GLM_OPS_DEPLOY_ROLE", None)
+        else:
+            os.environ["GLM_OPS_DEPLOY_ROLE"] = previous
+    return module
+
+
+def test_the_serve_role_defines_only_the_server_under_the_spec_app_name(deploy_module):
+    assert deploy_module.ROLE == "serve"
+    assert deploy_module.app.name == deploy_module.CONFIG["app"]
+    assert set(functions_of(deploy_module.app)) == {"Server.*"}
+    assert "keep_warm" not in functions_of(deploy_module.app)  # the Temporal Schedule replaces the guide's cron
+
+
+def test_the_ops_role_defines_only_the_storage_functions_under_the_rendered_ops_app_name(ops_module):
+    assert ops_module.ROLE == "ops"
+    assert ops_module.app.name == ops_module.CONFIG["opsApp"] == f"{ops_module.CONFIG['app']}-ops"
+    assert set(functions_of(ops_module.app)) == STORAGE_FUNCTIONS
+    # No Server: a minContainers > 0 spec must not start 8×B200 containers for the ops app, nor need the API key.
+    assert not hasattr(ops_module, "Server")
+    for name, fn in functions_of(ops_module.app).items():
+        assert definition_of(fn)["secrets"] == [], name
+
+
+def test_download_and_compile_run_one_at_a_time_and_every_timeout_comes_from_the_render(ops_module):
+    config = ops_module.CONFIG
+    functions = functions_of(ops_module.app)
+    assert definition_of(functions["download_model"])["max_containers"] == 1
+    assert definition_of(functions["compile_deepgemm"])["max_containers"] == 1
+    assert {name: definition_of(fn)["timeout"] for name, fn in functions.items()} == {
+        "download_model": config["timeouts"]["downloadSec"],
+        "compile_deepgemm": config["timeouts"]["compileSec"],
+        "verify_setup": config["timeouts"]["verifySec"],
+        "commit_volume": config["timeouts"]["commitSec"],
+    }
+    assert ops_module.SENTINEL_FILE == config["sentinelFile"] == ".glm-ops-download-complete.json"
+
+
+def test_download_model_is_cpu_only_with_the_weights_volume(ops_module):
+    fn = functions_of(ops_module.app)["download_model"]
     assert fn._spec.gpus is None
     assert set(fn._spec.volumes) == {"/model-cache"}
     assert repr(fn._spec.volumes["/model-cache"]) == "modal.Volume.from_name('glm51-model-weights')"
     assert any("huggingface_hub" in command for command in dockerfile_commands(fn._spec.image))
 
 
-def test_compile_deepgemm_has_the_spec_gpu_the_sglang_image_and_both_volumes(deploy_module):
-    config = deploy_module.CONFIG
-    fn = functions_of(deploy_module.app)["compile_deepgemm"]
+def test_compile_deepgemm_has_the_spec_gpu_the_sglang_image_and_both_volumes(ops_module):
+    config = ops_module.CONFIG
+    fn = functions_of(ops_module.app)["compile_deepgemm"]
     assert fn._spec.gpus == config["gpu"] == "B200:8"
     assert f"FROM {config['image']}" in dockerfile_commands(fn._spec.image)
     assert set(fn._spec.volumes) == {"/model-cache", "/dg-cache"}
@@ -52,14 +101,18 @@ def test_server_has_the_spec_scaling_timeouts_secret_and_web_server(deploy_modul
     assert serve.web_server_startup_timeout == config["health"]["startupTimeout"]
 
 
-def test_every_image_carries_the_rendered_config_at_the_path_containers_read(deploy_module):
-    for name, fn in functions_of(deploy_module.app).items():
-        files = local_files_of(fn._spec.image)
-        assert (str(deploy_module.config_path()), deploy_module.REMOTE_CONFIG_PATH) in files, name
-        assert f"ENV GLM_OPS_DEPLOY_CONFIG={deploy_module.REMOTE_CONFIG_PATH}" in dockerfile_commands(fn._spec.image)
+def test_every_image_carries_the_rendered_config_and_its_role_for_the_container_to_re_import(deploy_module, ops_module):
+    for module in (deploy_module, ops_module):
+        for name, fn in functions_of(module.app).items():
+            files = local_files_of(fn._spec.image)
+            commands = dockerfile_commands(fn._spec.image)
+            assert (str(module.config_path()), module.REMOTE_CONFIG_PATH) in files, name
+            assert f"ENV GLM_OPS_DEPLOY_CONFIG={module.REMOTE_CONFIG_PATH}" in commands, name
+            # A container imports deploy.py again: with another role it would not find its function.
+            assert f"ENV GLM_OPS_DEPLOY_ROLE={module.ROLE}" in commands, name
 
 
-def _describe_app_with(config_file):
+def _describe_app_with(config_file, role=None):
     """Imports deploy.py in a fresh interpreter with another rendered config and reports what the App holds."""
     script = (
         "import json, sys, warnings; warnings.filterwarnings('ignore'); sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
@@ -70,6 +123,9 @@ def _describe_app_with(config_file):
         "  'images': ai.dockerfile_commands(s._spec.image)}))\n"
     )
     env = {**os.environ, "GLM_OPS_DEPLOY_CONFIG": str(config_file)}
+    env.pop("GLM_OPS_DEPLOY_ROLE", None)
+    if role is not None:
+        env["GLM_OPS_DEPLOY_ROLE"] = role
     return subprocess.run(
         [sys.executable, "-c", script, str(MODAL_DIR), str(MODAL_DIR / "tests")],
         env=env, capture_output=True, text=True, timeout=120,
@@ -122,3 +178,31 @@ def test_the_api_key_is_appended_last_and_redacted_for_logs(deploy_module):
     with pytest.raises(ValueError) as err:
         deploy_module.build_sglang_cmd(deploy_module.CONFIG, "bad key")
     assert "bad key" not in str(err.value)
+
+
+def _config_with(tmp_path, change):
+    config = json.loads((MODAL_DIR / "deploy-config.json").read_text())
+    change(config)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_an_unknown_role_is_refused_naming_the_variable_and_the_choices(tmp_path):
+    result = _describe_app_with(MODAL_DIR / "deploy-config.json", role="both")
+    assert result.returncode != 0
+    assert "GLM_OPS_DEPLOY_ROLE='both'" in result.stderr and "serve" in result.stderr and "ops" in result.stderr
+
+
+def test_a_config_rendered_before_the_ops_app_existed_is_refused_naming_the_field(tmp_path):
+    result = _describe_app_with(_config_with(tmp_path, lambda c: c.pop("opsApp")))
+    assert result.returncode != 0
+    assert "opsApp is missing" in result.stderr and "glm-ops spec render" in result.stderr
+    result = _describe_app_with(_config_with(tmp_path, lambda c: c["timeouts"].pop("compileSec")))
+    assert "timeouts.compileSec is missing" in result.stderr
+
+
+def test_an_ops_app_name_over_modals_limit_is_refused(tmp_path):
+    result = _describe_app_with(_config_with(tmp_path, lambda c: c.update(opsApp="a" * 64)), role="ops")
+    assert result.returncode != 0
+    assert "over Modal's 63 characters" in result.stderr

@@ -1,4 +1,4 @@
-import { activityInfo, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Platform } from '../platforms/platform';
 import { probeHealth, type HealthOutcome } from '../probes/health-probe';
@@ -39,6 +39,11 @@ export interface DeploymentSummary {
 export interface HealthWaitInput extends AppRef {
   secretName: string;
   startupTimeoutSec: number;
+  /**
+   * Seconds the platform needs before the engine's own start-up counts (Modal: the first image pull, then the enter
+   * hook's health wait and warmup before the route opens). Added to the deadline. @default 0
+   */
+  platformStartMarginSec?: number;
   pollIntervalSec: number;
   /** Consecutive 502s (engine died, container not replaced yet) that end the wait early as EngineCrashed. */
   consecutive502Limit?: number;
@@ -103,11 +108,17 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
       });
     },
 
-    /** Deploys the spec as a new version; a retry with the same rollout id returns the same version. */
+    /**
+     * Deploys the spec as a new version; a retry with the same rollout id returns the same version. Heartbeats while
+     * the platform deploys (a first Modal deploy builds images for many minutes); only a rollout abort stops it, a
+     * deploy that outlived its attempt finishes and the retry waits for it instead of starting a second one.
+     */
     async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
       return withFailureTypes(async () => {
         const platform = deps.platformNamed(input.spec.platform);
-        const deployment = await platform.deploy(input.spec, { rolloutId: input.rolloutId });
+        const deployment = await whileHeartbeating(() =>
+          platform.deploy(input.spec, { rolloutId: input.rolloutId, signal: abortRequested() }),
+        );
         const { url } = await platform.endpoint(input.spec.app);
         log.info('deployed', { app: input.spec.app, version: deployment.version, rolloutId: input.rolloutId });
         return { ...summarize(deployment), endpoint: url };
@@ -148,7 +159,8 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
       const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
       const state: HealthHeartbeat = resumed ?? { attempt: 0, startedAtMs: Date.now(), outcomes: {} };
       if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
-      const deadlineMs = state.startedAtMs + input.startupTimeoutSec * 1000;
+      const marginSec = input.platformStartMarginSec ?? 0;
+      const deadlineMs = state.startedAtMs + (input.startupTimeoutSec + marginSec) * 1000;
       const { apiKey, url } = await endpointWithKey(input, input.secretName);
       const limit502 = input.consecutive502Limit ?? 3;
       let consecutive502 = 0;
@@ -183,7 +195,7 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
           throw ApplicationFailure.create({
             type: ErrorType.HealthTimeout,
             nonRetryable: true,
-            message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s (${state.attempt} attempts; last: ${result.outcome}${result.status ? ` HTTP ${result.status}` : ''}; seen: ${describeOutcomes(state.outcomes)})`,
+            message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s${marginSec > 0 ? ` (+ ${marginSec}s for the platform's image pull, health and warmup)` : ''} (${state.attempt} attempts; last: ${result.outcome}${result.status ? ` HTTP ${result.status}` : ''}; seen: ${describeOutcomes(state.outcomes)})`,
             details: [{ attempt: state.attempt, outcomes: state.outcomes, lastOutcome: result.outcome }],
           });
         }
@@ -256,6 +268,30 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
     },
   };
 };
+
+/** Runs a platform call that may take minutes, heartbeating so a lost worker is noticed within the heartbeat timeout. */
+async function whileHeartbeating<T>(body: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const keepAlive = setInterval(() => heartbeat(), HEARTBEAT_DURING_PROBE_MS);
+  try {
+    return await body();
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+/** A signal fired only when the workflow cancelled the activity (an abort), not on a timeout or a worker shutdown. */
+function abortRequested(): AbortSignal {
+  const controller = new AbortController();
+  cancellationSignal().addEventListener(
+    'abort',
+    () => {
+      if (cancellationDetails()?.cancelRequested) controller.abort();
+    },
+    { once: true },
+  );
+  return controller.signal;
+}
 
 function summarize(deployment: {
   version: number;

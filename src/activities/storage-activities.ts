@@ -1,8 +1,9 @@
-import { cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   KernelCacheStatus,
   KernelCompileResult,
+  LongStepOptions,
   StoragePort,
   StorageProgress,
   VolumeKind,
@@ -30,18 +31,18 @@ const NON_RETRYABLE_STORAGE_TYPES = new Set<string>([ErrorType.WeightsNotFound, 
 export const createStorageActivities = (deps: StorageActivityDeps) => {
   const intervalMs = deps.heartbeatIntervalMs ?? 1000;
   return {
-    /** The weights state in the committed volume view (`full` re-hashes every file). */
+    /** The weights state in the committed volume view (`full` re-hashes every file, heartbeating while it runs). */
     async weightsStatus(input: { spec: Spec; full?: boolean }): Promise<WeightsStatus> {
-      return typed(() => deps.platformFor(input.spec).weightsStatus(input.spec, { full: input.full === true }));
+      const long = input.full === true ? longStep('verify', intervalMs) : {};
+      return typed(() =>
+        deps.platformFor(input.spec).weightsStatus(input.spec, { full: input.full === true, ...long }),
+      );
     },
 
     /** Download-with-sentinel of the spec's repo and revision, resumable; heartbeats bytes, files and rate. */
     async ensureWeights(input: { spec: Spec }): Promise<WeightsResult> {
-      const onProgress = throttledHeartbeat(intervalMs);
-      onProgress({ stage: 'download', bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0, rateBytesPerSec: 0 });
-      const result = await typed(() =>
-        deps.platformFor(input.spec).ensureWeights(input.spec, { onProgress, signal: cancellationSignal() }),
-      );
+      const long = longStep('download', intervalMs);
+      const result = await typed(() => deps.platformFor(input.spec).ensureWeights(input.spec, long));
       log.info('weights ready', {
         repo: input.spec.model.repo,
         commit: result.status.commit,
@@ -51,9 +52,10 @@ export const createStorageActivities = (deps: StorageActivityDeps) => {
       return result;
     },
 
-    /** Publishes staged writes of a volume so servers that reload see them. */
+    /** Publishes staged writes of a volume so servers that reload see them (a remote call on Modal: heartbeats). */
     async commitVolume(input: { spec: Spec; volume: VolumeKind }): Promise<void> {
-      await typed(() => deps.platformFor(input.spec).commitVolume(input.spec, input.volume));
+      const long = longStep(`commit ${input.volume}`, intervalMs);
+      await typed(() => deps.platformFor(input.spec).commitVolume(input.spec, input.volume, long));
     },
 
     /** Whether the DeepGEMM cache matches the spec's GPU, image and model revision. */
@@ -63,14 +65,9 @@ export const createStorageActivities = (deps: StorageActivityDeps) => {
 
     /** Compiles DeepGEMM kernels unless a valid marker exists; the marker is written last, then committed. */
     async compileKernels(input: { spec: Spec; rolloutId: string }): Promise<KernelCompileResult> {
-      const onProgress = throttledHeartbeat(intervalMs);
-      onProgress({ stage: 'compile', bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 1, rateBytesPerSec: 0 });
+      const long = longStep('compile', intervalMs);
       return typed(() =>
-        deps.platformFor(input.spec).compileKernels(input.spec, {
-          rolloutId: input.rolloutId,
-          onProgress,
-          signal: cancellationSignal(),
-        }),
+        deps.platformFor(input.spec).compileKernels(input.spec, { rolloutId: input.rolloutId, ...long }),
       );
     },
 
@@ -93,13 +90,49 @@ export const createStorageActivities = (deps: StorageActivityDeps) => {
 /** The storage activities' surface, for workflows' `proxyActivities`. */
 export type StorageActivities = ReturnType<typeof createStorageActivities>;
 
+/**
+ * What a long step gets from its activity: throttled heartbeats, the cancellation signal, a second signal fired only
+ * when the workflow asked for the cancellation (a rollout abort: remote work is cancelled too), and the previous
+ * attempt's last heartbeat, whose remote call a retry re-attaches to. The first heartbeat carries that call forward,
+ * so an attempt that dies before re-attaching does not lose it for the next one.
+ */
+function longStep(stage: string, intervalMs: number): LongStepOptions {
+  const resumeFrom = activityInfo().heartbeatDetails as StorageProgress | undefined;
+  const signal = cancellationSignal();
+  const abortRemote = new AbortController();
+  signal.addEventListener(
+    'abort',
+    () => {
+      if (cancellationDetails()?.cancelRequested) abortRemote.abort();
+    },
+    { once: true },
+  );
+  if (resumeFrom?.remoteCall)
+    log.info(`[${stage}] retry: the previous attempt ran remote call ${resumeFrom.remoteCall.callId}`);
+  const onProgress = throttledHeartbeat(intervalMs);
+  onProgress({
+    stage,
+    bytesDone: 0,
+    bytesTotal: 0,
+    filesDone: 0,
+    filesTotal: 0,
+    rateBytesPerSec: 0,
+    ...(resumeFrom?.remoteCall ? { remoteCall: resumeFrom.remoteCall } : {}),
+  });
+  return { onProgress, signal, abortRemote: abortRemote.signal, ...(resumeFrom ? { resumeFrom } : {}) };
+}
+
+/** Heartbeats at most every `intervalMs`, except the last file and a new remote call, which go out at once. */
 function throttledHeartbeat(intervalMs: number): (progress: StorageProgress) => void {
   let lastMs = 0;
+  let lastCallId: string | undefined;
   return (progress) => {
     const nowMs = Date.now();
     const isLast = progress.filesTotal > 0 && progress.filesDone === progress.filesTotal;
-    if (nowMs - lastMs < intervalMs && !isLast) return;
+    const isNewCall = progress.remoteCall !== undefined && progress.remoteCall.callId !== lastCallId;
+    if (nowMs - lastMs < intervalMs && !isLast && !isNewCall) return;
     lastMs = nowMs;
+    lastCallId = progress.remoteCall?.callId ?? lastCallId;
     heartbeat(progress);
   };
 }

@@ -1,5 +1,22 @@
 import type { Spec } from '../spec/schema';
 
+/**
+ * A call a remote platform runs on its own (a spawned Modal function call): kept in the heartbeat details, so that
+ * a retried activity (worker crash, heartbeat timeout) re-attaches to it instead of starting the work again.
+ */
+export interface RemoteCallRef {
+  /** The platform's id of the call (Modal's FunctionCall id, `fc-...`). */
+  callId: string;
+  /** What runs: the function name (`download_model`, `compile_deepgemm`, ...). */
+  function: string;
+  /** The app that runs it. */
+  app: string;
+  /** ISO time it was spawned: the original deadline survives a re-attach. */
+  spawnedAt: string;
+  /** Hash of the inputs (rendered config and arguments): a call for other inputs is never re-attached to. */
+  inputsHash: string;
+}
+
 /** Progress of a long storage step, turned into activity heartbeats by the caller. */
 export interface StorageProgress {
   /** What is running: `download`, `verify`, `compile`. */
@@ -10,6 +27,19 @@ export interface StorageProgress {
   filesTotal: number;
   /** Bytes per second over the recent window. */
   rateBytesPerSec: number;
+  /** The remote call doing the work, on platforms where it runs apart from the worker. */
+  remoteCall?: RemoteCallRef;
+}
+
+/** How a caller drives a long storage step: progress out, stop in, and where a previous attempt got to. */
+export interface LongStepOptions {
+  onProgress?: ProgressCallback;
+  /** Stop waiting (cancellation, heartbeat timeout, worker shutdown); remote work keeps running for a retry. */
+  signal?: AbortSignal;
+  /** Also stop the remote work: fired only when the rollout is aborted. */
+  abortRemote?: AbortSignal;
+  /** The last progress a previous attempt reported (its heartbeat details): re-attach to its remote call. */
+  resumeFrom?: StorageProgress;
 }
 
 /** Called with progress; must not throw. */
@@ -104,17 +134,14 @@ export interface LogLine {
 
 /** Storage side of a platform: weights, volumes, kernels. */
 export interface StoragePort {
-  weightsStatus(spec: Spec, options?: { full?: boolean }): Promise<WeightsStatus>;
+  weightsStatus(spec: Spec, options?: { full?: boolean } & LongStepOptions): Promise<WeightsStatus>;
   /** Download-with-sentinel; resumes partial files; skips when the sentinel is valid. */
-  ensureWeights(spec: Spec, options?: { onProgress?: ProgressCallback; signal?: AbortSignal }): Promise<WeightsResult>;
+  ensureWeights(spec: Spec, options?: LongStepOptions): Promise<WeightsResult>;
   /** Make staged writes visible to readers that reload. */
-  commitVolume(spec: Spec, volume: VolumeKind): Promise<void>;
+  commitVolume(spec: Spec, volume: VolumeKind, options?: LongStepOptions): Promise<void>;
   kernelCacheStatus(spec: Spec): Promise<KernelCacheStatus>;
   /** Compile unless the marker is valid; marker written last, then the kernels volume committed. */
-  compileKernels(
-    spec: Spec,
-    options: { rolloutId: string; onProgress?: ProgressCallback; signal?: AbortSignal },
-  ): Promise<KernelCompileResult>;
+  compileKernels(spec: Spec, options: { rolloutId: string } & LongStepOptions): Promise<KernelCompileResult>;
   /** Remove the marker first, then the cache, for the spec's GPU type (or the one named). */
   invalidateKernels(
     spec: Spec,
@@ -125,8 +152,11 @@ export interface StoragePort {
 /** Serving side of a platform: versions, routing, logs, scaling. */
 export interface ServingPort {
   currentDeployment(app: string): Promise<Deployment | null>;
-  /** Record a new version and route traffic to it; idempotent by rolloutId. */
-  deploy(spec: Spec, options: { rolloutId: string }): Promise<Deployment>;
+  /**
+   * Record a new version and route traffic to it; idempotent by rolloutId. `signal` stops the deploy (only on an
+   * abort: a deploy that merely outlived its attempt finishes, and the retry finds it).
+   */
+  deploy(spec: Spec, options: { rolloutId: string; signal?: AbortSignal }): Promise<Deployment>;
   history(app: string): Promise<Deployment[]>;
   /** Route traffic back to an existing version (throws NotFound for an unknown one). */
   rollback(app: string, version: number): Promise<Deployment>;

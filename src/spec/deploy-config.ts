@@ -8,9 +8,29 @@ import {
   SGLANG_PORT,
 } from './argv-builder';
 import type { Spec } from './schema';
+import { SENTINEL_FILE } from '../storage/download-sentinel';
 
 /** Version of the JSON layout modal/deploy.py reads; bump on any breaking change. */
 export const DEPLOY_CONFIG_SCHEMA_VERSION = 1;
+
+/** Suffix of the ops app: the storage functions are deployed as `<app>-ops`, apart from the serving app. */
+export const OPS_APP_SUFFIX = '-ops';
+
+/** The name of the app that holds a spec's storage functions (download, compile, verify, commit). */
+export function opsAppName(app: string): string {
+  return `${app}${OPS_APP_SUFFIX}`;
+}
+
+/**
+ * Modal-side time limits of the storage functions (seconds), rendered so deploy.py and the adapter that waits for
+ * them read one number: 700 GB of weights take hours, a first 8×B200 DeepGEMM compile up to two.
+ */
+export const MODAL_FUNCTION_TIMEOUTS = {
+  downloadSec: 24 * 60 * 60,
+  compileSec: 2 * 60 * 60,
+  verifySec: 2 * 60 * 60,
+  commitSec: 10 * 60,
+} as const;
 
 /** Everything modal/deploy.py needs at import time, rendered from one spec. Contains no secret values. */
 export interface DeployConfig {
@@ -37,6 +57,12 @@ export interface DeployConfig {
   /** DeepGEMM marker file in the kernels volume (guide §18, §20: `.compiled-GLM-5.1-FP8`). */
   kernelMarkerName: string;
   port: number;
+  /** Name of the ops app (`<app>-ops`) that deploy.py defines when GLM_OPS_DEPLOY_ROLE=ops. */
+  opsApp: string;
+  /** The download sentinel's file name, so deploy.py and the TypeScript readers agree. */
+  sentinelFile: string;
+  /** Modal `timeout=` of each storage function, in seconds. */
+  timeouts: { downloadSec: number; compileSec: number; verifySec: number; commitSec: number };
 }
 
 /** Renders the JSON that modal/deploy.py reads, so no flag list is written twice. */
@@ -69,5 +95,8 @@ export function renderDeployConfig(spec: Spec): DeployConfig {
     secrets: { apiKey: spec.secrets.apiKey },
     kernelMarkerName: `.compiled-${repoNamePart(spec.model.repo)}`,
     port: SGLANG_PORT,
+    opsApp: opsAppName(spec.app),
+    sentinelFile: SENTINEL_FILE,
+    timeouts: { ...MODAL_FUNCTION_TIMEOUTS },
   };
 }

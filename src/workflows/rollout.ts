@@ -41,17 +41,39 @@ const quickIo = {
   retry: { ...retry, maximumAttempts: 6 },
 } satisfies ActivityOptions;
 
-/** Downloads and compiles: long, heartbeating, resumable; a retry continues where the last attempt stopped. */
+/**
+ * Downloads and compiles: long, heartbeating, resumable; a retry continues where the last attempt stopped (on Modal
+ * it re-attaches to the remote call named in the heartbeat details). A short heartbeat timeout: a dead worker is
+ * noticed in seconds, not after the 12-hour limit.
+ */
 const longStorage = {
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '20 seconds',
   retry: { ...retry, maximumAttempts: 8 },
 } satisfies ActivityOptions;
 
+/**
+ * Deploys and volume commits: a first Modal deploy builds images and creates functions for many minutes, and a commit
+ * is a remote call; both heartbeat, and a retry waits for a deploy still in flight instead of starting a second.
+ */
+const remoteControl = {
+  startToCloseTimeout: '45 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 4 },
+} satisfies ActivityOptions;
+
+/** On Modal the first /health also waits for the image pull and the enter hook's health + warmup (seconds). */
+const MODAL_IMAGE_PULL_MARGIN_SEC = 15 * 60;
+
+/** What the platform adds to the engine's start-up before /health can pass (Modal: image pull, enter hook). */
+function platformStartMarginSec(platform: 'local' | 'modal', warmupTimeoutSec: number): number {
+  return platform === 'modal' ? Math.ceil(warmupTimeoutSec) + MODAL_IMAGE_PULL_MARGIN_SEC : 0;
+}
+
 /** The health wait's options depend on the spec's startup timeout; it resumes from heartbeat details on retry. */
-function healthWaitOptions(startupTimeoutSec: number): ActivityOptions {
+function healthWaitOptions(startupTimeoutSec: number, marginSec = 0): ActivityOptions {
   return {
-    startToCloseTimeout: `${Math.ceil(startupTimeoutSec) + 120} seconds`,
+    startToCloseTimeout: `${Math.ceil(startupTimeoutSec) + marginSec + 120} seconds`,
     heartbeatTimeout: '10 seconds',
     retry: {
       ...retry,
@@ -136,13 +158,16 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
   const storage = proxyActivities<Activities>(longStorage);
   // A compile that failed once will most likely fail again: one retry, then compensation and a diagnosis.
   const compile = proxyActivities<Activities>({ ...longStorage, retry: { ...longStorage.retry, maximumAttempts: 2 } });
-  const health = proxyActivities<Activities>(healthWaitOptions(spec.health.startupTimeout));
+  const startMarginSec = platformStartMarginSec(spec.platform, spec.warmup.timeout);
+  const health = proxyActivities<Activities>(healthWaitOptions(spec.health.startupTimeout, startMarginSec));
+  const control = proxyActivities<Activities>(remoteControl);
   const checks = proxyActivities<Activities>(endpointCheckOptions(spec.warmup.timeout));
   const healthInput = {
     ...ref,
     secretName: spec.secrets.apiKey,
     startupTimeoutSec: spec.health.startupTimeout,
     pollIntervalSec: spec.health.pollInterval,
+    ...(startMarginSec > 0 ? { platformStartMarginSec: startMarginSec } : {}),
   };
   const endpointInput = { ...ref, secretName: spec.secrets.apiKey, servedName: spec.model.servedName };
 
@@ -171,7 +196,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
           { summary: `Download ${spec.model.repo}@${spec.model.revision} with sentinel` },
           [{ spec }],
         );
-        await act.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.weights}` }, [
+        await control.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.weights}` }, [
           { spec, volume: 'weights' },
         ]);
         // Deploy the exact commit the sentinel vouches for, so a version (and a rollback to it) never follows a branch.
@@ -200,7 +225,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
           [{ spec, rolloutId }],
         );
         compensations.splice(compensations.indexOf(removePartial), 1);
-        await act.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.kernels}` }, [
+        await control.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.kernels}` }, [
           { spec, volume: 'kernels' },
         ]);
         return {
@@ -227,13 +252,14 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
                     { ...ref, version: previous.version },
                   ]);
                   await proxyActivities<Activities>(
-                    healthWaitOptions(previous.startupTimeoutSec),
+                    healthWaitOptions(previous.startupTimeoutSec, startMarginSec),
                   ).waitForHealth.executeWithOptions({ summary: `Verify v${previous.version} is healthy again` }, [
                     {
                       ...ref,
                       secretName: previous.secretName,
                       startupTimeoutSec: previous.startupTimeoutSec,
                       pollIntervalSec: previous.pollIntervalSec,
+                      ...(startMarginSec > 0 ? { platformStartMarginSec: startMarginSec } : {}),
                     },
                   ]);
                 },
@@ -244,7 +270,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
               },
         );
         deployStartedAt = new Date(Date.now()).toISOString();
-        const deployed = await act.deploy.executeWithOptions(
+        const deployed = await control.deploy.executeWithOptions(
           { summary: `Deploy ${spec.app} (${spec.sglang.image}, ${spec.gpu.count}×${spec.gpu.type})` },
           [{ spec: deploySpec, rolloutId }],
         );

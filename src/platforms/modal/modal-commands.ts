@@ -12,9 +12,12 @@ function envFlag(scope: ModalScope): string[] {
   return scope.environment ? ['--env', scope.environment] : [];
 }
 
-/** `modal deploy FILE --name APP --env ENV --tag ROLLOUT`: the tag makes a retried deploy findable in history. */
-export function deployArgv(deployPy: string, app: string, rolloutId: string, scope: ModalScope): string[] {
-  return ['deploy', deployPy, '--name', app, ...envFlag(scope), '--tag', rolloutId];
+/**
+ * `modal deploy FILE --name APP --env ENV [--tag ROLLOUT]`: the tag makes a retried deploy findable in history (the
+ * ops app is deployed untagged: its versions mean nothing to a rollout).
+ */
+export function deployArgv(deployPy: string, app: string, rolloutId: string | undefined, scope: ModalScope): string[] {
+  return ['deploy', deployPy, '--name', app, ...envFlag(scope), ...(rolloutId ? ['--tag', rolloutId] : [])];
 }
 
 /** `modal app history APP --json`: versions newest first, with their tags. */
@@ -51,9 +54,22 @@ export function volumeLsArgv(volume: string, remotePath: string, scope: ModalSco
   return ['volume', 'ls', volume, remotePath, ...envFlag(scope), '--json'];
 }
 
-/** `modal volume get VOL PATH -`: a file's contents on stdout. */
-export function volumeGetArgv(volume: string, remotePath: string, scope: ModalScope): string[] {
-  return ['volume', 'get', volume, remotePath, '-', ...envFlag(scope)];
+/**
+ * `modal volume get VOL PATH LOCAL_FILE --force`: into a local file. Not `-` (stdout): the client prints
+ * "✓ Finished downloading files to local!" on stdout after the bytes.
+ */
+export function volumeGetArgv(volume: string, remotePath: string, localFile: string, scope: ModalScope): string[] {
+  return ['volume', 'get', volume, remotePath, localFile, '--force', ...envFlag(scope)];
+}
+
+/** `modal secret list --json`: the secrets of the environment (names and dates, never values). */
+export function secretListArgv(scope: ModalScope): string[] {
+  return ['secret', 'list', ...envFlag(scope), '--json'];
+}
+
+/** `modal volume list --json`: the volumes of the environment. */
+export function volumeListArgv(scope: ModalScope): string[] {
+  return ['volume', 'list', ...envFlag(scope), '--json'];
 }
 
 /** `modal volume rm VOL PATH [-r]`. */
@@ -61,19 +77,26 @@ export function volumeRmArgv(volume: string, remotePath: string, recursive: bool
   return ['volume', 'rm', volume, remotePath, ...(recursive ? ['--recursive'] : []), ...envFlag(scope)];
 }
 
-/** The deploy.py functions the adapter runs with `modal run`. */
-export type DeployPyFunction = 'download_model' | 'compile_deepgemm' | 'verify_setup' | 'commit_volume';
+/** The ops app's functions (modal/deploy.py with GLM_OPS_DEPLOY_ROLE=ops) the adapter spawns. */
+export type OpsFunction = 'download_model' | 'compile_deepgemm' | 'verify_setup' | 'commit_volume';
 
-/**
- * `modal run -q -w RESULT FILE::FUNCTION [args]`: `-w` writes the function's JSON string return value to a local
- * file, so the adapter parses a result instead of scraping progress output.
- */
-export function runFunctionArgv(
-  deployPy: string,
-  fn: DeployPyFunction,
-  resultPath: string,
-  args: string[],
+/** `control.py spawn --app APP --function F --kwargs JSON`: starts the call on Modal and prints its id. */
+export function spawnArgv(
+  controlPy: string,
+  app: string,
+  fn: OpsFunction,
+  kwargs: object,
   scope: ModalScope,
 ): string[] {
-  return ['run', '--quiet', '--write-result', resultPath, ...envFlag(scope), `${deployPy}::${fn}`, ...args];
+  return [controlPy, 'spawn', '--app', app, ...envFlag(scope), '--function', fn, '--kwargs', JSON.stringify(kwargs)];
+}
+
+/** `control.py call-status --id ID --wait S`: running, done (with the result), failed or expired. */
+export function callStatusArgv(controlPy: string, callId: string, waitSec: number): string[] {
+  return [controlPy, 'call-status', '--id', callId, '--wait', String(waitSec)];
+}
+
+/** `control.py cancel --id ID`. */
+export function cancelCallArgv(controlPy: string, callId: string): string[] {
+  return [controlPy, 'cancel', '--id', callId];
 }

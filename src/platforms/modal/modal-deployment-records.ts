@@ -3,33 +3,43 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import { Spec } from '../../spec/schema';
 
-/** What glm-ops remembers about a version it deployed: Modal's history keeps the tag but not the spec. */
+/**
+ * What glm-ops remembers about a version it deployed: Modal's history keeps the tag but not the spec. Keyed by the
+ * Modal app id and the version, because Modal numbers versions per app id: after `modal app stop` the next deploy
+ * creates a new app whose history starts at v1 again, and that v1 must never inherit the old v1's spec.
+ */
 export const DeploymentRecord = z.object({
   app: z.string(),
+  /** Modal's app id (`ap-...`) the version belongs to. */
+  appId: z.string().min(1),
   version: z.number().int().positive(),
+  /** The rollout that created the version. */
   rolloutId: z.string(),
   spec: Spec,
   /** Set when the version is a rollback: the version whose code it redeployed. */
   rolledBackFrom: z.number().int().positive().optional(),
+  /** Later rollouts whose deploy Modal skipped ("no changes detected"): they found this version to be their spec. */
+  confirmedBy: z.array(z.string()).optional(),
 });
 export type DeploymentRecord = z.infer<typeof DeploymentRecord>;
 
 /**
- * Records kept as one JSON file per version under `<dir>/<app>/v<N>.json`, written atomically.
+ * Records kept as one JSON file per version under `<dir>/<app>/<appId>/v<N>.json`, written atomically.
  * A worker on another machine without these files still finds versions by tag; only the spec is unknown there.
  */
 export class DeploymentRecordStore {
   constructor(private readonly dir: string) {}
 
-  private file(app: string, version: number): string {
-    return path.join(this.dir, app, `v${version}.json`);
+  private file(app: string, appId: string, version: number): string {
+    return path.join(this.dir, app, appId, `v${version}.json`);
   }
 
-  /** The record of one version, or undefined. */
-  read(app: string, version: number): DeploymentRecord | undefined {
+  /** The record of one version of one app id, or undefined. */
+  read(app: string, appId: string, version: number): DeploymentRecord | undefined {
     try {
-      const parsed = DeploymentRecord.safeParse(JSON.parse(fs.readFileSync(this.file(app, version), 'utf8')));
-      return parsed.success ? parsed.data : undefined;
+      const json = JSON.parse(fs.readFileSync(this.file(app, appId, version), 'utf8')) as unknown;
+      const parsed = DeploymentRecord.safeParse(json);
+      return parsed.success && parsed.data.appId === appId ? parsed.data : undefined;
     } catch {
       return undefined;
     }
@@ -37,7 +47,7 @@ export class DeploymentRecordStore {
 
   /** Writes a record through a temp file and a rename. */
   write(record: DeploymentRecord): void {
-    const target = this.file(record.app, record.version);
+    const target = this.file(record.app, record.appId, record.version);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const temp = `${target}.tmp-${process.pid}`;
     fs.writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`);

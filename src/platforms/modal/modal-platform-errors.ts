@@ -4,6 +4,8 @@ import { ErrorType } from '../../shared/errors';
 export abstract class ModalPlatformError extends Error {
   /** The failure type from the shared vocabulary that this error maps to. */
   abstract readonly errorType: ErrorType;
+  /** The client's own error line (stderr), when the error came from a failed command. */
+  clientMessage?: string;
 }
 
 /** The app, version, volume or file the caller named does not exist on Modal. */

@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { projectRoot } from '../../config/paths';
+import { ErrorType } from '../../shared/errors';
+import type { Spec } from '../../spec/schema';
+import * as commands from './modal-commands';
+import { type CommandRunner, execaRunner } from './modal-runner';
 
 /** Whether this machine can drive Modal, and if not, the one-line fix. */
 export type ModalReadiness = { ok: true } | { ok: false; problem: string; fix: string };
@@ -71,4 +76,63 @@ export function checkModalReady(env: NodeJS.ProcessEnv = process.env): ModalRead
 /** The readiness as one line for the CLI's stderr. */
 export function formatModalReadiness(readiness: Exclude<ModalReadiness, { ok: true }>): string {
   return `platform modal: ${readiness.problem}; fix: ${readiness.fix}`;
+}
+
+/** What the Modal environment holds that a rollout of the spec needs: fatal problems, and notes for the user. */
+export type ModalResources = { ok: true; notes: string[] } | { ok: false; problem: string; fix: string };
+
+const NamedRow = z.object({ name: z.string() });
+
+/**
+ * Checks with the real client, before any workflow starts, that the spec's API-key secret exists (the Server cannot
+ * be created without it) and whether both volumes exist (deploy.py creates missing ones: a note, not a failure).
+ * Lists names only; secret values never leave Modal.
+ */
+export async function checkModalResources(
+  spec: Pick<Spec, 'environment' | 'secrets' | 'volumes'>,
+  env: NodeJS.ProcessEnv = process.env,
+  runner: CommandRunner = execaRunner,
+): Promise<ModalResources> {
+  const scope = { environment: spec.environment };
+  const list = async (args: string[], what: string): Promise<string[] | ModalResources> => {
+    try {
+      const output = await runner({
+        file: modalCliPath(env),
+        args,
+        env,
+        timeoutMs: 90_000,
+        failureType: ErrorType.PlatformUnavailable,
+        step: 'preflight',
+      });
+      return z
+        .array(NamedRow)
+        .parse(JSON.parse(output.stdout))
+        .map((row) => row.name);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return {
+        ok: false,
+        problem: `could not list the ${what} of Modal environment ${spec.environment} (${message})`,
+        fix: 'check the Modal credentials and network of this machine',
+      };
+    }
+  };
+  const secrets = await list(commands.secretListArgv(scope), 'secrets');
+  if (!Array.isArray(secrets)) return secrets;
+  if (!secrets.includes(spec.secrets.apiKey)) {
+    return {
+      ok: false,
+      problem: `secret ${spec.secrets.apiKey} (secrets.apiKey) does not exist in Modal environment ${spec.environment}`,
+      fix: `run \`modal secret create ${spec.secrets.apiKey} API_KEY=<key> --env ${spec.environment}\``,
+    };
+  }
+  const volumes = await list(commands.volumeListArgv(scope), 'volumes');
+  if (!Array.isArray(volumes)) return volumes;
+  const notes = [spec.volumes.weights, spec.volumes.kernels]
+    .filter((name) => !volumes.includes(name))
+    .map(
+      (name) =>
+        `platform modal: volume ${name} does not exist in environment ${spec.environment}: the rollout creates it`,
+    );
+  return { ok: true, notes };
 }

@@ -5,7 +5,8 @@ import { KernelMarkerSchema } from '../../storage/kernel-cache';
 import { lookupGpu } from '../../spec/gpu-catalog';
 
 /** A sentinel read from a volume: parsed, or why it could not be. */
-export type RemoteSentinel = { kind: 'absent' } | { kind: 'invalid'; problem: string } | { kind: 'ok'; sentinel: DownloadSentinel };
+export type RemoteSentinel =
+  { kind: 'absent' } | { kind: 'invalid'; problem: string } | { kind: 'ok'; sentinel: DownloadSentinel };
 
 /** Parses the text `modal volume get` printed for the sentinel (null when the file does not exist). */
 export function parseRemoteSentinel(text: string | null, sentinelName: string): RemoteSentinel {
@@ -33,12 +34,14 @@ export function judgeRemoteWeights(
   expected: { repo: string; commit?: string },
 ): string[] {
   const problems: string[] = [];
-  if (sentinel.repo !== expected.repo) problems.push(`sentinel names repo "${sentinel.repo}", expected "${expected.repo}"`);
+  if (sentinel.repo !== expected.repo)
+    problems.push(`sentinel names repo "${sentinel.repo}", expected "${expected.repo}"`);
   if (expected.commit && sentinel.commit !== expected.commit) {
     problems.push(`sentinel names commit ${sentinel.commit}, expected ${expected.commit}`);
   }
   const listedTotal = sentinel.files.reduce((sum, file) => sum + file.sizeBytes, 0);
-  if (listedTotal !== sentinel.totalBytes) problems.push(`sentinel totalBytes ${sentinel.totalBytes} != sum of file sizes ${listedTotal}`);
+  if (listedTotal !== sentinel.totalBytes)
+    problems.push(`sentinel totalBytes ${sentinel.totalBytes} != sum of file sizes ${listedTotal}`);
   for (const file of sentinel.files) {
     const size = sizes.get(file.path);
     if (size === undefined) problems.push(`${file.path}: missing`);
@@ -75,14 +78,20 @@ export function judgeRemoteMarker(
   const smArch = lookupGpu(target.gpuType)?.smArch ?? 'unknown';
   const reasons: string[] = [];
   if (marker.gpuType.toUpperCase() !== target.gpuType.toUpperCase()) {
-    reasons.push(`other GPU: compiled for ${marker.gpuType} (${marker.smArch}), spec needs ${target.gpuType} (${smArch})`);
+    reasons.push(
+      `other GPU: compiled for ${marker.gpuType} (${marker.smArch}), spec needs ${target.gpuType} (${smArch})`,
+    );
   } else if (marker.smArch !== smArch) {
     reasons.push(`other SM arch: compiled for ${marker.smArch}, ${target.gpuType} is ${smArch}`);
   }
-  if (marker.sglangImage !== target.sglangImage) reasons.push(`other image: compiled with ${marker.sglangImage}, spec uses ${target.sglangImage}`);
+  if (marker.sglangImage !== target.sglangImage)
+    reasons.push(`other image: compiled with ${marker.sglangImage}, spec uses ${target.sglangImage}`);
   if (target.modelRevision && marker.modelRevision !== target.modelRevision) {
     reasons.push(`other model revision: compiled for ${marker.modelRevision}, weights are ${target.modelRevision}`);
   }
-  if (marker.model !== target.repo) reasons.push(`other model: compiled for ${marker.model}, spec serves ${target.repo}`);
-  return reasons.length === 0 ? { ...where, state: 'valid', reasons, marker } : { ...where, state: 'stale', reasons, marker };
+  if (marker.model !== target.repo)
+    reasons.push(`other model: compiled for ${marker.model}, spec serves ${target.repo}`);
+  return reasons.length === 0
+    ? { ...where, state: 'valid', reasons, marker }
+    : { ...where, state: 'stale', reasons, marker };
 }

@@ -15,10 +15,14 @@ test('the committed modal/deploy-config.json equals a fresh render of examples/g
 });
 
 test("deploy.py's GPU → SM arch table equals the TypeScript GPU catalog", async () => {
-  const { stdout } = await execa(path.join(root, '.venv', 'bin', 'python'), ['-W', 'ignore', '-c', 'import json, deploy; print(json.dumps(deploy.GPU_SM_ARCH))'], {
-    cwd: path.join(root, 'modal'),
-    timeout: 60_000,
-  });
+  const { stdout } = await execa(
+    path.join(root, '.venv', 'bin', 'python'),
+    ['-W', 'ignore', '-c', 'import json, deploy; print(json.dumps(deploy.GPU_SM_ARCH))'],
+    {
+      cwd: path.join(root, 'modal'),
+      timeout: 60_000,
+    },
+  );
   const fromCatalog = Object.fromEntries(Object.values(GPU_CATALOG).map((gpu) => [gpu.type, gpu.smArch]));
   expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual(fromCatalog);
 }, 60_000);

@@ -12,7 +12,10 @@ const deployPy = path.join(root, 'modal', 'deploy.py');
 const scope = { environment: 'main' };
 
 async function helpText(args: string[]): Promise<string> {
-  const result = await execa(modalBin, [...args, '--help'], { env: { ...process.env, COLUMNS: '200', NO_COLOR: '1' }, timeout: 60_000 });
+  const result = await execa(modalBin, [...args, '--help'], {
+    env: { ...process.env, COLUMNS: '200', NO_COLOR: '1' },
+    timeout: 60_000,
+  });
   return result.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 }
 
@@ -29,30 +32,56 @@ const cases: Array<[string, string[], string[]]> = [
   ['app stop', ['app', 'stop'], commands.appStopArgv('app', scope)],
   ['app logs', ['app', 'logs'], commands.appLogsArgv('app', { since: '2h', limit: 50 }, scope)],
   ['volume ls', ['volume', 'ls'], commands.volumeLsArgv('vol', 'GLM-5.1-FP8', scope)],
-  ['volume get', ['volume', 'get'], commands.volumeGetArgv('vol', 'a/b.json', scope)],
+  ['volume get', ['volume', 'get'], commands.volumeGetArgv('vol', 'a/b.json', '/tmp/b.json', scope)],
   ['volume rm', ['volume', 'rm'], commands.volumeRmArgv('vol', 'deepgemm/B200', true, scope)],
-  ['run', ['run'], commands.runFunctionArgv(deployPy, 'verify_setup', '/tmp/r.json', ['--full'], scope)],
+  ['volume list', ['volume', 'list'], commands.volumeListArgv(scope)],
+  ['secret list', ['secret', 'list'], commands.secretListArgv(scope)],
 ];
 
-test.each(cases)('modal %s: the subcommand and every flag the adapter passes exist', async (_name, sub, argv) => {
-  expect(argv.slice(0, sub.length)).toEqual(sub);
-  const help = await helpText(sub);
-  expect(help).toContain(`Usage: modal ${sub.join(' ')}`);
-  for (const flag of flagsOf(argv.slice(sub.length)).filter((f) => !['--full'].includes(f))) {
-    expect({ flag, present: new RegExp(`(^|[\\s,])${flag}([\\s,]|$)`, 'm').test(help) }).toEqual({ flag, present: true });
-  }
-}, 60_000);
+test.each(cases)(
+  'modal %s: the subcommand and every flag the adapter passes exist',
+  async (_name, sub, argv) => {
+    expect(argv.slice(0, sub.length)).toEqual(sub);
+    const help = await helpText(sub);
+    expect(help).toContain(`Usage: modal ${sub.join(' ')}`);
+    for (const flag of flagsOf(argv.slice(sub.length))) {
+      expect({ flag, present: new RegExp(`(^|[\\s,])${flag}([\\s,]|$)`, 'm').test(help) }).toEqual({
+        flag,
+        present: true,
+      });
+    }
+  },
+  60_000,
+);
+
+test('the ops app is deployed untagged; the serving app with the rollout as its tag', () => {
+  expect(commands.deployArgv(deployPy, 'app-ops', undefined, scope)).toEqual([
+    'deploy',
+    deployPy,
+    '--name',
+    'app-ops',
+    '--env',
+    'main',
+  ]);
+  expect(commands.deployArgv(deployPy, 'app', 'r1', {})).toEqual(['deploy', deployPy, '--name', 'app', '--tag', 'r1']);
+});
+
+const controlPy = path.join(root, 'modal', 'control.py');
+const python = path.join(root, '.venv', 'bin', 'python');
 
 test.each([
-  ['download_model', []],
-  ['compile_deepgemm', ['--rollout-id', 'r1']],
-  ['verify_setup', ['--full']],
-  ['commit_volume', ['--kind', 'weights']],
-] as const)('modal run deploy.py::%s accepts the arguments the adapter passes', async (fn, args) => {
-  const help = await helpText(['run', `${deployPy}::${fn}`]);
-  expect(help).toContain(`Usage: modal run ${deployPy}::${fn}`);
-  for (const flag of flagsOf([...args])) expect(help).toContain(flag);
-}, 60_000);
+  ['spawn', commands.spawnArgv(controlPy, 'app-ops', 'download_model', { force: false }, scope)],
+  ['call-status', commands.callStatusArgv(controlPy, 'fc-123', 5)],
+  ['cancel', commands.cancelCallArgv(controlPy, 'fc-123')],
+] as const)(
+  'control.py %s accepts every flag the adapter passes',
+  async (sub, argv) => {
+    expect(argv.slice(0, 2)).toEqual([controlPy, sub]);
+    const { stdout } = await execa(python, [controlPy, sub, '--help'], { timeout: 60_000 });
+    for (const flag of flagsOf([...argv])) expect(stdout).toContain(flag);
+  },
+  60_000,
+);
 
 test('rollback refuses a version without the v prefix in the builder', () => {
   expect(commands.appRollbackArgv('app', 3, {})).toEqual(['app', 'rollback', 'app', 'v3']);

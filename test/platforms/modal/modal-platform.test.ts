@@ -1,138 +1,408 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModalPlatform } from '../../../src/platforms/modal/modal-platform';
+import type { StorageProgress } from '../../../src/platforms/platform';
+import { opsAppName } from '../../../src/spec/deploy-config';
 import { ErrorType } from '../../../src/shared/errors';
-import { parseSpecText } from '../../../src/spec/parse-spec';
-import type { Spec } from '../../../src/spec/schema';
-import { createFakeModal } from './helpers/fake-modal-cli';
+import {
+  compiledMarker,
+  downloadedWeights,
+  exampleSpec,
+  planStorage,
+  prepareEnvironment,
+  standinPlatform,
+} from './helpers/modal-fixtures';
+import { DEPLOY_PY, MODAL_BIN, type ModalStandin, PYTHON_BIN, startModalStandin } from './helpers/modal-standin';
 
-const root = path.join(__dirname, '..', '..', '..');
-const deployPy = path.join(root, 'modal', 'deploy.py');
+/**
+ * ModalPlatform through the real `modal` CLI and SDK (the pinned client in .venv) against the stand-in control plane:
+ * every byte the adapter parses here was printed by Modal's own code.
+ */
+jest.setTimeout(180_000);
 
-function exampleSpec(): Spec {
-  const result = parseSpecText(fs.readFileSync(path.join(root, 'examples', 'glm-5.1-b200.yaml'), 'utf8'));
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  return result.spec;
+let standin: ModalStandin;
+let counter = 0;
+const appName = (what: string): string => `glm-${what}-${process.pid}-${++counter}`;
+
+beforeAll(async () => {
+  standin = await startModalStandin();
+});
+afterAll(async () => {
+  await standin?.stop();
+});
+
+interface StateApp {
+  name: string;
+  appId: string;
+  state: string;
+  versions: Array<{ version: number; tag: string }>;
+}
+async function appsNamed(name: string): Promise<StateApp[]> {
+  const state = await standin.control<{ apps: StateApp[] }>('GET', '/state');
+  return state.apps.filter((app) => app.name === name);
 }
 
-describe('ModalPlatform against a fake modal executable', () => {
-  let fake: ReturnType<typeof createFakeModal>;
-  let platform: ModalPlatform;
-  const spec = exampleSpec();
-
-  beforeEach(() => {
-    fake = createFakeModal();
-    platform = new ModalPlatform({ modalBin: fake.bin, deployPy, env: { ...process.env }, recordsDir: path.join(fake.dir, 'records') });
-  });
-  afterEach(() => fake.cleanup());
-
-  test('deploy passes name, env and tag, and a retried deploy finds its tag instead of deploying twice', async () => {
+describe('deploy', () => {
+  test('passes name, env and tag; a retried deploy with the same rollout id finds its tag instead of deploying twice', async () => {
+    const spec = exampleSpec(appName('deploy'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
     const first = await platform.deploy(spec, { rolloutId: 'rollout-abc' });
     const retried = await platform.deploy(spec, { rolloutId: 'rollout-abc' });
-    expect(first).toMatchObject({ app: 'glm-5.1-production', version: 1, rolloutId: 'rollout-abc', isCurrent: true });
-    expect(retried.version).toBe(1);
-    const deploys = fake.state().calls.filter((argv) => argv[0] === 'deploy');
-    expect(deploys).toEqual([['deploy', deployPy, '--name', 'glm-5.1-production', '--env', 'main', '--tag', 'rollout-abc']]);
+    expect(first).toMatchObject({ app: spec.app, version: 1, rolloutId: 'rollout-abc', isCurrent: true });
+    expect(retried).toMatchObject({ version: 1, rolloutId: 'rollout-abc' });
     expect(retried.spec).toEqual(spec);
+    const [app] = await appsNamed(spec.app);
+    expect(app?.versions.map((v) => [v.version, v.tag])).toEqual([[1, 'rollout-abc']]);
+    expect(await platform.currentDeployment(spec.app)).toMatchObject({ version: 1, rolloutId: 'rollout-abc' });
   });
 
-  test('currentDeployment is null before a deploy and the newest version after', async () => {
-    expect(await platform.currentDeployment('glm-5.1-production')).toBeNull();
+  test('a deploy Modal skips ("no changes detected") is the current version, recorded for this spec, not DeployFailed', async () => {
+    const spec = exampleSpec(appName('noop'));
+    await prepareEnvironment(standin, spec);
+    const { platform, home } = standinPlatform(standin);
     await platform.deploy(spec, { rolloutId: 'r1' });
-    await platform.deploy(spec, { rolloutId: 'r2' });
-    expect(await platform.currentDeployment('glm-5.1-production')).toMatchObject({ version: 2, rolloutId: 'r2' });
-    expect((await platform.history('glm-5.1-production')).map((d) => [d.version, d.rolloutId, d.isCurrent])).toEqual([
-      [2, 'r2', true],
-      [1, 'r1', false],
+    const rerun = await platform.deploy(spec, { rolloutId: 'r2' });
+    expect(rerun).toMatchObject({ version: 1, rolloutId: 'r1', isCurrent: true });
+    const [app] = await appsNamed(spec.app);
+    expect(app?.versions).toHaveLength(1);
+    const record = JSON.parse(
+      fs.readFileSync(path.join(home, 'modal', 'deployments', spec.app, app!.appId, 'v1.json'), 'utf8'),
+    );
+    expect(record).toMatchObject({ version: 1, rolloutId: 'r1', confirmedBy: ['r2'] });
+    // A retry of the skipped rollout is skipped again and answers the same.
+    expect((await platform.deploy(spec, { rolloutId: 'r2' })).version).toBe(1);
+  });
+
+  test('stop, then deploy: the new app id starts at v1 and that v1 carries the new spec and rollout, not the old ones', async () => {
+    const spec = exampleSpec(appName('restart'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
+    await platform.deploy(spec, { rolloutId: 'old-r1' });
+    const newer = { ...spec, sglang: { ...spec.sglang, image: 'lmsysorg/sglang:v0.5.11' } };
+    expect((await platform.deploy(newer, { rolloutId: 'old-r2' })).version).toBe(2);
+    await platform.stop(spec.app);
+    expect(await platform.currentDeployment(spec.app)).toBeNull();
+    const fresh = { ...spec, sglang: { ...spec.sglang, image: 'lmsysorg/sglang:v0.5.12' } };
+    const deployed = await platform.deploy(fresh, { rolloutId: 'new-r3' });
+    expect(deployed).toMatchObject({ version: 1, rolloutId: 'new-r3' });
+    const current = await platform.currentDeployment(spec.app);
+    expect(current).toMatchObject({ version: 1, rolloutId: 'new-r3' });
+    expect(current?.spec.sglang.image).toBe('lmsysorg/sglang:v0.5.12');
+    expect((await platform.history(spec.app)).map((d) => [d.version, d.rolloutId, d.spec.sglang.image])).toEqual([
+      [1, 'new-r3', 'lmsysorg/sglang:v0.5.12'],
     ]);
+    const apps = await appsNamed(spec.app);
+    expect(apps.map((app) => app.state).sort()).toEqual(['deployed', 'stopped']);
   });
 
   test('rollback sends vN and records the new version as running the old spec', async () => {
+    const spec = exampleSpec(appName('rollback'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
     await platform.deploy(spec, { rolloutId: 'r1' });
-    await platform.deploy({ ...spec, sglang: { ...spec.sglang, image: 'lmsysorg/sglang:v0.5.11' } }, { rolloutId: 'r2' });
-    const back = await platform.rollback('glm-5.1-production', 1);
-    expect(fake.state().calls.find((argv) => argv[1] === 'rollback')).toEqual(['app', 'rollback', 'glm-5.1-production', 'v1', '--env', 'main']);
+    await platform.deploy(
+      { ...spec, sglang: { ...spec.sglang, image: 'lmsysorg/sglang:v0.5.11' } },
+      { rolloutId: 'r2' },
+    );
+    const back = await platform.rollback(spec.app, 1);
     expect(back).toMatchObject({ version: 3, rolloutId: 'r1', isCurrent: true });
-    expect(back.spec.sglang.image).toBe('lmsysorg/sglang:v0.5.10');
+    expect(back.spec.sglang.image).toBe(spec.sglang.image);
+    await expect(platform.rollback(spec.app, 7)).rejects.toMatchObject({
+      errorType: ErrorType.NotFound,
+      message: expect.stringContaining('v7'),
+    });
+    const [app] = await appsNamed(spec.app);
+    expect(app?.versions).toHaveLength(3);
   });
 
-  test('rollback to an unknown version is NotFound before any rollback runs', async () => {
-    await platform.deploy(spec, { rolloutId: 'r1' });
-    await expect(platform.rollback('glm-5.1-production', 7)).rejects.toMatchObject({ errorType: ErrorType.NotFound, message: expect.stringContaining('v7') });
-    expect(fake.state().calls.some((argv) => argv[1] === 'rollback')).toBe(false);
+  test('an error the adapter cannot classify is reported with the client’s own message and the step', async () => {
+    // deploy.py refuses this at import (Modal's scaledown_window limit); the client prints the exception, exit 1.
+    const spec = exampleSpec(appName('refused'), (s) => {
+      s.modal.scaledownWindow = 7200;
+    });
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
+    const error = await platform.deploy(spec, { rolloutId: 'r1' }).then(
+      () => {
+        throw new Error('the deploy should have failed');
+      },
+      (err: unknown) => err as Error & { errorType: string; clientMessage?: string },
+    );
+    expect(error).toMatchObject({ errorType: ErrorType.DeployFailed });
+    expect(error.message).toMatch(/^deploy: modal deploy exited with code 1: DeployConfigError: /);
+    expect(error.message).toContain('modal.scaledownWindow 7200 is outside Modal');
+    expect(error.clientMessage).toContain('DeployConfigError');
   });
 
-  test('stop runs with -y and is idempotent when the app is gone', async () => {
-    await platform.deploy(spec, { rolloutId: 'r1' });
-    await platform.stop('glm-5.1-production');
-    expect(fake.state().calls.find((argv) => argv[1] === 'stop')).toEqual(['app', 'stop', 'glm-5.1-production', '--yes', '--env', 'main']);
-    const s = fake.state();
-    fake.setState({ ...s, failures: { 'app stop': { code: 1, stderr: "Error: No App with name 'glm-5.1-production' found" } } });
-    await expect(platform.stop('glm-5.1-production')).resolves.toBeUndefined();
-  });
-
-  test('logs are parsed with times and platform lines marked as system', async () => {
-    await platform.deploy(spec, { rolloutId: 'r1' });
-    const lines = await platform.logs('glm-5.1-production', { since: '2h', limit: 10 });
-    expect(fake.state().calls.at(-1)).toEqual(['app', 'logs', 'glm-5.1-production', '--env', 'main', '--timestamps', '--since', '2h', '--tail', '10']);
-    expect(lines[0]).toEqual({ time: '2026-03-01T05:00:00.000Z', stream: 'system', text: '[health] passed on attempt 3' });
-    expect(lines[1]?.stream).toBe('stdout');
-  });
-
-  test.each([
-    ['Error: Token missing. Could not authenticate client.', ErrorType.PlatformUnavailable],
-    ['Error: Could not connect to the Modal server.', ErrorType.TransportError],
-    ['Error: Image build for im-123 failed.', ErrorType.DeployFailed],
-  ])('a deploy failing with %j maps to %s', async (stderr, errorType) => {
-    const s = fake.state();
-    fake.setState({ ...s, failures: { deploy: { code: 1, stderr } } });
-    await expect(platform.deploy(spec, { rolloutId: 'r1' })).rejects.toMatchObject({ errorType });
+  test('a missing API-key secret fails the deploy as NotFound with the client’s message', async () => {
+    const spec = exampleSpec(appName('nosecret'), (s) => {
+      s.secrets.apiKey = `absent-${counter}`;
+    });
+    const { platform } = standinPlatform(standin);
+    await expect(platform.deploy(spec, { rolloutId: 'r1' })).rejects.toMatchObject({
+      errorType: ErrorType.NotFound,
+      message: expect.stringContaining(`Secret 'absent-${counter}' not found`),
+    });
   });
 });
 
-describe('ModalPlatform with the real modal client', () => {
-  const modalBin = path.join(root, '.venv', 'bin', 'modal');
+describe('stop', () => {
+  test('stopping an app that is already stopped (or was never deployed) succeeds', async () => {
+    const spec = exampleSpec(appName('stop'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
+    await platform.deploy(spec, { rolloutId: 'r1' });
+    await platform.stop(spec.app);
+    // The client exits 1 with "App is already stopped." here; that is the state asked for.
+    await expect(platform.stop(spec.app)).resolves.toBeUndefined();
+    await expect(platform.stop(appName('never'))).resolves.toBeUndefined();
+  });
+});
 
-  test('fake credentials never appear in the error of a failing command', async () => {
+describe('client output', () => {
+  test('FORCE_COLOR=1 in the worker environment does not colour the JSON the adapter parses', async () => {
+    const spec = exampleSpec(appName('colour'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin, { env: { ...standin.env, FORCE_COLOR: '1', NO_COLOR: '' } });
+    await platform.deploy(spec, { rolloutId: 'r-colour' });
+    expect(await platform.currentDeployment(spec.app)).toMatchObject({ version: 1, rolloutId: 'r-colour' });
+    expect((await platform.history(spec.app)).map((d) => d.version)).toEqual([1]);
+  });
+
+  test('engine log lines that say "not found" are data: logs returns them', async () => {
+    const spec = exampleSpec(appName('logs'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
+    await platform.deploy(spec, { rolloutId: 'r1' });
+    await standin.control('POST', `/apps/${spec.app}/logs`, {
+      lines: [
+        { text: '[health] passed on attempt 3', source: 'stdout' },
+        { text: 'INFO: 127.0.0.1 "GET /v1/nothing HTTP/1.1" 404 Not Found', source: 'stdout' },
+        { text: 'tokenizer file not found, using the fast tokenizer', source: 'stderr' },
+      ],
+    });
+    const lines = await platform.logs(spec.app, { limit: 50 });
+    expect(lines.map((line) => line.text)).toEqual(
+      expect.arrayContaining([
+        '[health] passed on attempt 3',
+        expect.stringContaining('404 Not Found'),
+        expect.stringContaining('file not found'),
+      ]),
+    );
+    expect(lines.find((line) => line.text.startsWith('[health]'))?.stream).toBe('system');
+  });
+});
+
+describe('volumes', () => {
+  test('volume files are read from a local file, not stdout (where the client prints a trailer after the bytes)', async () => {
+    const spec = exampleSpec(appName('volumes'), (s) => {
+      s.volumes = { weights: `w-${counter}`, kernels: `k-${counter}` };
+    });
+    await standin.createVolume(spec.volumes.weights);
+    await standin.createVolume(spec.volumes.kernels);
+    const { platform } = standinPlatform(standin);
+    expect(await platform.weightsStatus(spec)).toMatchObject({ state: 'missing', problems: [] });
+    expect((await platform.kernelCacheStatus(spec)).state).toBe('missing');
+    const weights = downloadedWeights(spec);
+    for (const write of weights.writes) {
+      await standin.putFile(write.volume, write.path, write.text ?? JSON.stringify(write.json));
+    }
+    const marker = compiledMarker(spec, 'r-owner', weights.commit);
+    await standin.putFile(marker.volume, marker.path, JSON.stringify(marker.json));
+    expect(await platform.weightsStatus(spec)).toMatchObject({
+      state: 'valid',
+      commit: weights.commit,
+      fileCount: 2,
+      problems: [],
+    });
+    expect(await platform.kernelCacheStatus(spec)).toMatchObject({ state: 'valid', reasons: [] });
+    // The marker is attributed to the rollout that compiled it: another rollout's compensation leaves it alone.
+    expect(await platform.invalidateKernels(spec, { onlyIfRolloutId: 'r-other' })).toEqual({ removed: false });
+    expect(await platform.invalidateKernels(spec, { onlyIfRolloutId: 'r-owner' })).toEqual({ removed: true });
+    expect((await platform.kernelCacheStatus(spec)).state).toBe('missing');
+  });
+});
+
+describe('long functions as spawned calls on the ops app', () => {
+  test('ensureWeights deploys the ops app, spawns download_model, heartbeats its call id and returns its result', async () => {
+    const spec = exampleSpec(appName('download'));
+    await prepareEnvironment(standin, spec);
+    await planStorage(standin, spec, { downloadMs: 1_500 });
+    const { platform } = standinPlatform(standin);
+    const progress: StorageProgress[] = [];
+    const result = await platform.ensureWeights(spec, { onProgress: (p) => progress.push(p) });
+    expect(result).toMatchObject({
+      skipped: false,
+      filesDownloaded: 2,
+      status: { state: 'valid', commit: downloadedWeights(spec).commit },
+    });
+    const calls = (await standin.calls()).filter((call) => call.app === opsAppName(spec.app));
+    expect(calls).toEqual([
+      expect.objectContaining({ function: 'download_model', invocation: 'spawn', state: 'succeeded' }),
+    ]);
+    expect(progress[0]?.remoteCall).toMatchObject({
+      callId: calls[0]?.id,
+      function: 'download_model',
+      app: opsAppName(spec.app),
+    });
+    const [ops] = await appsNamed(opsAppName(spec.app));
+    expect(ops?.state).toBe('deployed');
+    // The serving app was not touched: the ops app never defines the Server.
+    expect(await appsNamed(spec.app)).toEqual([]);
+    expect(await platform.weightsStatus(spec)).toMatchObject({ state: 'valid' });
+  });
+
+  test('a wait stopped by a lost attempt leaves the call running; the retry re-attaches from the heartbeat details', async () => {
+    const spec = exampleSpec(appName('reattach'));
+    await prepareEnvironment(standin, spec);
+    await planStorage(standin, spec, { downloadMs: 6_000 });
+    const first = standinPlatform(standin);
+    const stop = new AbortController();
+    let last: StorageProgress | undefined;
+    const attempt = first.platform.ensureWeights(spec, {
+      signal: stop.signal,
+      onProgress: (p) => {
+        last = p;
+        if (p.remoteCall) stop.abort();
+      },
+    });
+    await expect(attempt).rejects.toMatchObject({ message: expect.stringContaining('keeps running on Modal') });
+    const ops = (): Promise<Array<{ function: string; state: string }>> =>
+      standin.calls().then((calls) => calls.filter((call) => call.app === opsAppName(spec.app)));
+    expect(await ops()).toEqual([expect.objectContaining({ function: 'download_model', state: 'running' })]);
+    // A new worker (fresh adapter, no memory of the first) given the last heartbeat re-attaches instead of spawning.
+    const retry = standinPlatform(standin, { home: first.home });
+    const result = await retry.platform.ensureWeights(spec, { resumeFrom: last });
+    expect(result.status.state).toBe('valid');
+    expect(await ops()).toEqual([expect.objectContaining({ function: 'download_model', state: 'succeeded' })]);
+  });
+
+  test('a heartbeat naming a call for other inputs is not re-attached to', async () => {
+    const spec = exampleSpec(appName('inputs'));
+    await prepareEnvironment(standin, spec);
+    await planStorage(standin, spec, { downloadMs: 300 });
+    const { platform } = standinPlatform(standin);
+    let last: StorageProgress | undefined;
+    await platform.ensureWeights(spec, { onProgress: (p) => (last = p) });
+    const other = { ...spec, model: { ...spec.model, revision: 'v2' } };
+    await platform.ensureWeights(other, { resumeFrom: last });
+    const calls = (await standin.calls()).filter((call) => call.app === opsAppName(spec.app));
+    expect(calls.map((call) => call.function)).toEqual(['download_model', 'download_model']);
+  });
+
+  test('an abort cancels the remote compile on Modal; a failed compile reports the remote error with the step', async () => {
+    const spec = exampleSpec(appName('compile'));
+    await prepareEnvironment(standin, spec);
+    const weights = downloadedWeights(spec);
+    for (const write of weights.writes)
+      await standin.putFile(write.volume, write.path, write.text ?? JSON.stringify(write.json));
+    await planStorage(standin, spec, { compileMs: 30_000 });
+    const { platform } = standinPlatform(standin);
+    const stop = new AbortController();
+    const attempt = platform.compileKernels(spec, {
+      rolloutId: 'r-abort',
+      signal: stop.signal,
+      abortRemote: stop.signal,
+      onProgress: (p) => {
+        if (p.remoteCall) stop.abort();
+      },
+    });
+    await expect(attempt).rejects.toMatchObject({
+      errorType: ErrorType.Aborted,
+      message: expect.stringContaining('cancelled on Modal'),
+    });
+    const compiles = async (): Promise<Array<{ state: string }>> =>
+      (await standin.calls()).filter(
+        (call) => call.app === opsAppName(spec.app) && call.function === 'compile_deepgemm',
+      );
+    expect(await compiles()).toEqual([expect.objectContaining({ state: 'cancelled' })]);
+
+    await standin.setPlan('compile_deepgemm', {
+      app: opsAppName(spec.app),
+      durationMs: 100,
+      error: {
+        type: 'RuntimeError',
+        message: '[compile] sglang.compile_deep_gemm exited with code 1; see the lines above',
+      },
+    });
+    await expect(platform.compileKernels(spec, { rolloutId: 'r-fail' })).rejects.toMatchObject({
+      errorType: ErrorType.CompileFailed,
+      message: expect.stringMatching(
+        /^compile: compile_deepgemm \(call fc-\w+\) failed on Modal: RuntimeError: \[compile\] sglang.compile_deep_gemm exited with code 1/,
+      ),
+    });
+  });
+
+  test('commitVolume and verify_setup --full run as spawned calls too', async () => {
+    const spec = exampleSpec(appName('commit'));
+    await prepareEnvironment(standin, spec);
+    await planStorage(standin, spec);
+    const weights = downloadedWeights(spec);
+    await standin.setPlan('verify_setup', {
+      app: opsAppName(spec.app),
+      durationMs: 800,
+      result: JSON.stringify({
+        weights: weights.status,
+        kernels: { state: 'missing', reasons: [] },
+        matchesSpec: false,
+      }),
+    });
+    const { platform } = standinPlatform(standin);
+    await platform.commitVolume(spec, 'weights');
+    expect(await platform.weightsStatus(spec, { full: true })).toMatchObject({
+      state: 'valid',
+      commit: weights.commit,
+    });
+    const calls = (await standin.calls()).filter((call) => call.app === opsAppName(spec.app));
+    expect(calls.map((call) => [call.function, call.kwargs, call.state])).toEqual([
+      ['commit_volume', { kind: 'weights' }, 'succeeded'],
+      ['verify_setup', { full: true }, 'succeeded'],
+    ]);
+  });
+});
+
+describe('credentials', () => {
+  test('a rejected token maps to PlatformUnavailable and neither token value appears anywhere in the error', async () => {
     const tokenId = 'ak-FAKEtokenID1234567890';
     const tokenSecret = 'as-FAKEtokenSECRET0987654321';
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-modal-home-'));
-    const env = { ...process.env, HOME: home, MODAL_TOKEN_ID: tokenId, MODAL_TOKEN_SECRET: tokenSecret, MODAL_SERVER_URL: 'http://127.0.0.1:9' };
-    const platform = new ModalPlatform({ modalBin, deployPy, env, recordsDir: path.join(home, 'records'), timeouts: { quickMs: 4_000 } });
-    try {
-      const error = await platform.history('glm-5.1-production').then(
-        () => undefined,
-        (err: unknown) => err as Error & { errorType: string },
-      );
-      expect(error).toBeDefined();
-      expect(error?.errorType).toBe(ErrorType.TransportError);
-      const everything = JSON.stringify({ message: error?.message, stack: error?.stack, ...error });
-      expect(everything).not.toContain(tokenId);
-      expect(everything).not.toContain(tokenSecret);
-    } finally {
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-  }, 30_000);
+    const { platform } = standinPlatform(standin, {
+      env: { ...standin.env, MODAL_TOKEN_ID: tokenId, MODAL_TOKEN_SECRET: tokenSecret },
+    });
+    const error = await platform.history('glm-any').then(
+      () => {
+        throw new Error('history should have failed');
+      },
+      (err: unknown) => err as Error & { errorType: string },
+    );
+    expect(error).toMatchObject({
+      errorType: ErrorType.PlatformUnavailable,
+      message: expect.stringContaining('modal token new'),
+    });
+    const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
+    expect(everything).not.toContain(tokenId);
+    expect(everything).not.toContain(tokenSecret);
+  });
 
   test('no credentials at all maps to PlatformUnavailable with the fix', async () => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-modal-home-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    const env: NodeJS.ProcessEnv = { ...standin.env };
     delete env.MODAL_TOKEN_ID;
     delete env.MODAL_TOKEN_SECRET;
-    const platform = new ModalPlatform({ modalBin, deployPy, env, recordsDir: path.join(home, 'records') });
-    try {
-      await expect(platform.stop('glm-5.1-production')).rejects.toMatchObject({
-        errorType: ErrorType.PlatformUnavailable,
-        message: expect.stringContaining('modal token new'),
-      });
-    } finally {
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-  }, 30_000);
+    const { platform } = standinPlatform(standin, { env });
+    await expect(platform.stop('glm-any')).rejects.toMatchObject({
+      errorType: ErrorType.PlatformUnavailable,
+      message: expect.stringContaining('modal token new'),
+    });
+  });
 
   test('a missing modal binary is PlatformUnavailable', async () => {
-    const platform = new ModalPlatform({ modalBin: '/nonexistent/modal', deployPy, env: { ...process.env }, recordsDir: os.tmpdir() });
+    const platform = new ModalPlatform({
+      modalBin: '/nonexistent/modal',
+      pythonBin: PYTHON_BIN,
+      deployPy: DEPLOY_PY,
+      env: { ...standin.env },
+    });
     await expect(platform.stop('x')).rejects.toMatchObject({ errorType: ErrorType.PlatformUnavailable });
+    expect(MODAL_BIN).toContain('.venv');
   });
 });
