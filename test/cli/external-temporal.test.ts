@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
@@ -52,6 +53,7 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
   let base: NodeJS.ProcessEnv;
   let envVars: NodeJS.ProcessEnv;
   let connection: Connection;
+  let portHolder: net.Server | undefined;
   const workers: WorkerProcess[] = [];
 
   function startWorker(env: NodeJS.ProcessEnv): WorkerProcess {
@@ -126,6 +128,13 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
   }
 
   beforeAll(async () => {
+    // The hub's preferred port stays taken, so the hub lands on another one and a worker started before it must find
+    // it through the state folder (the default :8700 would be wrong). Taken already by someone else is just as good.
+    portHolder = await new Promise<net.Server | undefined>((resolve) => {
+      const server = net.createServer((socket) => socket.destroy());
+      server.once('error', () => resolve(undefined));
+      server.listen(8700, '127.0.0.1', () => resolve(server));
+    });
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-external-'));
     const port = await freePort();
     address = `127.0.0.1:${port}`;
@@ -184,6 +193,7 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
     await connection?.close();
     if (serverPid) await terminateProcessGroup(serverPid, 5000);
     if (home) fs.rmSync(home, { recursive: true, force: true });
+    await new Promise((resolve) => (portHolder ? portHolder.close(resolve) : resolve(undefined)));
   });
 
   it('without a worker, the rollout says which queue in which namespace has none and how to start one, then exits 2', async () => {
@@ -214,13 +224,15 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
     const run = await execa(cli, ['rollout', demo, '--wait'], { env: envVars, reject: false });
     expect(run.stderr).not.toMatch(/glm-ops:/);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/hub started \(pid \d+\) at http:\/\/127\.0\.0\.1:\d+/);
+    const hubUrl = /hub started \(pid \d+\) at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout)?.[1];
+    expect(hubUrl).toMatch(/^http:/);
+    expect(hubUrl).not.toBe('http://127.0.0.1:8700');
     expect(run.stdout).toMatch(/platform daemon started/);
     expect(run.stdout).not.toMatch(/Temporal dev server/);
     expect(run.stdout).not.toMatch(/worker started/);
     const whoRunsWhat = run.stdout.split('\n').filter((line) => line.startsWith('yours: '));
     expect(whoRunsWhat).toEqual([
-      `yours: Temporal at ${address}, namespace prod, TLS off, API key not set (from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE); the workers on glm-ops-local. embedded here: the hub at ${/at (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stdout)![1]} and the platform daemon (state in ${path.join(base.GLM_OPS_HOME!, 'platform')})`,
+      `yours: Temporal at ${address}, namespace prod, TLS off, API key not set (from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE); the workers on glm-ops-local. embedded here: the hub at ${hubUrl} and the platform daemon (state in ${path.join(base.GLM_OPS_HOME!, 'platform')})`,
     ]);
     expect(run.stdout).toMatch(/rollout r-\S+ of glm-5\.1-local-demo succeeded/);
     expect(run.stdout).toMatch(/pass {2}tool-call/);
@@ -229,6 +241,8 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
     expect(worker.output()).toContain(
       `worker ${worker.identity} connected to Temporal at ${address}, namespace prod, TLS off, API key not set, task queue glm-ops-local (settings from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE)`,
     );
+    // It started before the hub, so it could not know the hub's port then; it read it at the download.
+    expect(worker.output()).toContain('platform local: hub at http://127.0.0.1:8700 (the default; no hub runs yet');
     // The workflow ran in namespace prod, every task on the worker started by hand.
     const history = await clientFor('prod').workflow.getHandle('rollout/glm-5.1-local-demo').fetchHistory();
     const identities = new Set(
