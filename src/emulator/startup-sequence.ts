@@ -26,6 +26,21 @@ export function checkModelFolder(modelPath: string): ModelFolderCheck {
   return absent ? { ok: false, missing: absent } : { ok: true, shardCount: Math.max(1, shards.length) };
 }
 
+/**
+ * The bytes of the checkpoint's safetensors files: what the weight load puts on the GPUs (the guide's GLM-5.1 FP8 is
+ * ~700 GB; the test fixtures are small, as the recorded tiny model was: `mem usage=0.00 GB`).
+ */
+export function checkpointBytes(modelPath: string): number {
+  let total = 0;
+  try {
+    for (const name of fs.readdirSync(modelPath))
+      if (name.endsWith('.safetensors')) total += fs.statSync(path.join(modelPath, name)).size;
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
 /** Whether the DeepGEMM cache folder holds kernels for this SM arch (a `manifest.json` whose `smArch` matches). */
 export function hasMatchingKernelCache(cacheDir: string | undefined, smArch: string): boolean {
   if (!cacheDir) return false;
@@ -105,7 +120,7 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
   }
 
   const availGb = gpu.vramGiB * 0.97;
-  const weightGb = 700 / Math.max(1, args.tp);
+  const weightGb = checkpointBytes(args.modelPath) / 2 ** 30 / Math.max(1, args.tp);
   const loadStartedMs = Date.now();
   log.scheduler(`Load weight begin. avail mem=${availGb.toFixed(2)} GB`);
   engine.armPhaseFaults('loading');

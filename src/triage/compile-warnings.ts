@@ -76,11 +76,7 @@ export const COMPILE_WARNINGS: readonly CompileWarning[] = [
     message: 'Leaked semaphore / shared_memory on multi-process shutdown',
     action: 'Ignore — normal Python cleanup noise after TP workers exit',
     isBenign: true,
-    pattern: notFromSglang(
-      /leaked (semaphore|shared_memory)/i,
-      'guide',
-      "Python's multiprocessing cleanup on multi-process shutdown; not in the recorded (single-GPU) runs",
-    ),
+    pattern: /leaked (semaphore|shared_memory)/i,
   },
   {
     row: 6,

@@ -1,3 +1,7 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { serverLines } from '../helpers/sglang-recordings';
 import {
   chat,
   compileProcessEntry,
@@ -7,6 +11,7 @@ import {
   launchReady,
   makeModelDir,
   spawnEmulator,
+  withFlag,
   type ChildEmulator,
 } from './emulator-fixture';
 
@@ -38,14 +43,15 @@ describe('fault plan: crashes in a child process', () => {
     const child = spawnEmulator(
       entry,
       guideArgv(makeModelDir()),
-      fastEnv({ faults: [{ kind: 'crash', at: 'compiling', signal: 'SIGKILL' }] }, { DG_JIT_CACHE_DIR: '' }),
+      fastEnv({ faults: [{ kind: 'crash', at: 'compiling', signal: 'SIGKILL' }] }, { SGLANG_DG_CACHE_DIR: emptyDir() }),
     );
     children.push(child);
     expect(await child.exit).toEqual({ code: null, signal: 'SIGKILL' });
     expect(child.output()).toContain('injected crash at compiling');
+    expect(child.output()).not.toContain('Uvicorn running');
   });
 
-  test('OOM crash while serving after N requests: OOM line, then SIGKILL (code -9)', async () => {
+  test('CUDA OOM while serving after N requests: traceback, SIGQUIT, 5 s pause, kill_process_tree, SIGKILL (-9)', async () => {
     const child = run([{ kind: 'crash', at: 'serving', afterRequests: 3, oom: true }]);
     const url = await child.url;
     await waitForHealth(url);
@@ -53,19 +59,60 @@ describe('fault plan: crashes in a child process', () => {
       expect((await chat(url, { messages: [{ role: 'user', content: `r${i}` }] })).status).toBe(200);
     await expect(chat(url, { messages: [{ role: 'user', content: 'the third' }] })).rejects.toThrow();
     expect(await child.exit).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(child.output()).toContain('torch.OutOfMemoryError: CUDA out of memory');
+    expectInOrder(child.output(), [
+      'Scheduler hit an exception: Traceback (most recent call last):',
+      'torch.OutOfMemoryError: CUDA out of memory',
+      'SIGQUIT received. signum=None, frame=None. It usually means one child failed.',
+      'Sleeping 5 seconds before crash diagnostics to let GPU activity settle.',
+      'No live scheduler processes found; skipping py-spy and CUDA coredump.',
+      'kill_process_tree called: parent_pid=',
+    ]);
+  });
+
+  test('the scheduler SIGKILLed while serving (OOM killer): stream cut, /health silent, then -9, as recorded', async () => {
+    const withKey = spawnEmulator(
+      entry,
+      guideArgv(makeModelDir(), ['--api-key', KEY]),
+      fastEnv({ control: { enabled: true } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.01' }),
+    );
+    children.push(withKey);
+    const url = await withKey.url;
+    await waitForHealth(url);
+    const stream = fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        messages: [{ role: 'user', content: 'long' }],
+        max_tokens: 20_000,
+        ignore_eos: true,
+        stream: true,
+      }),
+    }).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 50));
+    await fetch(`${url}/emulator/faults`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ faults: [{ kind: 'crash', target: 'scheduler' }] }),
+    });
+    // During SGLang's 5 s diagnostics pause nothing answers, not even /health.
+    await expect(fetchWithTimeout(`${url}/health`, 20)).rejects.toThrow();
+    const streamed = await stream.catch((err: Error) => `cut: ${err.message}`);
+    expect(streamed).not.toContain('[DONE]');
+    expect(await withKey.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    expectInOrder(withKey.output(), [
+      'Subprocess scheduler_0 (pid=',
+      'crashed with exit code -9. Triggering SIGQUIT for cleanup...',
+      'SIGQUIT received. signum=None, frame=None. It usually means one child failed.',
+      'No live scheduler processes found; skipping py-spy and CUDA coredump.',
+      'kill_process_tree called: parent_pid=',
+    ]);
+    await expect(fetchWithTimeout(`${url}/health`, 300)).rejects.toThrow();
   });
 
   test('crash while serving after a delay with exit code 1', async () => {
     const child = run([{ kind: 'crash', at: 'serving', afterMs: 50_000, exitCode: 1 }]);
     await waitForHealth(await child.url);
     expect(await child.exit).toEqual({ code: 1, signal: null });
-  });
-
-  test('slow load multiplies the weight-load time (and can trip the watchdog)', async () => {
-    const slow = run([{ kind: 'slow-load', factor: 6 }], { phases: { weightLoadMs: 240_000 } });
-    expect(await slow.exit).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(slow.output()).toContain('Scheduler watchdog timeout');
   });
 });
 
@@ -99,6 +146,53 @@ describe('fault plan: hangs, 5xx and the control endpoint (in-process)', () => {
       await expect(
         fetchWithTimeout(`${emulator.url}/v1/chat/completions`, 300, chatInit()).then((r) => r.text()),
       ).rejects.toThrow();
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  test('a slow load never trips the watchdog: it guards forward passes, not the load (as recorded)', async () => {
+    const emulator = await launchReady(
+      withFlag(guideArgv(makeModelDir()), '--watchdog-timeout', '120'),
+      fastEnv({ faults: [{ kind: 'slow-load', factor: 6 }], phases: { weightLoadMs: 240_000, graphCaptureMs: 0 } }),
+    );
+    try {
+      expect((await fetch(`${emulator.url}/health`)).status).toBe(200);
+      expect(emulator.logs.join('\n')).not.toMatch(/Scheduler watchdog timeout/);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  test('a forward that stalls past --watchdog-timeout fires the watchdog, then SGLang kills itself (-9), as recorded', async () => {
+    const emulator = await launch(
+      withFlag(guideArgv(makeModelDir()), '--watchdog-timeout', '1'),
+      fastEnv(
+        {
+          faults: [{ kind: 'hang', at: 'serving', afterRequests: 1, mode: 'scheduler' }],
+          phases: { weightLoadMs: 5_000 },
+        },
+        { GLM_OPS_EMULATOR_TIME_SCALE: '0.01' },
+      ),
+    );
+    try {
+      await emulator.ready;
+      // The load took longer than the 1 s watchdog: no kill then.
+      expect(emulator.logs.join('\n')).not.toMatch(/Scheduler watchdog timeout/);
+      const stalled = fetchWithTimeout(`${emulator.url}/v1/chat/completions`, 5_000, chatInit()).catch(() => 'cut');
+      const exit = await emulator.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      await stalled;
+      const recorded = serverLines('cpu/watchdog1.condensed.log');
+      const markers = [
+        'Scheduler watchdog timeout (self.watchdog_timeout=1.0, self.soft=False)',
+        'SIGQUIT received. signum=None, frame=None. It usually means one child failed.',
+        'Sleeping 5 seconds before crash diagnostics to let GPU activity settle.',
+        'Waiting 60.0 seconds for CUDA coredumps before exiting.',
+        'kill_process_tree called: parent_pid=',
+      ];
+      expectInOrder(recorded.join('\n'), markers);
+      expectInOrder(emulator.logs.join('\n'), markers);
     } finally {
       await emulator.close();
     }
@@ -201,4 +295,18 @@ async function waitForHealth(url: string, timeoutMs = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`${url}/health never returned 200`);
+}
+
+function emptyDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'glm-emu-dg-empty-'));
+}
+
+/** Asserts the markers appear in the text in this order. */
+function expectInOrder(text: string, markers: string[]): void {
+  let from = 0;
+  for (const marker of markers) {
+    const at = text.indexOf(marker, from);
+    expect({ marker, found: at >= 0 }).toEqual({ marker, found: true });
+    from = at + marker.length;
+  }
 }
