@@ -1,5 +1,8 @@
 import { assertSafeArgValue, assertSafeFlagName, UnsafeArgError } from './arg-safety';
 import type { Spec } from './schema';
+import type { SglangFlagTable } from './sglang-flags';
+import { canonicalName, deprecatedChoice, deprecatedReplacementFlag, resolveSpecFlag } from './spec-flags';
+import { flagTableForImage } from './sglang-version';
 
 export { assertSafeArgValue, assertSafeFlagName, UnsafeArgError } from './arg-safety';
 
@@ -32,18 +35,48 @@ export function defaultModelPath(spec: Spec): string {
   return `${MODEL_CACHE_MOUNT}/${repoNamePart(spec.model.repo)}`;
 }
 
-const TP_ALIASES = ['tp-size', 'tensor-parallel-size'];
+/**
+ * The spelling a spec key renders as for this release: glm-ops' `tp` → `--tp-size`; an abbreviation → the full name;
+ * a deprecated alias SGLang forwards to another flag → that flag (`--nsa-decode-backend` → `--dsa-decode-backend` on
+ * 0.5.17). Exact names render as written, and keys the release does not know pass through unchanged, so SGLang
+ * itself (or the emulator, with the same table) rejects them; `spec check` reports them first.
+ */
+function canonicalFlag(table: SglangFlagTable, key: string): string {
+  const resolved = resolveSpecFlag(table, key);
+  if (resolved.kind !== 'flag') return key;
+  const forwarded = deprecatedReplacementFlag(table, resolved.flag);
+  if (forwarded) return canonicalName(forwarded);
+  return resolved.option.replace(/^--/, '');
+}
+
+/** A value SGLang's source marks as a deprecated alias renders as its replacement (`attention-backend nsa` → `dsa`). */
+function canonicalValue(table: SglangFlagTable, key: string, value: string | number): string {
+  const resolved = resolveSpecFlag(table, key);
+  if (resolved.kind !== 'flag') return String(value);
+  return deprecatedChoice(resolved.flag, value)?.replacement ?? String(value);
+}
+
+/** Keys that set the tensor-parallel size, in any spelling the table knows. */
+function setsTensorParallel(table: SglangFlagTable, key: string): boolean {
+  const resolved = resolveSpecFlag(table, key);
+  return resolved.kind === 'flag' && resolved.flag === table.byOption.get('--tp-size');
+}
 
 /**
  * Renders the argv after `python3 -m sglang.launch_server`, as the guide's `_build_sglang_cmd` does:
- * --model-path, --served-model-name, --tp (from args.tp, else gpu.count), --host, --port, then every other flag of
- * `sglang.args` in the order written (true = bare switch, false = omitted), and `--api-key` last when given.
+ * --model-path, --served-model-name, --tp-size (from args.tp, else gpu.count), --host, --port, then every other flag
+ * of `sglang.args` in the order written (true = bare switch, false = omitted), and `--api-key` last when given.
+ * Spellings are the canonical ones of the image's SGLang release (its flag table): the guide writes `--tp`, which
+ * argparse reads only as an abbreviation of `--tp-size`, so `--tp-size` is rendered.
  * Every name and value is re-checked, so a spec built in code cannot smuggle shell syntax either.
  */
 export function buildSglangArgv(spec: Spec, overrides: ArgvOverrides = {}): string[] {
+  const { table } = flagTableForImage(spec.sglang.image);
   const args = spec.sglang.args;
   const tpValue = args.tp;
-  const hasTpAlias = TP_ALIASES.some((alias) => args[alias] !== undefined && args[alias] !== false);
+  const hasTpAlias = Object.entries(args).some(
+    ([key, value]) => key !== 'tp' && value !== false && setsTensorParallel(table, key),
+  );
   const modelPath = overrides.modelPath ?? defaultModelPath(spec);
   const host = overrides.host ?? '0.0.0.0';
   const port = overrides.port ?? SGLANG_PORT;
@@ -57,7 +90,7 @@ export function buildSglangArgv(spec: Spec, overrides: ArgvOverrides = {}): stri
   if (tpValue !== false && !hasTpAlias) {
     const tp = tpValue === undefined || tpValue === true ? spec.gpu.count : tpValue;
     assertSafeArgValue(tp, 'sglang.args.tp');
-    argv.push('--tp', String(tp));
+    argv.push(table.byOption.has('--tp-size') ? '--tp-size' : '--tp', String(tp));
   }
   argv.push('--host', host, '--port', String(port));
   for (const [flag, value] of Object.entries(args)) {
@@ -65,8 +98,8 @@ export function buildSglangArgv(spec: Spec, overrides: ArgvOverrides = {}): stri
     assertSafeFlagName(flag);
     assertSafeArgValue(value, `sglang.args.${flag}`);
     if (value === false) continue;
-    argv.push(`--${flag}`);
-    if (value !== true) argv.push(String(value));
+    argv.push(`--${canonicalFlag(table, flag)}`);
+    if (value !== true) argv.push(canonicalValue(table, flag, value));
   }
   if (overrides.apiKey !== undefined && overrides.apiKey !== '') {
     if (/\s/.test(overrides.apiKey) || overrides.apiKey.includes('\0') || overrides.apiKey.startsWith('-')) {

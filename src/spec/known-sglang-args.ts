@@ -2,8 +2,9 @@
 export type KnownArgKind = 'fraction' | 'positive-int' | 'non-negative-int' | 'positive-number' | 'string' | 'switch';
 
 /**
- * Flags whose value type glm-ops checks (the guide's launch command plus a few it reasons about). Every other flag
- * passes through unchecked apart from argv safety: SGLang has hundreds of them.
+ * Flags whose value range glm-ops checks when the spec is parsed (the guide's launch command plus a few it reasons
+ * about), before any SGLang release is considered. Whether a flag exists and what type and choices it takes in the
+ * image's release is checked against SGLang's own flag table by the sglang-flag-* lint rules.
  */
 export const KNOWN_SGLANG_ARGS: Readonly<Record<string, KnownArgKind>> = {
   tp: 'positive-int',
@@ -15,6 +16,8 @@ export const KNOWN_SGLANG_ARGS: Readonly<Record<string, KnownArgKind>> = {
   'attention-backend': 'string',
   'nsa-decode-backend': 'string',
   'nsa-prefill-backend': 'string',
+  'dsa-decode-backend': 'string',
+  'dsa-prefill-backend': 'string',
   'moe-runner-backend': 'string',
   'enable-flashinfer-allreduce-fusion': 'switch',
   'speculative-algorithm': 'string',

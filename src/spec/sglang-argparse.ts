@@ -514,3 +514,19 @@ function valuesOf(flag: SglangFlag, values: string[]): unknown {
     return valueOf(flag, values[0] as string);
   return values.map((value) => valueOf(flag, value));
 }
+
+/**
+ * Reads one value as argparse would for this flag (type conversion, then choices): the spec check and the emulator
+ * share it. Returns argparse's own message on failure (`invalid int value: '0.5'`), without the `argument` prefix.
+ */
+export function readFlagValue(
+  flag: SglangFlag,
+  raw: string,
+): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: valueOf(flag, raw) };
+  } catch (err) {
+    if (!(err instanceof ArgumentError)) throw err;
+    return { ok: false, message: err.message.slice(`argument ${argumentName(flag)}: `.length) };
+  }
+}

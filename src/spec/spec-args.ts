@@ -1,4 +1,5 @@
 import type { Spec } from './schema';
+import { flagTableForImage } from './sglang-version';
 
 /** Speculative algorithms that run the EAGLE verifier (NEXTN is SGLang's alias for the MTP head path). */
 const EAGLE_ALGORITHMS = new Set(['EAGLE', 'EAGLE3', 'NEXTN']);
@@ -51,4 +52,21 @@ export function watchdogSeconds(spec: Spec): { seconds: number; isDefault: boole
   return seconds === undefined
     ? { seconds: SGLANG_DEFAULT_WATCHDOG_SECONDS, isDefault: true }
     : { seconds, isDefault: false };
+}
+
+/**
+ * The sparse-attention (DSA, formerly NSA) backend of one phase, under either spelling: SGLang renamed
+ * `--nsa-{decode,prefill}-backend` to `--dsa-...` (0.5.17 keeps the old names as deprecated aliases, 0.5.23 drops
+ * them). `flag` is the spelling the spec used, or the one the image's release expects when the spec sets neither.
+ */
+export function sparseAttentionBackend(
+  spec: Spec,
+  phase: 'decode' | 'prefill',
+): { flag: string; value: string | undefined } {
+  for (const flag of [`dsa-${phase}-backend`, `nsa-${phase}-backend`]) {
+    const value = stringArg(spec, flag);
+    if (value !== undefined) return { flag, value };
+  }
+  const hasDsa = flagTableForImage(spec.sglang.image).table.byOption.has(`--dsa-${phase}-backend`);
+  return { flag: `${hasDsa ? 'dsa' : 'nsa'}-${phase}-backend`, value: undefined };
 }

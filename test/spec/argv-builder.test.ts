@@ -1,14 +1,33 @@
 import { assertSafeArgValue, buildSglangArgv, SGLANG_LAUNCH_MODULE } from '../../src/spec/argv-builder';
 import { renderDeployConfig } from '../../src/spec/deploy-config';
+import type { Spec } from '../../src/spec/schema';
+import { parseSglangArgv } from '../../src/spec/sglang-argparse';
+import { flagTableFor } from '../../src/spec/sglang-flags';
 import { loadExampleSpec } from './spec-test-helpers';
 
-/** The guide's launch flags (glm51-modal-guide-facts.md §3 rows 1–22) plus the GLM-5.1 parsers, typed by hand. */
+/** The example spec on another SGLang image, with some args replaced or added. */
+function onImage(spec: Spec, image: string, args: Record<string, string | number | boolean> = {}): Spec {
+  return { ...spec, sglang: { ...spec.sglang, image, args: { ...spec.sglang.args, ...args } } };
+}
+
+/** The value after a flag in an argv. */
+function valueAfter(argv: string[], flag: string): string | undefined {
+  const at = argv.indexOf(flag);
+  return at === -1 ? undefined : argv[at + 1];
+}
+
+/**
+ * The guide's launch flags (glm51-modal-guide-facts.md §3 rows 1–22) plus the GLM-5.1 parsers, typed by hand, for the
+ * guide's image (SGLang 0.5.10). One spelling differs from the guide on purpose: the guide writes `--tp 8`, which
+ * SGLang's argparse accepts only as an abbreviation of `--tp-size` (no release defines `--tp`), so a release adding
+ * another `--tp...` flag would make it ambiguous; the builder renders the canonical `--tp-size`.
+ */
 const GUIDE_FLAGS = [
   '--model-path',
   '/model-cache/GLM-5.1-FP8',
   '--served-model-name',
   'glm-5.1',
-  '--tp',
+  '--tp-size',
   '8',
   '--host',
   '0.0.0.0',
@@ -77,7 +96,7 @@ describe('buildSglangArgv', () => {
       '/tmp/weights/GLM',
       '--served-model-name',
       'glm-5.1',
-      '--tp',
+      '--tp-size',
       '8',
       '--host',
       '127.0.0.1',
@@ -95,14 +114,14 @@ describe('buildSglangArgv', () => {
     });
     expect(argv).not.toContain('--enable-metrics');
     expect(argv.slice(-1)).toEqual(['--disable-radix-cache']);
-    expect(argv.slice(4, 6)).toEqual(['--tp', '4']);
+    expect(argv.slice(4, 6)).toEqual(['--tp-size', '4']);
   });
 
-  it('does not add --tp when an SGLang alias sets it', () => {
+  it('does not add --tp-size when an SGLang alias sets it', () => {
     const { tp: _tp, ...args } = spec.sglang.args;
-    const argv = buildSglangArgv({ ...spec, sglang: { ...spec.sglang, args: { 'tp-size': 8, ...args } } });
-    expect(argv).not.toContain('--tp');
-    expect(argv).toContain('--tp-size');
+    const argv = buildSglangArgv({ ...spec, sglang: { ...spec.sglang, args: { 'tensor-parallel-size': 8, ...args } } });
+    expect(argv).not.toContain('--tp-size');
+    expect(argv).toContain('--tensor-parallel-size');
   });
 
   it('re-checks specs built in code: unsafe values and names throw, the API key never leaks', () => {
@@ -167,4 +186,60 @@ describe('renderDeployConfig', () => {
     expect(config.argv).toEqual(GUIDE_FLAGS);
     expect(JSON.parse(JSON.stringify(config))).toEqual(config);
   });
+});
+
+describe('canonical spellings per SGLang release', () => {
+  const spec = loadExampleSpec('examples/glm-5.1-b200.yaml');
+
+  it("0.5.10 (the guide's image): the nsa spellings are the release's own, rendered as written", () => {
+    const argv = buildSglangArgv(spec);
+    expect(valueAfter(argv, '--attention-backend')).toBe('nsa');
+    expect(argv).toEqual(expect.arrayContaining(['--nsa-decode-backend', '--nsa-prefill-backend']));
+    expect(argv).not.toContain('--tp');
+  });
+
+  it('0.5.17: deprecated nsa aliases render as the dsa flags and value SGLang forwards them to', () => {
+    const argv = buildSglangArgv(onImage(spec, 'lmsysorg/sglang:v0.5.17'));
+    expect(valueAfter(argv, '--attention-backend')).toBe('dsa');
+    expect(valueAfter(argv, '--dsa-decode-backend')).toBe('trtllm');
+    expect(valueAfter(argv, '--dsa-prefill-backend')).toBe('trtllm');
+    expect(argv).not.toContain('--nsa-decode-backend');
+  });
+
+  it('0.5.23: a spec in the dsa spelling renders dsa, and the deprecated value nsa becomes dsa', () => {
+    const { 'nsa-decode-backend': _d, 'nsa-prefill-backend': _p, ...rest } = spec.sglang.args;
+    const next = onImage({ ...spec, sglang: { ...spec.sglang, args: rest } }, 'lmsysorg/sglang:v0.5.23', {
+      'dsa-decode-backend': 'trtllm',
+      'dsa-prefill-backend': 'trtllm',
+    });
+    const argv = buildSglangArgv(next);
+    expect(valueAfter(argv, '--attention-backend')).toBe('dsa');
+    expect(valueAfter(argv, '--dsa-decode-backend')).toBe('trtllm');
+    expect(valueAfter(argv, '--tp-size')).toBe('8');
+  });
+
+  it('0.5.23: flags the release dropped pass through unchanged, so SGLang (or the emulator) rejects them', () => {
+    const argv = buildSglangArgv(onImage(spec, 'lmsysorg/sglang:v0.5.23'));
+    expect(argv).toContain('--nsa-decode-backend');
+    expect(() => parseSglangArgv(flagTableFor('0.5.23')!, argv)).toThrow(
+      /unrecognized arguments: --nsa-decode-backend/,
+    );
+  });
+
+  it('an abbreviation renders as the full name', () => {
+    const { 'max-prefill-tokens': _m, ...rest } = spec.sglang.args;
+    const argv = buildSglangArgv({ ...spec, sglang: { ...spec.sglang, args: { ...rest, 'max-prefill': 32768 } } });
+    expect(valueAfter(argv, '--max-prefill-tokens')).toBe('32768');
+    expect(argv).not.toContain('--max-prefill');
+  });
+
+  it.each(['examples/glm-5.1-b200.yaml', 'examples/glm-5.1-h200.yaml', 'examples/local-demo.yaml'])(
+    "%s renders an argv its own release's parser accepts",
+    (file) => {
+      const example = loadExampleSpec(file);
+      const parsed = parseSglangArgv(flagTableFor('0.5.10')!, buildSglangArgv(example));
+      expect(parsed.namespace.tensor_parallel_size).toBe(example.gpu.count);
+      expect(parsed.namespace.model_path).toBe('/model-cache/GLM-5.1-FP8');
+    },
+  );
 });

@@ -22,6 +22,7 @@ beforeAll(async () => {
       'es2022',
       '--strict',
       '--esModuleInterop',
+      '--resolveJsonModule',
       '--skipLibCheck',
       '--types',
       'node',

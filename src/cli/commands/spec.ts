@@ -46,6 +46,7 @@ function printHumanReport(file: string, result: CheckResult): void {
     console.log(`ack     ${finding.path}: ${finding.message} [${finding.rule}]`);
     console.log(`        acknowledged: ${finding.acknowledgement}`);
   }
+  if (result.flagTable) console.log(`sglang.args: ${result.flagTable.note}`);
 }
 
 /** `glm-ops spec check|render|rules`: validate a deployment spec against the guide, render deploy.py's JSON. */

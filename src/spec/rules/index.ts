@@ -15,6 +15,13 @@ import { modalMinAboveMax } from './modal-min-above-max';
 import { nsaBackendOnBlackwell } from './nsa-backend-on-blackwell';
 import { reasoningParser } from './reasoning-parser';
 import { revisionNotPinned } from './revision-not-pinned';
+import { sglangFlagAbbreviation } from './sglang-flag-abbreviation';
+import { sglangFlagDeprecated } from './sglang-flag-deprecated';
+import { sglangFlagDuplicate } from './sglang-flag-duplicate';
+import { sglangFlagReserved } from './sglang-flag-reserved';
+import { sglangFlagUnknown } from './sglang-flag-unknown';
+import { sglangFlagValue } from './sglang-flag-value';
+import { sglangVersionUntabled } from './sglang-version-untabled';
 import { toolCallParser } from './tool-call-parser';
 import { tpMatchesGpuCount } from './tp-matches-gpu-count';
 import { unknownGpuType } from './unknown-gpu-type';
@@ -24,6 +31,13 @@ import { weightsExceedVram } from './weights-exceed-vram';
 
 /** Every lint rule, in the order findings are reported. */
 export const LINT_RULES: readonly LintRule[] = [
+  sglangVersionUntabled,
+  sglangFlagUnknown,
+  sglangFlagAbbreviation,
+  sglangFlagReserved,
+  sglangFlagValue,
+  sglangFlagDuplicate,
+  sglangFlagDeprecated,
   unknownGpuType,
   fp8KvWithEagle,
   fp8KvOnBlackwell,

@@ -1,6 +1,6 @@
 import { findingOf, type Finding, type LintRule } from '../finding';
 import { lookupGpu } from '../gpu-catalog';
-import { stringArg } from '../spec-args';
+import { sparseAttentionBackend } from '../spec-args';
 
 /** On Blackwell the NSA decode and prefill backends must be TRT-LLM's. */
 export const nsaBackendOnBlackwell: LintRule = {
@@ -12,8 +12,9 @@ export const nsaBackendOnBlackwell: LintRule = {
     const gpu = lookupGpu(spec.gpu.type);
     if (!gpu?.isBlackwell) return [];
     const findings: Finding[] = [];
-    for (const flag of ['nsa-decode-backend', 'nsa-prefill-backend']) {
-      const backend = stringArg(spec, flag);
+    for (const phase of ['decode', 'prefill'] as const) {
+      // Either spelling: SGLang renamed --nsa-*-backend to --dsa-*-backend (0.5.17 deprecates, 0.5.23 drops nsa).
+      const { flag, value: backend } = sparseAttentionBackend(spec, phase);
       if (backend === 'trtllm') continue;
       findings.push(
         findingOf(this, {
