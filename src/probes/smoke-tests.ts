@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { SmokeResult } from '../shared/rollout-types';
 import { createChatCompletion, type ChatTool } from './chat-client';
+import { readEngineInfo } from './engine-info';
 import { probeHealth } from './health-probe';
 import { missingMetrics, readMetrics, SGLANG_CORE_METRICS } from './metrics-reader';
 import { ProbeHttpError } from './probe-errors';
@@ -14,6 +15,7 @@ export const SMOKE_TEST_NAMES = [
   'tool-call',
   'reasoning-content',
   'metrics',
+  'engine-info',
   'auth-required',
 ] as const;
 
@@ -156,6 +158,13 @@ const CHECKS: Record<SmokeTestName, Check> = {
     if (missing.length > 0) throw new SmokeCheckFailed(`/metrics lacks SGLang series: ${missing.join(', ')}`);
     const sglangCount = [...snapshot.families.keys()].filter((name) => name.startsWith('sglang:')).length;
     return `${sglangCount} sglang: families, including ${SGLANG_CORE_METRICS.length} core series`;
+  },
+
+  async 'engine-info'(options) {
+    // After the checks above have generated, so EAGLE's accept length is measured (SGLang reports none before).
+    const info = await readEngineInfo(options);
+    const accept = info.avgSpecAcceptLength === null ? '' : `, accept length ${info.avgSpecAcceptLength.toFixed(2)}`;
+    return `SGLang ${info.version}${info.speculativeAlgorithm ? ` with ${info.speculativeAlgorithm}${accept}` : ''}`;
   },
 
   async 'auth-required'(options) {

@@ -84,14 +84,11 @@ describe('chat client against a healthy emulator', () => {
     expect(deltas.join('')).toBe(streamed.reasoningContent);
   });
 
-  test('a wrong model name → ProbeHttpError 404 with the OpenAI message', async () => {
-    const error = await createChatCompletion(target(), {
-      model: 'nope',
-      messages: [{ role: 'user', content: 'x' }],
-    }).catch((e: unknown) => e);
+  test('a request SGLang rejects → ProbeHttpError 400 with the OpenAI message', async () => {
+    const error = await createChatCompletion(target(), { model: 'glm-5.1', messages: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProbeHttpError);
-    expect((error as ProbeHttpError).status).toBe(404);
-    expect((error as ProbeHttpError).errorMessage).toContain('does not exist');
+    expect((error as ProbeHttpError).status).toBe(400);
+    expect((error as ProbeHttpError).errorMessage).toBe('Messages cannot be empty.');
   });
 
   test('a missing API key → ProbeHttpError 401 (streaming too), key never in the message', async () => {

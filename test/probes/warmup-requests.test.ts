@@ -1,7 +1,7 @@
 import { runWarmup, WARMUP_REQUESTS } from '../../src/probes/warmup-requests';
 import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
 
-test('the four guide requests: plain chat, thinking off, long context, tool call — each a distinct CUDA graph', async () => {
+test('the four guide requests: plain chat, thinking off, long context, tool call — each answered', async () => {
   expect(WARMUP_REQUESTS.map((r) => r.name)).toEqual(['plain-chat', 'thinking-off', 'long-context', 'tool-call']);
   expect(WARMUP_REQUESTS[1]!.body.chat_template_kwargs).toEqual({ enable_thinking: false });
   expect(WARMUP_REQUESTS[3]!.body.tools?.[0]?.function.name).toBe('get_weather');
@@ -16,37 +16,11 @@ test('the four guide requests: plain chat, thinking off, long context, tool call
     });
     expect(results.map((r) => [r.name, r.ok])).toEqual(WARMUP_REQUESTS.map((r) => [r.name, true]));
     for (const r of results) expect(r.durationMs).toBeGreaterThanOrEqual(0);
-    const captured = logLines.filter((l) => l.includes('Capture cuda graph begin')).map((l) => l.split('shape=')[1]);
-    expect(new Set(captured).size).toBe(4);
-    expect(captured).toContain('think|chat|long');
+    // Real SGLang captures its CUDA graphs at start-up (recorded), so no warmup request logs a capture.
+    expect(logLines.filter((l) => /Capture .*cuda graph begin/i.test(l) && l.includes('shape='))).toEqual([]);
   } finally {
     await emulator.close();
   }
-});
-
-test('concurrent warmup takes about one graph capture, sequential about four', async () => {
-  // graphCaptureMs 20 s at scale 0.01 = 200 ms per distinct shape.
-  const config = { phases: { graphCaptureMs: 20_000 } };
-  const timed = async (concurrency: number): Promise<number> => {
-    const emulator = await startTestEmulator({ config });
-    try {
-      const startMs = Date.now();
-      const results = await runWarmup({
-        baseUrl: emulator.url,
-        apiKey: TEST_API_KEY,
-        servedName: 'glm-5.1',
-        timeoutMs: 10_000,
-        concurrency,
-      });
-      expect(results.every((r) => r.ok)).toBe(true);
-      return Date.now() - startMs;
-    } finally {
-      await emulator.close();
-    }
-  };
-  const [parallelMs, sequentialMs] = [await timed(4), await timed(1)];
-  expect(parallelMs).toBeLessThan(600);
-  expect(sequentialMs).toBeGreaterThanOrEqual(780);
 });
 
 test('warmup 5xx (emulator fault) → failed results naming status and message, others still run', async () => {

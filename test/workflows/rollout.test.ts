@@ -1,5 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { SMOKE_TEST_NAMES } from '../../src/probes/smoke-tests';
 import { ErrorType } from '../../src/shared/errors';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
@@ -52,7 +53,7 @@ describe('rollout workflow on the local platform (real Temporal, worker, daemon,
       ['smoke', 'done'],
     ]);
     expect(first.smoke.map((s) => s.passed)).toEqual(first.smoke.map(() => true));
-    expect(first.smoke.length).toBe(7);
+    expect(first.smoke.length).toBe(SMOKE_TEST_NAMES.length);
     expect(first.phases.find((p) => p.name === 'health')?.detail).toMatch(/^passed on attempt \d+$/);
 
     expect(second.deployedVersion).toBe(2);
