@@ -1,4 +1,5 @@
-"""Shared set-up for the deploy.py tests: import paths, the project root, the shared sentinel vectors."""
+"""Shared set-up for the modal/ tests: import paths, the project root, the shared sentinel vectors, and the stand-in
+control plane (modal_standin/) that the real `modal` CLI and SDK run against."""
 
 import json
 import subprocess
@@ -62,7 +63,8 @@ def standin(standin_server):
 def render_spec(example: Path, out: Path) -> dict:
     """`glm-ops spec render EXAMPLE --out FILE` through the built CLI, as an operator renders a deploy config."""
     assert GLM_OPS_CLI.exists(), "build first: npx tsc -p tsconfig.build.json"
-    subprocess.run(["node", str(GLM_OPS_CLI), "spec", "render", str(example), "--out", str(out)], check=True, timeout=60)
+    argv = ["node", str(GLM_OPS_CLI), "spec", "render", str(example), "--out", str(out)]
+    subprocess.run(argv, check=True, timeout=60)
     return json.loads(out.read_text())
 
 

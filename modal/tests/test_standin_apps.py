@@ -1,4 +1,4 @@
-"""`modal deploy`, `modal app list/history/rollback/stop/logs`, `modal secret` through the real CLI against the stand-in.
+"""`modal deploy`, `modal app list/history/rollback/stop/logs`, `modal secret`: the real CLI against the stand-in.
 
 Covers the behaviours the issue found in the client's source: a no-op deploy prints "Deployment skipped" and makes
 no version (runner.py `_deploy_app`); stop then deploy makes a new app whose history restarts at v1 (runner.py
@@ -117,7 +117,9 @@ def test_history_json_has_version_time_client_and_tag(standin):
 def test_rollback_to_a_version_deploys_it_as_the_next_version(standin, tmp_path):
     _with_secret(standin)
     assert modal_deploy(standin, APP, tag="rollout-1").returncode == 0
-    assert modal_deploy(standin, APP, tag="rollout-2", config=_changed_config(tmp_path, maxContainers=5)).returncode == 0
+    assert (
+        modal_deploy(standin, APP, tag="rollout-2", config=_changed_config(tmp_path, maxContainers=5)).returncode == 0
+    )
     rolled = standin.modal("app", "rollback", APP, "v1", "--env", "main")
     assert rolled.returncode == 0, text(rolled)
     assert "Deployment rollback successful!" in rolled.stdout.decode()
@@ -153,7 +155,9 @@ def test_stop_then_stop_again_exits_1_with_already_stopped(standin):
 def test_a_deploy_after_stop_creates_a_new_app_whose_history_restarts_at_v1(standin, tmp_path):
     _with_secret(standin)
     assert modal_deploy(standin, APP, tag="rollout-1").returncode == 0
-    assert modal_deploy(standin, APP, tag="rollout-2", config=_changed_config(tmp_path, maxContainers=5)).returncode == 0
+    assert (
+        modal_deploy(standin, APP, tag="rollout-2", config=_changed_config(tmp_path, maxContainers=5)).returncode == 0
+    )
     old_id = _app(standin)["appId"]
     assert standin.modal("app", "stop", APP, "--yes", "--env", "main").returncode == 0
     redeployed = modal_deploy(standin, APP, tag="rollout-3")

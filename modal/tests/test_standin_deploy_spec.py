@@ -26,7 +26,9 @@ def production(standin_server, tmp_path_factory):
     rendered = tmp_path_factory.mktemp("production") / "glm-5.1-b200.deploy-config.json"
     config = render_spec(PRODUCTION_EXAMPLE, rendered)
     standin.control("POST", "/secrets", {"name": config["secrets"]["apiKey"], "keys": {"API_KEY": "sk-test"}})
-    serve = modal_deploy(standin, config["app"], tag="rollout-prod-1", config=rendered, environment=config["environment"])
+    serve = modal_deploy(
+        standin, config["app"], tag="rollout-prod-1", config=rendered, environment=config["environment"]
+    )
     assert serve.returncode == 0, text(serve)
     ops = modal_deploy(standin, config["opsApp"], config=rendered, role="ops", environment=config["environment"])
     assert ops.returncode == 0, text(ops)

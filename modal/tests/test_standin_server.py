@@ -1,4 +1,4 @@
-"""The stand-in itself: its ready line, token check, loud UNIMPLEMENTED, restart with a state folder, control API errors.
+"""The stand-in itself: ready line, token check, loud UNIMPLEMENTED, restart with a state folder, control API, faults.
 
 Every `modal` here is the real pinned CLI; what it prints is Modal's own client code answering the stand-in.
 """
@@ -111,7 +111,9 @@ def test_the_client_retries_a_retryable_injected_failure_and_surfaces_it_only_wh
     once = standin.modal("app", "list", "--json")
     assert once.returncode == 0 and json.loads(once.stdout) == []
     assert standin.state()["rpcCounts"]["AppList"] == 2
-    standin.control("POST", "/behaviour", {"failRpc": {"name": "AppList", "status": "INTERNAL", "message": "boom", "times": -1}})
+    standin.control(
+        "POST", "/behaviour", {"failRpc": {"name": "AppList", "status": "INTERNAL", "message": "boom", "times": -1}}
+    )
     persistent = standin.modal("app", "list", "--json")
     assert persistent.returncode == 1 and persistent.stderr.decode().strip() == "Error: boom"
     standin.control("POST", "/behaviour", {"failRpc": None})
@@ -122,4 +124,6 @@ def test_a_malformed_fault_rule_is_refused_naming_the_field(standin):
     with pytest.raises(StandinError, match=r"failRpc.name 'AppPublishX' is not an RPC"):
         standin.control("POST", "/behaviour", {"failRpc": {"name": "AppPublishX"}})
     with pytest.raises(StandinError, match=r"failRpc\[1\].status 'BROKEN'"):
-        standin.control("POST", "/behaviour", {"failRpc": [{"name": "AppList"}, {"name": "AppList", "status": "BROKEN"}]})
+        standin.control(
+            "POST", "/behaviour", {"failRpc": [{"name": "AppList"}, {"name": "AppList", "status": "BROKEN"}]}
+        )

@@ -16,7 +16,9 @@ SENTINEL_BYTES = b'{"schemaVersion": 1, "repo": "zai-org/GLM-5.1-FP8"}\n'
 def _volume_with_files(standin):
     standin.control("POST", "/volumes", {"name": VOLUME})
     standin.control("PUT", f"/volumes/{VOLUME}/files?path={SENTINEL}", raw=SENTINEL_BYTES)
-    standin.control("PUT", f"/volumes/{VOLUME}/files?path=GLM-5.1-FP8/model-00001-of-00002.safetensors", raw=b"a" * 1000)
+    standin.control(
+        "PUT", f"/volumes/{VOLUME}/files?path=GLM-5.1-FP8/model-00001-of-00002.safetensors", raw=b"a" * 1000
+    )
     standin.control("PUT", f"/volumes/{VOLUME}/files?path=GLM-5.1-FP8/sub/extra.bin", raw=b"\x00\x01\x02")
 
 

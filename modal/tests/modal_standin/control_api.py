@@ -44,7 +44,9 @@ class ControlError(web.HTTPBadRequest):
 
 
 def _json(payload, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(payload, indent=1, sort_keys=True), status=status, content_type="application/json")
+    return web.Response(
+        text=json.dumps(payload, indent=1, sort_keys=True), status=status, content_type="application/json"
+    )
 
 
 async def _body(request: web.Request) -> dict:
@@ -94,7 +96,11 @@ def describe_app(store, app) -> dict:
         "stoppedAt": app.stopped_at or None,
         "liveFunctionIds": dict(app.function_ids),
         "liveClassIds": dict(app.class_ids),
-        "live": [describe_function(store, store.functions[fid]) for fid in app.function_ids.values() if fid in store.functions],
+        "live": [
+            describe_function(store, store.functions[fid])
+            for fid in app.function_ids.values()
+            if fid in store.functions
+        ],
         "versions": [
             {
                 "version": v.version,
@@ -374,4 +380,3 @@ def add_control_routes(web_app: web.Application, servicer) -> None:
     web_app.router.add_delete("/functions/{name}/plan", delete_plan)
     web_app.router.add_post("/apps/{name}/web-url", post_web_url)
     web_app.router.add_post("/apps/{name}/logs", post_logs)
-

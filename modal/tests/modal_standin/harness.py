@@ -90,7 +90,9 @@ class StandinProcess:
         env.update(overrides)
         return env
 
-    def modal(self, *args: str, env: Optional[dict] = None, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    def modal(
+        self, *args: str, env: Optional[dict] = None, cwd=None, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
         """Runs the real `modal` executable of the venv against the stand-in; returns its exit code and output."""
         return subprocess.run(
             [venv_bin("modal"), *args],
@@ -100,7 +102,9 @@ class StandinProcess:
             timeout=timeout,
         )
 
-    def python(self, *args: str, env: Optional[dict] = None, cwd=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    def python(
+        self, *args: str, env: Optional[dict] = None, cwd=None, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
         """Runs the venv's Python (the real SDK) against the stand-in."""
         return subprocess.run(
             [venv_bin("python"), *args], env=self.client_env(env), cwd=cwd, capture_output=True, timeout=timeout

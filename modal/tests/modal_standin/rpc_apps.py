@@ -106,7 +106,9 @@ class AppRpcs:
                     api_pb2.Object(object_id=function_id, function_handle_metadata=self.handle_metadata(function_id))
                 )
         for class_id in app.class_ids.values():
-            layout.objects.append(api_pb2.Object(object_id=class_id, class_handle_metadata=api_pb2.ClassHandleMetadata()))
+            layout.objects.append(
+                api_pb2.Object(object_id=class_id, class_handle_metadata=api_pb2.ClassHandleMetadata())
+            )
         await stream.send_message(api_pb2.AppGetLayoutResponse(app_layout=layout))
 
     async def AppHeartbeat(self, stream) -> None:
@@ -165,7 +167,9 @@ class AppRpcs:
             function_ids=dict(request.function_ids),
             class_ids=dict(request.class_ids),
             definition_ids=dict(request.definition_ids),
-            definitions_by_tag={tag: self.store.functions[fid].definition_id for tag, fid in request.function_ids.items()},
+            definitions_by_tag={
+                tag: self.store.functions[fid].definition_id for tag, fid in request.function_ids.items()
+            },
             commit_hash=request.commit_info.commit_hash if request.HasField("commit_info") else "",
             commit_dirty=request.commit_info.dirty if request.HasField("commit_info") else False,
             record=describe_deploy(self.store, request.function_ids, request.class_ids),
@@ -369,7 +373,9 @@ class AppRpcs:
         for line in self._matching_logs(app, request):
             start = int(line.timestamp) // bucket_secs * bucket_secs
             bucket = buckets.setdefault(start, {"stdout": 0, "stderr": 0, "system": 0})
-            key = {api_pb2.FILE_DESCRIPTOR_STDERR: "stderr", api_pb2.FILE_DESCRIPTOR_INFO: "system"}.get(line.fd, "stdout")
+            key = {api_pb2.FILE_DESCRIPTOR_STDERR: "stderr", api_pb2.FILE_DESCRIPTOR_INFO: "system"}.get(
+                line.fd, "stdout"
+            )
             bucket[key] += 1
         response = api_pb2.AppCountLogsResponse(app_id=app.app_id)
         for start in sorted(buckets):

@@ -60,7 +60,9 @@ def definition_id_of(fn: api_pb2.Function) -> str:
     canonical.mount_ids.extend(mount_ids)
     for name, key in (("volume_mounts", "mount_path"), ("object_dependencies", "object_id")):
         field = getattr(canonical, name)
-        ordered = [type(item).FromString(item.SerializeToString()) for item in sorted(field, key=lambda m: getattr(m, key))]
+        ordered = [
+            type(item).FromString(item.SerializeToString()) for item in sorted(field, key=lambda m: getattr(m, key))
+        ]
         canonical.ClearField(name)
         getattr(canonical, name).extend(ordered)
     return "de-" + hashlib.sha256(canonical.SerializeToString(deterministic=True)).hexdigest()[:22]
@@ -139,12 +141,17 @@ class FunctionRpcs:
         if function_id not in self.store.functions:
             # A placeholder until FunctionCreate; a redeploy's precreate leaves the live definition alone.
             self.store.functions[function_id] = FunctionRecord(
-                function_id=function_id, app_id=request.app_id, tag=request.function_name, definition=definition,
+                function_id=function_id,
+                app_id=request.app_id,
+                tag=request.function_name,
+                definition=definition,
                 definition_id="",
             )
             self.changed()
         await stream.send_message(
-            api_pb2.FunctionPrecreateResponse(function_id=function_id, handle_metadata=self.handle_metadata(function_id))
+            api_pb2.FunctionPrecreateResponse(
+                function_id=function_id, handle_metadata=self.handle_metadata(function_id)
+            )
         )
 
     async def FunctionCreate(self, stream) -> None:
@@ -282,7 +289,9 @@ class FunctionRpcs:
             )
             self.changed()
         await stream.send_message(
-            api_pb2.FunctionBindParamsResponse(bound_function_id=bound_id, handle_metadata=self.handle_metadata(bound_id))
+            api_pb2.FunctionBindParamsResponse(
+                bound_function_id=bound_id, handle_metadata=self.handle_metadata(bound_id)
+            )
         )
 
     # -- autoscaler --------------------------------------------------------------------------------------------
@@ -342,9 +351,7 @@ class FunctionRpcs:
         request: api_pb2.FunctionMapRequest = await stream.recv_message()
         if len(request.pipelined_inputs) != 1:
             raise GRPCError(Status.UNIMPLEMENTED, "modal stand-in: only single-input calls (.remote/.spawn)")
-        call = self._start_call(
-            request.function_id, request.pipelined_inputs[0], request.function_call_invocation_type
-        )
+        call = self._start_call(request.function_id, request.pipelined_inputs[0], request.function_call_invocation_type)
         response = api_pb2.FunctionMapResponse(
             function_call_id=call.function_call_id,
             function_call_jwt=f"jwt-{call.function_call_id}",

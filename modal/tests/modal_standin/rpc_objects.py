@@ -110,7 +110,11 @@ class ObjectRpcs:
         environment = self._environment_name(request.environment_name)
         before = request.pagination.created_before or float("inf")
         secrets = sorted(
-            (s for s in self.store.secrets.values() if s.environment == environment and s.name and s.created_at < before),
+            (
+                s
+                for s in self.store.secrets.values()
+                if s.environment == environment and s.name and s.created_at < before
+            ),
             key=lambda s: s.created_at,
             reverse=True,
         )

@@ -89,7 +89,11 @@ class VolumeRpcs:
         environment = self._environment_name(request.environment_name)
         before = request.pagination.created_before or float("inf")
         volumes = sorted(
-            (v for v in self.store.volumes.values() if v.environment == environment and v.name and v.created_at < before),
+            (
+                v
+                for v in self.store.volumes.values()
+                if v.environment == environment and v.name and v.created_at < before
+            ),
             key=lambda v: v.created_at,
             reverse=True,
         )
@@ -140,7 +144,9 @@ class VolumeRpcs:
         dirs = _dirs_of(files)
         if path and path in files:
             entry = files[path]
-            return [api_pb2.FileEntry(path=path, type=api_pb2.FileEntry.FILE, mtime=int(entry.mtime), size=len(entry.data))]
+            return [
+                api_pb2.FileEntry(path=path, type=api_pb2.FileEntry.FILE, mtime=int(entry.mtime), size=len(entry.data))
+            ]
         if path and path not in dirs:
             raise GRPCError(Status.NOT_FOUND, f"No such file or directory: '{path}'")
         prefix = f"{path}/" if path else ""

@@ -3,7 +3,8 @@
   .venv/bin/python modal/tests/modal_standin/server.py [--port 0] [--control-port 0] [--state-dir DIR]
 
 Prints exactly one JSON line on stdout when both servers listen:
-  {"serverUrl": "http://127.0.0.1:PORT", "controlUrl": "http://127.0.0.1:PORT2", "tokenId": "ak-...", "tokenSecret": "as-..."}
+  {"serverUrl": "http://127.0.0.1:PORT", "controlUrl": "http://127.0.0.1:PORT2",
+   "tokenId": "ak-...", "tokenSecret": "as-..."}   (on one line)
 then serves until SIGTERM or SIGINT. Logs (every UNIMPLEMENTED RPC by name, every call) go to stderr.
 """
 
