@@ -218,3 +218,23 @@ def test_environment_list_shows_main(standin):
     listed = standin.modal("environment", "list", "--json")
     assert listed.returncode == 0, text(listed)
     assert [row["name"] for row in json.loads(listed.stdout)] == ["main"]
+
+
+def test_a_deploy_prints_planned_image_build_logs_on_stdout_before_a_later_failure(standin):
+    _with_secret(standin)
+    build = {"logs": ["Step 1/2 : RUN apt-get install -y libfoo", "E: Package 'libfoo' not found"]}
+    fail = {"name": "AppPublish", "status": "FAILED_PRECONDITION", "message": "deployment quota exceeded"}
+    standin.control("POST", "/behaviour", {"imageBuild": build, "failRpc": fail})
+    deployed = modal_deploy(standin, APP, tag="rollout-1")
+    assert deployed.returncode == 1
+    assert "E: Package 'libfoo' not found" in deployed.stdout.decode()  # printed by the client's build-log code
+    assert deployed.stderr.decode().strip() == "Error: deployment quota exceeded"
+    assert not [a for a in standin.state()["apps"] if a["state"] == "deployed"]
+
+
+def test_a_failed_image_build_is_the_clients_image_build_error(standin):
+    _with_secret(standin)
+    standin.control("POST", "/behaviour", {"imageBuild": {"logs": ["exit code 100"], "error": "build step failed"}})
+    deployed = modal_deploy(standin, APP, tag="rollout-1")
+    assert deployed.returncode == 1
+    assert re.search(r"Image build for im-\w+ failed with the exception:\s+build step failed", deployed.stderr.decode())

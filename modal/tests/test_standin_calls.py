@@ -226,3 +226,17 @@ def test_control_py_on_an_app_that_is_not_deployed_exits_1_with_one_error_line(s
     assert missing.returncode == 1
     (line,) = missing.stderr.decode().strip().splitlines()
     assert line.startswith("Error: NotFoundError:") and "no-such-app" in line
+
+
+def test_a_second_call_of_a_one_container_function_waits_queued_until_the_first_ends(ops):
+    # deploy.py gives download_model max_containers=1: on Modal a second call queues behind the first
+    ops.control("PUT", "/functions/download_model/plan", {"durationMs": 3_600_000, "result": "{}"})
+    first, second = _spawn(ops, "download_model"), _spawn(ops, "download_model")
+    states = {call["id"]: call["state"] for call in _new_calls(ops)}
+    assert (states[first], states[second]) == ("running", "queued")
+    assert _run(ops, GET, second, 0) == {"state": "running"}  # the client cannot tell queued from running
+    assert ops.python("-c", CANCEL, first).returncode == 0
+    states = {call["id"]: call for call in _new_calls(ops)}
+    assert (states[first]["state"], states[second]["state"]) == ("cancelled", "running")
+    assert states[second]["startedAt"] >= states[first]["completedAt"]
+    assert ops.python("-c", CANCEL, second).returncode == 0

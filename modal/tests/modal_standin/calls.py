@@ -98,6 +98,26 @@ def unplanned(function_name: str) -> Plan:
     return Plan(error={"type": "RuntimeError", "message": message})
 
 
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+def container_slots(record) -> int:
+    """How many calls of a function run at once: max_containers × inputs per container (0: no limit).
+
+    A call beyond that waits queued, as Modal queues inputs behind busy containers (deploy.py gives download_model
+    and compile_deepgemm max_containers=1, so a second call waits for the first instead of running alongside).
+    """
+    fn = record.definition
+    override = record.autoscaler_override.get("max_containers")
+    if override is not None:
+        containers = int(override)
+    elif fn.autoscaler_settings.HasField("max_containers"):
+        containers = fn.autoscaler_settings.max_containers
+    else:
+        containers = fn.concurrency_limit
+    return containers * max(1, fn.max_concurrent_inputs) if containers else 0
+
+
 class CallEngine:
     def __init__(self, servicer):
         self.servicer = servicer
@@ -109,7 +129,7 @@ class CallEngine:
         event = self._done.get(call_id)
         if event is None:
             event = self._done[call_id] = asyncio.Event()
-            if self.store.calls.get(call_id) and self.store.calls[call_id].state != "running":
+            if self.store.calls.get(call_id) and self.store.calls[call_id].state in FINISHED:
                 event.set()
         return event
 
@@ -140,17 +160,44 @@ class CallEngine:
             created_at=time.time(),
             plan=plan,
         )
+        slots = container_slots(function_record)
+        if slots and len(self._running(call.function_id)) >= slots:
+            call.state = "queued"
+        else:
+            call.started_at = call.created_at
         self.store.calls[call.function_call_id] = call
-        log(f"call {call.function_call_id} {call.function_name}{tuple(args)} {dict(kwargs)} ({invocation})")
+        log(
+            f"call {call.function_call_id} {call.function_name}{tuple(args)} {dict(kwargs)} ({invocation}, {call.state})"
+        )
         self.schedule(call)
         self.servicer.changed()
         return call
 
+    def _running(self, function_id: str) -> list:
+        return [c for c in self.store.calls.values() if c.function_id == function_id and c.state == "running"]
+
+    def _promote(self, function_id: str) -> None:
+        """Starts the oldest queued call of a function once a container slot is free."""
+        record = self.store.functions.get(function_id)
+        slots = container_slots(record) if record else 0
+        queued = sorted(
+            (c for c in self.store.calls.values() if c.function_id == function_id and c.state == "queued"),
+            key=lambda c: c.created_at,
+        )
+        for call in queued:
+            if slots and len(self._running(function_id)) >= slots:
+                return
+            call.state = "running"
+            call.started_at = time.time()
+            log(f"call {call.function_call_id} {call.function_name} started (was queued)")
+            self.schedule(call)
+            self.servicer.changed()
+
     def schedule(self, call: FunctionCall) -> None:
-        """Arms the timer that finishes a running call at created_at + durationMs (also after a restart)."""
+        """Arms the timer that finishes a running call at started_at + durationMs (also after a restart)."""
         if call.state != "running":
             return
-        delay = max(0.0, call.created_at + call.plan.duration_ms / 1000 - time.time())
+        delay = max(0.0, call.started_at + call.plan.duration_ms / 1000 - time.time())
         loop = asyncio.get_running_loop()
         self._timers[call.function_call_id] = loop.call_later(delay, self.finish, call.function_call_id)
 
@@ -181,22 +228,21 @@ class CallEngine:
             )
             data_format = api_pb2.DATA_FORMAT_PICKLE
         self._complete(call, result, data_format)
-        log(f"call {call_id} {call.function_name} {call.state}")
 
     def cancel(self, call_id: str, reason: str = "cancelled") -> bool:
         call = self.store.calls.get(call_id)
-        if call is None or call.state != "running":
+        if call is None or call.state in FINISHED:
             return False
         timer = self._timers.pop(call_id, None)
         if timer:
             timer.cancel()
         call.state = "cancelled"
         result = api_pb2.GenericResult(status=api_pb2.GenericResult.GENERIC_STATUS_TERMINATED, exception=reason)
-        self._complete(call, result, api_pb2.DATA_FORMAT_PICKLE)
-        log(f"call {call_id} {call.function_name} cancelled ({reason})")
+        self._complete(call, result, api_pb2.DATA_FORMAT_PICKLE, f" ({reason})")
         return True
 
-    def _complete(self, call: FunctionCall, result, data_format: int) -> None:
+    def _complete(self, call: FunctionCall, result, data_format: int, note: str = "") -> None:
+        log(f"call {call.function_call_id} {call.function_name} {call.state}{note}")
         call.completed_at = time.time()
         call.result_item = api_pb2.FunctionGetOutputsItem(
             input_id=call.input_id, idx=0, result=result, data_format=data_format, retry_count=0
@@ -204,6 +250,7 @@ class CallEngine:
         self._timers.pop(call.function_call_id, None)
         self._event(call.function_call_id).set()
         self.servicer.changed()
+        self._promote(call.function_id)
 
     def _apply_writes(self, call: FunctionCall) -> None:
         app = self.store.apps.get(call.app_id)
@@ -221,7 +268,7 @@ class CallEngine:
 
     async def wait(self, call: FunctionCall, timeout: float) -> bool:
         """Waits up to `timeout` seconds for the call to finish; True when it has."""
-        if call.state != "running":
+        if call.state in FINISHED:
             return True
         if timeout <= 0:
             return False
@@ -234,6 +281,8 @@ class CallEngine:
     def resume_after_restart(self) -> None:
         for call in self.store.calls.values():
             self.schedule(call)
+        for function_id in {c.function_id for c in self.store.calls.values() if c.state == "queued"}:
+            self._promote(function_id)
 
 
 def decode_input(function_input: api_pb2.FunctionInput, blobs: dict):

@@ -15,6 +15,7 @@ from modal_proto import api_pb2
 from .calls import PlanError, parse_plan
 from .deploy_record import describe_function
 from .faults import FaultError, parse_rules
+from .image_builds import ImageBuildError, parse_image_build
 from .rpc_apps import log_line
 from .store import DEFAULT_ENVIRONMENT, Environment, VolumeFile
 from .ids import new_id
@@ -34,7 +35,7 @@ LOG_SOURCES = {
     "system": api_pb2.FILE_DESCRIPTOR_INFO,
 }
 # Switches a test can set with POST /behaviour; each is cleared once used up (see README.md).
-BEHAVIOURS = {"noopDeploy": (bool,), "failRpc": (dict, list)}
+BEHAVIOURS = {"noopDeploy": (bool,), "failRpc": (dict, list), "imageBuild": (dict,)}
 
 
 class ControlError(web.HTTPBadRequest):
@@ -79,6 +80,7 @@ def describe_call(call) -> dict:
         "state": call.state,
         "expired": call.expired,
         "createdAt": call.created_at,
+        "startedAt": call.started_at or None,
         "completedAt": call.completed_at or None,
         "plannedDurationMs": call.plan.duration_ms,
     }
@@ -165,7 +167,7 @@ def add_control_routes(web_app: web.Application, servicer) -> None:
     async def errors(request, handler):
         try:
             return await handler(request)
-        except (PlanError, FaultError) as err:
+        except (PlanError, FaultError, ImageBuildError) as err:
             return _json({"error": str(err)}, 400)
 
     web_app.middlewares.append(errors)
@@ -187,8 +189,8 @@ def add_control_routes(web_app: web.Application, servicer) -> None:
         call = store.calls.get(request.match_info["call_id"])
         if call is None:
             raise ControlError(f"function call {request.match_info['call_id']!r} does not exist", 404)
-        if call.state == "running":
-            raise ControlError(f"function call {call.function_call_id} is still running: only a finished call expires")
+        if call.state in ("queued", "running"):
+            raise ControlError(f"function call {call.function_call_id} is {call.state}: only a finished call expires")
         call.expired = True
         servicer.changed()
         return _json(describe_call(call))
@@ -290,6 +292,8 @@ def add_control_routes(web_app: web.Application, servicer) -> None:
                 raise ControlError(f"{key}: expected {names} or null, got {value!r}")
         if body.get("failRpc") is not None:
             body["failRpc"] = parse_rules(body["failRpc"])
+        if body.get("imageBuild") is not None:
+            body["imageBuild"] = parse_image_build(body["imageBuild"])
         for key, value in body.items():
             if value is None:
                 store.behaviour.pop(key, None)

@@ -405,5 +405,5 @@ class FunctionRpcs:
 
     def cancel_calls_of_app(self, app_id: str, reason: str) -> None:
         for call in list(self.store.calls.values()):
-            if call.app_id == app_id and call.state == "running":
+            if call.app_id == app_id and call.state in ("queued", "running"):
                 self.calls.cancel(call.function_call_id, reason)

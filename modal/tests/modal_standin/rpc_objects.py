@@ -16,6 +16,7 @@ from grpclib import GRPCError, Status
 from modal_proto import api_pb2
 
 from .ids import new_id
+from .image_builds import take_build
 
 IMAGE_BUILDER_VERSION = "2025.06"
 CREATED_BY = "standin-user"
@@ -163,6 +164,13 @@ class ObjectRpcs:
                 "request": MessageToDict(request, preserving_proto_field_name=True),
             }
             self.changed()
+        build = take_build(self.store.behaviour)
+        if build is not None:
+            # Not built yet: the client joins the build and streams its logs (ImageJoinStreaming).
+            self.store.image_builds[image_id] = build
+            self.changed()
+            await stream.send_message(api_pb2.ImageGetOrCreateResponse(image_id=image_id))
+            return
         result = api_pb2.GenericResult(status=api_pb2.GenericResult.GENERIC_STATUS_SUCCESS)
         await stream.send_message(
             api_pb2.ImageGetOrCreateResponse(image_id=image_id, result=result, metadata=self._image_metadata())
@@ -172,12 +180,20 @@ class ObjectRpcs:
         request: api_pb2.ImageJoinStreamingRequest = await stream.recv_message()
         if request.image_id not in self.store.images:
             raise GRPCError(Status.NOT_FOUND, f"Image {request.image_id} not found")
-        await stream.send_message(
-            api_pb2.ImageJoinStreamingResponse(
-                result=api_pb2.GenericResult(status=api_pb2.GenericResult.GENERIC_STATUS_SUCCESS),
-                metadata=self._image_metadata(),
-                eof=True,
+        build = self.store.image_builds.pop(request.image_id, None) or {"logs": [], "error": None}
+        for index, line in enumerate(build["logs"]):
+            logs = api_pb2.TaskLogs(data=line if line.endswith("\n") else line + "\n", timestamp=time.time())
+            logs.file_descriptor = api_pb2.FILE_DESCRIPTOR_STDOUT
+            await stream.send_message(api_pb2.ImageJoinStreamingResponse(task_logs=[logs], entry_id=str(index + 1)))
+        if build["error"] is None:
+            result = api_pb2.GenericResult(status=api_pb2.GenericResult.GENERIC_STATUS_SUCCESS)
+        else:
+            result = api_pb2.GenericResult(
+                status=api_pb2.GenericResult.GENERIC_STATUS_FAILURE, exception=build["error"]
             )
+        self.changed()
+        await stream.send_message(
+            api_pb2.ImageJoinStreamingResponse(result=result, metadata=self._image_metadata(), eof=True)
         )
 
     # -- mounts ------------------------------------------------------------------------------------------------

@@ -157,7 +157,8 @@ class FunctionCall:
     invocation: str  # "spawn" or "remote"
     created_at: float
     plan: Plan
-    state: str = "running"  # running | succeeded | failed | cancelled
+    state: str = "running"  # queued | running | succeeded | failed | cancelled
+    started_at: float = 0.0  # when it left the queue (a container slot was free)
     completed_at: float = 0.0
     result_item: Any = None  # api_pb2.FunctionGetOutputsItem once finished
     expired: bool = False  # the output is gone (delivered with clear_on_success, or expired by a test)
@@ -178,6 +179,7 @@ class Store:
         self.volumes: dict = {}
         self.secrets: dict = {}
         self.images: dict = {}  # image_id -> {"request": dict, "key": bytes}
+        self.image_builds: dict = {}  # image_id -> a planned build ImageJoinStreaming will stream
         self.mounts: dict = {}  # mount_id -> {"files": {filename: sha256_hex}}
         self.mount_file_contents: dict = {}  # sha256_hex -> bytes
         self.blobs: dict = {}  # blob_id -> bytes
