@@ -4,21 +4,24 @@ import { SlotScheduler } from '../../src/emulator/slot-scheduler';
 import { loadEmulatorSettings } from '../../src/emulator/emulator-config';
 
 describe('parseEngineArgv', () => {
-  test('reads values, switches and --flag=value; keeps unknown flags with their values out of the way', () => {
-    const { args, unknownFlags } = parseEngineArgv([
-      '--model-path',
-      '/m',
-      '--port=8000',
-      '--trust-remote-code',
-      '--chunked-prefill-size',
-      '8192',
-      '--enable-metrics',
-      '--speculative-algorithm',
-      'EAGLE',
-      '--disable-radix-cache',
-      '--mem-fraction-static',
-      '0.85',
-    ]);
+  test('reads values, switches and --flag=value; lists the flags it accepts but does not model', () => {
+    const { args, unknownFlags } = parseEngineArgv(
+      [
+        '--model-path',
+        '/m',
+        '--port=8000',
+        '--trust-remote-code',
+        '--chunked-prefill-size',
+        '8192',
+        '--enable-metrics',
+        '--speculative-algorithm',
+        'EAGLE',
+        '--disable-radix-cache',
+        '--mem-fraction-static',
+        '0.85',
+      ],
+      { env: {} },
+    );
     expect(args).toMatchObject({
       modelPath: '/m',
       servedModelName: '/m',
@@ -32,14 +35,56 @@ describe('parseEngineArgv', () => {
   });
 
   test.each([
-    [['--port', '1'], /--model-path/],
-    [['--model-path', '/m', '--port', 'abc'], /--port: invalid int value: 'abc'/],
+    [['--port', '1'], /the following arguments are required: --model-path\/--model/],
+    [['--model-path', '/m', '--port', 'abc'], /argument --port: invalid int value: 'abc'/],
     [['--model-path', '/m', '--mem-fraction-static', '1.5'], /--mem-fraction-static/],
-    [['--model-path', '/m', '--max-running-requests'], /--max-running-requests: expected one argument/],
-    [['--model-path', '/m', 'stray'], /unrecognized argument: stray/],
+    [['--model-path', '/m', '--max-running-requests'], /argument --max-running-requests: expected one argument/],
+    [['--model-path', '/m', 'stray'], /unrecognized arguments: stray/],
+    [['--model-path', '/m', '--mem-fraction-statik', '0.8'], /unrecognized arguments: --mem-fraction-statik 0.8/],
   ])('rejects %j', (argv, message) => {
-    expect(() => parseEngineArgv(argv)).toThrow(EngineArgsError);
-    expect(() => parseEngineArgv(argv)).toThrow(message);
+    expect(() => parseEngineArgv(argv, { env: {} })).toThrow(EngineArgsError);
+    expect(() => parseEngineArgv(argv, { env: {} })).toThrow(message);
+  });
+
+  test("plays the release GLM_OPS_EMULATOR_SGLANG_IMAGE names (the guide's 0.5.10 when unset)", () => {
+    const argv = ['--model-path', '/m', '--tp', '8', '--nsa-decode-backend', 'trtllm', '--attention-backend', 'nsa'];
+    const guide = parseEngineArgv(argv, { env: {} });
+    expect(guide.sglangVersion).toBe('0.5.10');
+    expect(parseEngineArgv(argv, { env: { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.10' } }).args).toEqual(
+      guide.args,
+    );
+    expect(guide.args).toMatchObject({ tp: 8, nsaDecodeBackend: 'trtllm', attentionBackend: 'nsa' });
+    expect(guide.serverArgs.tensor_parallel_size).toBe(8);
+    const drill = parseEngineArgv(argv, {
+      env: { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.11-drill-oom' },
+    });
+    expect(drill).toMatchObject({ sglangVersion: '0.5.11', flagTable: { version: '0.5.10' } });
+    let caught: unknown;
+    try {
+      parseEngineArgv(argv, { env: { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.23' } });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(EngineArgsError);
+    const error = caught as EngineArgsError;
+    expect(error.exitCode).toBe(2);
+    expect(error.stderrText).toMatch(/^usage: sglang serve \[-h\] --model-path MODEL_PATH\n/);
+    expect(
+      error.stderrText.endsWith('sglang serve: error: unrecognized arguments: --nsa-decode-backend trtllm\n'),
+    ).toBe(true);
+  });
+
+  test('0.5.17: deprecated nsa aliases fill the dsa backends and log what SGLang logs', () => {
+    const parsed = parseEngineArgv(['--model-path', '/m', '--nsa-decode-backend', 'trtllm', '--disable-cuda-graph'], {
+      env: { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.17' },
+    });
+    expect(parsed.args).toMatchObject({ nsaDecodeBackend: 'trtllm', disableCudaGraph: true });
+    expect(parsed.serverArgs.dsa_decode_backend).toBe('trtllm');
+    expect(parsed.deprecationWarnings).toEqual([
+      "\u001b[1;33m'--nsa-decode-backend' is deprecated and will be removed in a future release. Use '--dsa-decode-backend' instead.\u001b[0m",
+      "\u001b[1;33m'--disable-cuda-graph' is deprecated and will be removed in a future release. Use '--cuda-graph-backend-{decode,prefill}=disabled' instead.\u001b[0m",
+    ]);
+    expect(parsed.unknownFlags).toEqual([]);
   });
 });
 

@@ -72,6 +72,8 @@ export function engineCommand(spec: Spec, inputs: EngineCommandInputs, emulatorE
     env: {
       GLM_OPS_EMULATOR_TIME_SCALE: String(spec.local.timeScale),
       GLM_OPS_EMULATOR_GPU: spec.gpu.type,
+      // The emulator parses the argv with this release's SGLang flag table, as the image's SGLang would.
+      GLM_OPS_EMULATOR_SGLANG_IMAGE: spec.sglang.image,
       GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify(emulatorSettingsFor(spec)),
       DG_JIT_CACHE_DIR: inputs.kernelCacheDir,
     },

@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { flagTableFor } from '../../src/spec/sglang-flags';
+import { compileProcessEntry, guideArgv, makeModelDir, spawnEmulator } from './emulator-fixture';
+
+const ROOT = path.resolve(__dirname, '../..');
+const RECORDING = path.join(ROOT, 'test', 'fixtures', 'sglang-argv', 'fail_unknown_flag.condensed.log');
+
+/** The LOG lines of the recording of real SGLang 0.5.17 started with `--mem-fraction-statik 0.8`. */
+function recording(): { argv: string[]; usageAndError: string[] } {
+  const text = fs.readFileSync(RECORDING, 'utf8');
+  const spawn = /EVENT spawn python -m sglang\.launch_server (.*)$/m.exec(text);
+  const logs = text.split('\n').flatMap((line) => {
+    const match = /^\+\s*[\d.]+ \S+ LOG {3}(.*)$/.exec(line);
+    return match ? [match[1] as string] : [];
+  });
+  const start = logs.findIndex((line) => line.startsWith('usage: '));
+  const end = logs.findIndex((line) => line.startsWith('sglang serve: error: '));
+  return { argv: (spawn?.[1] ?? '').split(' '), usageAndError: logs.slice(start, end + 1) };
+}
+
+/** argparse prints set-valued choices in hash order (`--sampling-backend`): compare them as sets. */
+function normalise(lines: string[]): string[] {
+  const table = flagTableFor('0.5.17')!;
+  const setFlags = table.flags.filter((flag) => flag.choicesOrder === 'set').map((flag) => flag.optionStrings[0]!);
+  return lines.map((line) =>
+    setFlags.reduce(
+      (out, option) =>
+        out.replace(
+          new RegExp(`(${option} \\{)([^}]*)(\\})`),
+          (_m, open: string, body: string, close: string) => `${open}${body.split(',').sort().join(',')}${close}`,
+        ),
+      line,
+    ),
+  );
+}
+
+describe('the emulator process rejects a bad argv as SGLang does (exit 2, argparse usage and message)', () => {
+  let entry: string;
+  beforeAll(async () => {
+    entry = await compileProcessEntry();
+  }, 120_000);
+
+  it('playing 0.5.17, prints the recorded usage text and error line for the recorded argv', async () => {
+    const { argv, usageAndError } = recording();
+    const emulator = spawnEmulator(entry, argv, { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.17' });
+    const exit = await emulator.exit;
+    expect(exit).toEqual({ code: 2, signal: null });
+    const printed = emulator.output().trimEnd().split('\n');
+    expect(normalise(printed.slice(-usageAndError.length))).toEqual(normalise(usageAndError));
+    expect(printed.at(-1)).toBe('sglang serve: error: unrecognized arguments: --mem-fraction-statik 0.8');
+    expect(emulator.output()).not.toContain('Uvicorn running');
+  });
+
+  it("playing the guide's 0.5.10, the builder's argv with a misspelled flag exits 2 before loading anything", async () => {
+    const modelDir = makeModelDir();
+    const emulator = spawnEmulator(entry, guideArgv(modelDir, ['--mem-fraction-statik', '0.8']), {
+      GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.10',
+    });
+    expect(await emulator.exit).toEqual({ code: 2, signal: null });
+    const output = emulator.output();
+    expect(output.startsWith('usage: sglang serve [-h] --model-path MODEL_PATH\n')).toBe(true);
+    expect(output.trimEnd().split('\n').at(-1)).toBe(
+      'sglang serve: error: unrecognized arguments: --mem-fraction-statik 0.8',
+    );
+    expect(output).not.toMatch(/Load weight|Uvicorn/);
+  });
+
+  it("playing 0.5.23, the guide's 0.5.10 spellings fail the way 0.5.23 fails them", async () => {
+    const emulator = spawnEmulator(entry, guideArgv(makeModelDir()), {
+      GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.23',
+    });
+    expect(await emulator.exit).toEqual({ code: 2, signal: null });
+    expect(emulator.output().trimEnd().split('\n').at(-1)).toBe(
+      'sglang serve: error: unrecognized arguments: --nsa-decode-backend trtllm --nsa-prefill-backend trtllm',
+    );
+  });
+});
