@@ -6,6 +6,7 @@ import { drainAndExit, type EngineExit } from './engine-exit';
 import { EmulatorLog, schedulerTag, type EmulatorLogSink } from './emulator-log';
 import { EMULATED_GPU_TYPES, lookupEmulatedGpu } from './gpu-table';
 import { createEmulatorServer } from './http-server';
+import { attachLaunchFacts } from './serving-context';
 import { RequestAccounting } from './request-accounting';
 import { runStartupSequence } from './startup-sequence';
 
@@ -44,7 +45,7 @@ export async function startEmulator(
   env: NodeJS.ProcessEnv = process.env,
   options: StartEmulatorOptions = {},
 ): Promise<EmulatorHandle> {
-  const parsed = parseEngineArgv(argv);
+  const parsed = parseEngineArgv(argv, { env });
   const { args, unknownFlags } = parsed;
   const settings = loadEmulatorSettings(env);
   const gpu = lookupEmulatedGpu(settings.gpuType);
@@ -59,6 +60,7 @@ export async function startEmulator(
   const port = args.port === 0 ? await freePort(args.host === '0.0.0.0' ? '127.0.0.1' : args.host) : args.port;
   const log = new EmulatorLog(options.onLog ?? (() => undefined), schedulerTag(args));
   const engine = new Engine({ ...args, port }, settings, gpu, log);
+  attachLaunchFacts(engine, { serverArgs: { ...parsed.serverArgs, port }, sglangVersion: parsed.sglangVersion, argv });
   const accounting = new RequestAccounting(engine);
   const server = createEmulatorServer(engine, accounting);
   const hostForUrl = args.host === '0.0.0.0' || args.host === '::' ? '127.0.0.1' : args.host;

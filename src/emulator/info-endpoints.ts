@@ -167,18 +167,45 @@ export function ready(engine: Engine, res: ServerResponse): void {
   res.end();
 }
 
+/**
+ * ServerArgs fields that are no command-line flag, so argparse's namespace lacks them: (field, the field it follows
+ * in `dataclasses.asdict(server_args)`, its value), as recorded.
+ */
+const DATACLASS_ONLY_FIELDS: ReadonlyArray<[string, string, unknown]> = [
+  ['custom_sigquit_handler', 'use_ray', null],
+  ['stat_loggers', 'export_metrics_to_file_dir', null],
+  ['uses_mamba_radix_cache', 'mamba_radix_cache_strategy', false],
+];
+
+/** 0.5.10's parser stores these under long dests; `ServerArgs.from_cli_args` copies them to the short fields. */
+const DEST_TO_FIELD: Readonly<Record<string, string>> = {
+  tensor_parallel_size: 'tp_size',
+  pipeline_parallel_size: 'pp_size',
+  attention_context_parallel_size: 'attn_cp_size',
+  moe_data_parallel_size: 'moe_dp_size',
+  data_parallel_size: 'dp_size',
+  expert_parallel_size: 'ep_size',
+};
+
 /** The namespace as SGLang reports it: argparse's values with the ones start-up resolves filled in. */
 function resolvedServerArgs(engine: Engine, port: number): Record<string, unknown> {
   const a = engine.args;
   const given = launchFacts(engine).serverArgs;
-  return {
-    ...given,
+  const resolved: Record<string, unknown> = {
     tokenizer_path: given.tokenizer_path ?? a.modelPath,
     served_model_name: a.servedModelName,
     port,
     mem_fraction_static: a.memFractionStatic,
     api_key: a.apiKey ?? null,
   };
+  const out: Record<string, unknown> = {};
+  for (const [dest, value] of Object.entries(given)) {
+    const key = DEST_TO_FIELD[dest] ?? dest;
+    out[key] = key in resolved ? resolved[key] : value;
+    for (const [field, after, fieldValue] of DATACLASS_ONLY_FIELDS) if (after === key) out[field] = fieldValue;
+  }
+  for (const [key, value] of Object.entries(resolved)) if (!(key in out)) out[key] = value;
+  return out;
 }
 
 function withoutKey(record: Record<string, unknown>, key: string): Record<string, unknown> {

@@ -23,10 +23,16 @@ interface ServingCache {
 
 const caches = new WeakMap<Engine, ServingCache>();
 
+/** Records what the launch decided, once, when the emulator builds its engine. */
+export function attachLaunchFacts(engine: Engine, launch: LaunchFacts): void {
+  caches.set(engine, { launch, wire: wireProfileFor(launch.sglangVersion) });
+}
+
 function cacheOf(engine: Engine): ServingCache {
   let cache = caches.get(engine);
   if (!cache) {
-    const launch = (engine as { launch?: LaunchFacts }).launch ?? fallbackLaunch(engine);
+    // An engine built without the launcher (unit tests): the arguments EngineArgs models.
+    const launch = fallbackLaunch(engine);
     cache = { launch, wire: wireProfileFor(launch.sglangVersion) };
     caches.set(engine, cache);
   }
