@@ -8,3 +8,4 @@ echo "== format"; npx prettier --check . --log-level warn
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== jest"; npx jest --ci "$@"
 if [ -d modal/tests ]; then echo "== pytest"; .venv/bin/python -m pytest -q modal/tests; fi
+echo "== pytest (OpenAI client conformance)"; .venv/bin/python -m pytest -q tests-python
