@@ -124,3 +124,10 @@ def test_volume_put_uploads_through_mount_put_file(standin, tmp_path):
     put = standin.modal("volume", "put", VOLUME, str(local), "/.compiled-GLM-5.1-FP8")
     assert put.returncode == 0, text(put)
     assert standin.control("GET", f"/volumes/{VOLUME}/files?path=.compiled-GLM-5.1-FP8") == b'{"gpuType": "B200"}'
+
+
+def test_the_stand_ins_block_size_is_the_clients():
+    from modal._utils.blob_utils import BLOCK_SIZE as CLIENT_BLOCK_SIZE
+    from modal_standin.rpc_volumes import BLOCK_SIZE
+
+    assert BLOCK_SIZE == CLIENT_BLOCK_SIZE

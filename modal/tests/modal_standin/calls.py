@@ -15,8 +15,6 @@ import json
 import time
 from typing import Any, Optional
 
-import modal.exception
-from modal._serialization import deserialize_data_format, pickle_exception, serialize_data_format
 from modal_proto import api_pb2
 
 from .ids import new_id
@@ -61,8 +59,18 @@ def parse_plan(body: dict) -> Plan:
     )
 
 
+def _client_serialization():
+    """The client's own serialisation module, imported on first use: importing `modal` takes most of a second,
+    and the stand-in should be ready before that (server.py warms it up in the background once it listens)."""
+    import modal._serialization
+
+    return modal._serialization
+
+
 def exception_type(name: str) -> type:
     """A builtin exception or one of modal.exception's, by name (they unpickle on the client's side)."""
+    import modal.exception
+
     candidate = getattr(builtins, name, None) or getattr(modal.exception, name, None)
     if not (isinstance(candidate, type) and issubclass(candidate, BaseException)):
         raise PlanError(f"plan.error.type {name!r} is not a builtin or modal.exception exception")
@@ -213,7 +221,7 @@ class CallEngine:
             error = {"type": "RuntimeError", "message": str(err)}
         if error is None:
             call.state = "succeeded"
-            data = serialize_data_format(plan.result, call.data_format)
+            data = _client_serialization().serialize_data_format(plan.result, call.data_format)
             result = api_pb2.GenericResult(status=api_pb2.GenericResult.GENERIC_STATUS_SUCCESS, data=data)
             data_format = call.data_format
         else:
@@ -221,7 +229,7 @@ class CallEngine:
             exc = exception_type(error["type"])(error.get("message", ""))
             result = api_pb2.GenericResult(
                 status=api_pb2.GenericResult.GENERIC_STATUS_FAILURE,
-                data=pickle_exception(exc),
+                data=_client_serialization().pickle_exception(exc),
                 exception=repr(exc),
                 traceback=f"Traceback (most recent call last):\n  (remote: {call.function_name})\n"
                 f"{type(exc).__name__}: {exc}\n",
@@ -291,5 +299,5 @@ def decode_input(function_input: api_pb2.FunctionInput, blobs: dict):
         raw = blobs[function_input.args_blob_id]
     else:
         raw = function_input.args
-    args, kwargs = deserialize_data_format(raw, function_input.data_format, None)
+    args, kwargs = _client_serialization().deserialize_data_format(raw, function_input.data_format, None)
     return args, kwargs

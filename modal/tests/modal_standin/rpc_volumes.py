@@ -12,12 +12,14 @@ import time
 
 from google.protobuf import empty_pb2
 from grpclib import GRPCError, Status
-from modal._utils.blob_utils import BLOCK_SIZE
 from modal_proto import api_pb2
 
 from .store import Volume, VolumeFile
 
 CREATED_BY = "standin-user"
+# The block size of Modal's volume store; the client computes each block URL's expected length from its own copy
+# (modal._utils.blob_utils.BLOCK_SIZE, checked equal by a test), so the two must agree.
+BLOCK_SIZE = 8 * 1024 * 1024
 
 
 def normalise(path: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import signal
 import sys
@@ -95,9 +96,12 @@ async def serve(port: int, control_port: int, state_dir) -> None:
         "tokenSecret": token_secret,
     }
     print(json.dumps(ready), flush=True)
+    # The client's serialisation code is needed at the first function call; import it now, off the event loop.
+    warm_up = loop.run_in_executor(None, importlib.import_module, "modal._serialization")
     log(f"listening: gRPC {ready['serverUrl']}, control {control_url}" + (" (state restored)" if restored else ""))
 
     await stop.wait()
+    await warm_up
     grpc_server.close()
     await grpc_server.wait_closed()
     await runner.cleanup()
