@@ -238,3 +238,9 @@ def test_a_failed_image_build_is_the_clients_image_build_error(standin):
     deployed = modal_deploy(standin, APP, tag="rollout-1")
     assert deployed.returncode == 1
     assert re.search(r"Image build for im-\w+ failed with the exception:\s+build step failed", deployed.stderr.decode())
+
+
+def test_history_of_a_name_never_deployed_is_the_clients_not_found(standin):
+    listed = standin.modal("app", "history", "never-deployed", "--env", "main", "--json")
+    assert listed.returncode == 1
+    assert "No App with name 'never-deployed' found in the 'main' environment." in listed.stderr.decode()

@@ -23,6 +23,7 @@ from modal_version import __version__ as CLIENT_VERSION
 
 from .deploy_record import describe_deploy
 from .ids import new_id
+from .rpc_base import log
 from .store import App, AppVersion, LogLine
 
 DEPLOYED_BY = "standin-user"
@@ -149,6 +150,14 @@ class AppRpcs:
 
         forced = self.store.behaviour.pop("noopDeploy", None)
         noop = forced if forced is not None else self._definitions_unchanged(app, request)
+        holder = self.store.deployed_app(request.name, app.environment)
+        if holder is not None and holder.app_id != app.app_id:
+            # Two deploys of a new name raced (both created an app): the name moves to the later publish and the
+            # earlier app stops. The stand-in's choice; Modal's answer to this race is not observable here.
+            holder.state = api_pb2.APP_STATE_STOPPED
+            holder.stopped_at = time.time()
+            holder.stopped_by = DEPLOYED_BY
+            log(f"app {holder.app_id} stopped: the name {request.name!r} was published by {app.app_id}")
         app.name = request.name
         if noop and app.current_version() is not None:
             # Nothing changes on Modal's side for a no-op: no version, no tag, the live layout stays.
