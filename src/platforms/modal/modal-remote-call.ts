@@ -58,16 +58,21 @@ const REMOTE_ERROR_TYPES: Record<string, ErrorType> = {
  * next attempt; only `abortRemote` (the rollout was aborted) cancels it on Modal.
  */
 export async function runRemoteCall(control: CallControl, plan: RemoteCallPlan): Promise<unknown> {
-  const ref = (await reattach(control, plan)) ?? (await spawnNew(control, plan));
-  const base: StorageProgress = {
-    stage: plan.stage,
-    bytesDone: 0,
-    bytesTotal: 0,
-    filesDone: 0,
-    filesTotal: 0,
-    rateBytesPerSec: 0,
-    remoteCall: ref,
-  };
+  const idle = { stage: plan.stage, bytesDone: 0, bytesTotal: 0, filesDone: 0, filesTotal: 0, rateBytesPerSec: 0 };
+  // Until a call runs (a first ops-app deploy builds images for minutes), keep heartbeating, and keep the previous
+  // attempt's call in the details: an attempt that dies here must not lose it for the next one.
+  const carried = plan.resumeFrom?.remoteCall;
+  const preparing = setInterval(
+    () => plan.onProgress?.({ ...idle, ...(carried ? { remoteCall: carried } : {}) }),
+    plan.progressEveryMs,
+  );
+  let ref: RemoteCallRef;
+  try {
+    ref = (await reattach(control, plan)) ?? (await spawnNew(control, plan));
+  } finally {
+    clearInterval(preparing);
+  }
+  const base: StorageProgress = { ...idle, remoteCall: ref };
   plan.onProgress?.(base);
   const ticker = setInterval(() => plan.onProgress?.(base), plan.progressEveryMs);
   const deadline = Date.parse(ref.spawnedAt) + plan.limitMs;

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModalPlatform } from '../../../src/platforms/modal/modal-platform';
+import { type CommandRunner, execaRunner } from '../../../src/platforms/modal/modal-runner';
 import type { StorageProgress } from '../../../src/platforms/platform';
 import { opsAppName } from '../../../src/spec/deploy-config';
 import { ErrorType } from '../../../src/shared/errors';
@@ -11,6 +13,7 @@ import {
   planStorage,
   prepareEnvironment,
   standinPlatform,
+  TEST_TIMEOUTS,
 } from './helpers/modal-fixtures';
 import { DEPLOY_PY, MODAL_BIN, type ModalStandin, PYTHON_BIN, startModalStandin } from './helpers/modal-standin';
 
@@ -133,6 +136,30 @@ describe('deploy', () => {
     expect(error.message).toMatch(/^deploy: modal deploy exited with code 1: DeployConfigError: /);
     expect(error.message).toContain('modal.scaledownWindow 7200 is outside Modal');
     expect(error.clientMessage).toContain('DeployConfigError');
+  });
+
+  test('"not found" in the output the client streams (image build logs) does not make an unrelated failure NotFound', async () => {
+    const spec = exampleSpec(appName('buildlog'));
+    await prepareEnvironment(standin, spec);
+    const { platform } = standinPlatform(standin);
+    await standin.control('POST', '/behaviour', {
+      imageBuild: { logs: ["E: Package 'libfoo' not found", 'pip: No matching distribution found for bar'], times: 1 },
+      failRpc: { name: 'AppPublish', status: 'FAILED_PRECONDITION', message: 'deployment quota exceeded', times: 1 },
+    });
+    try {
+      const error = await platform.deploy(spec, { rolloutId: 'r1' }).then(
+        () => {
+          throw new Error('the deploy should have failed');
+        },
+        (err: unknown) => err as Error & { errorType: string },
+      );
+      expect(error).toMatchObject({
+        errorType: ErrorType.DeployFailed,
+        message: 'deploy: modal deploy exited with code 1: Error: deployment quota exceeded',
+      });
+    } finally {
+      await standin.control('POST', '/behaviour', { imageBuild: null, failRpc: null });
+    }
   });
 
   test('a missing API-key secret fails the deploy as NotFound with the client’s message', async () => {
@@ -276,6 +303,66 @@ describe('long functions as spawned calls on the ops app', () => {
     const result = await retry.platform.ensureWeights(spec, { resumeFrom: last });
     expect(result.status.state).toBe('valid');
     expect(await ops()).toEqual([expect.objectContaining({ function: 'download_model', state: 'succeeded' })]);
+  });
+
+  test('a retry that could not re-attach queues behind the running download (one container): never two at once', async () => {
+    const spec = exampleSpec(appName('queued'));
+    await prepareEnvironment(standin, spec);
+    await planStorage(standin, spec, { downloadMs: 4_000 });
+    const { platform } = standinPlatform(standin);
+    const stop = new AbortController();
+    await expect(
+      platform.ensureWeights(spec, { signal: stop.signal, onProgress: (p) => p.remoteCall && stop.abort() }),
+    ).rejects.toThrow('keeps running on Modal');
+    // The heartbeat with the call id never reached Temporal: the retry spawns a second call.
+    const states = new Set<string>();
+    const second = platform.ensureWeights(spec, {
+      onProgress: () => {
+        void standin.calls().then((calls) => {
+          const mine = calls.filter((c) => c.app === opsAppName(spec.app)).map((c) => c.state);
+          states.add(mine.sort().join(','));
+        });
+      },
+    });
+    expect((await second).status.state).toBe('valid');
+    const calls = (await standin.calls()).filter((c) => c.app === opsAppName(spec.app));
+    expect(calls.map((c) => c.state)).toEqual(['succeeded', 'succeeded']);
+    expect([...states]).toContain('queued,running');
+    expect([...states].some((seen) => seen.split(',').filter((state) => state === 'running').length > 1)).toBe(false);
+  });
+
+  test('progress keeps coming while the ops app deploys (a first deploy builds images for minutes)', async () => {
+    const spec = exampleSpec(appName('slowops'));
+    await prepareEnvironment(standin, spec);
+    await planStorage(standin, spec, { downloadMs: 200 });
+    let deploying = false;
+    let reportsWhileDeploying = 0;
+    // The real client, with the ops deploy held back a while as a slow first image build would hold it.
+    const slowDeploy: CommandRunner = async (request) => {
+      if (request.args[0] !== 'deploy') return execaRunner(request);
+      deploying = true;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      try {
+        return await execaRunner(request);
+      } finally {
+        deploying = false;
+      }
+    };
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-modal-state-'));
+    const platform = new ModalPlatform({
+      modalBin: MODAL_BIN,
+      pythonBin: PYTHON_BIN,
+      deployPy: DEPLOY_PY,
+      env: { ...standin.env, GLM_OPS_HOME: home },
+      runner: slowDeploy,
+      timeouts: TEST_TIMEOUTS,
+    });
+    await platform.ensureWeights(spec, {
+      onProgress: (p) => {
+        if (deploying && !p.remoteCall) reportsWhileDeploying += 1;
+      },
+    });
+    expect(reportsWhileDeploying).toBeGreaterThan(0);
   });
 
   test('a heartbeat naming a call for other inputs is not re-attached to', async () => {
