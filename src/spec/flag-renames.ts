@@ -1,4 +1,4 @@
-import { closestMatches } from './edit-distance';
+import { closestMatches, editDistance } from './edit-distance';
 import { compareVersions, allFlagTables, specName, type SglangFlag, type SglangFlagTable } from './sglang-flags';
 import { canonicalName, deprecatedChoice, deprecatedReplacementFlag, resolveSpecFlag } from './spec-flags';
 
@@ -84,9 +84,13 @@ export function findRename(
         source: `SGLang ${target.version}'s --${canonicalName(sameDest)} stores the same setting (dest ${from.flag.dest})`,
       };
     }
+    // A guess only for near-identical names (one word swapped for a short one, as nsa → dsa): a loose match would
+    // point at an unrelated flag.
+    const words = key.split('-').length;
     const added = target.flags
       .filter((flag) => !flag.deprecated && !flag.optionStrings.some((option) => from.table.byOption.has(option)))
-      .map(canonicalName);
+      .map(canonicalName)
+      .filter((name) => name.split('-').length === words && editDistance(key, name) <= 2);
     const close = closestMatches(key, added, 1)[0];
     if (close) {
       return {

@@ -18,8 +18,25 @@ export type SpecFlagResolution =
   /** Not a flag of this release; `suggestions` are the closest names. */
   | { kind: 'unknown'; suggestions: string[] };
 
+const resolutions = new WeakMap<SglangFlagTable, Map<string, SpecFlagResolution>>();
+
 /** Resolves a spec key (`mem-fraction-static`, no dashes) against a table, as argparse would read `--key`. */
 export function resolveSpecFlag(table: SglangFlagTable, key: string): SpecFlagResolution {
+  // Every sglang-flag-* rule and the builder ask about the same keys: remember the answer per table.
+  let known = resolutions.get(table);
+  if (!known) {
+    known = new Map();
+    resolutions.set(table, known);
+  }
+  let resolved = known.get(key);
+  if (!resolved) {
+    resolved = resolve(table, key);
+    known.set(key, resolved);
+  }
+  return resolved;
+}
+
+function resolve(table: SglangFlagTable, key: string): SpecFlagResolution {
   const shorthand = GLM_OPS_SHORTHANDS[key];
   const target = shorthand !== undefined ? table.byOption.get(`--${shorthand}`) : undefined;
   if (shorthand !== undefined && target)

@@ -1,6 +1,8 @@
+import { specFlagChanges } from './flag-renames';
 import { lookupGpu } from './gpu-catalog';
 import type { Spec } from './schema';
 import { numberArg } from './spec-args';
+import { flagTableForImage } from './sglang-version';
 
 /** One field an upgrade changed, and why. */
 export interface SpecChange {
@@ -52,6 +54,7 @@ export function deriveUpgradedSpec(
       to: 'recompile',
       why: 'DeepGEMM kernels are built by the SGLang image; the marker records the image, so the rollout recompiles',
     });
+    changes.push(...respellFlags(next, spec.sglang.image, request.sglangImage));
   }
   if (request.gpuType !== undefined && request.gpuType.toUpperCase() !== spec.gpu.type.toUpperCase()) {
     const to = lookupGpu(request.gpuType);
@@ -83,4 +86,43 @@ export function deriveUpgradedSpec(
     }
   }
   return { spec: next, changes };
+}
+
+/**
+ * Moves `sglang.args` to the new release's spellings where SGLang itself names the successor: a renamed flag
+ * (`nsa-decode-backend` → `dsa-decode-backend` in 0.5.23), a deprecated alias, a deprecated choice (`nsa` → `dsa`).
+ * Flags that were removed, or whose successor is only a guess, stay as they are, so the upgraded spec's lint names them
+ * and the upgrade stops before anything is deployed. Key order is kept.
+ */
+function respellFlags(next: Spec, fromImage: string, toImage: string): SpecChange[] {
+  const fromTable = flagTableForImage(fromImage).table;
+  const toTable = flagTableForImage(toImage).table;
+  const changes: SpecChange[] = [];
+  const renamedKeys = new Map<string, string>();
+  for (const change of specFlagChanges(next.sglang.args, fromTable, toTable)) {
+    if ((change.kind === 'renamed' && !change.isGuess) || (change.kind === 'deprecated' && change.to)) {
+      const to = change.to as string;
+      renamedKeys.set(change.key, to);
+      changes.push({
+        path: `sglang.args.${change.key}`,
+        from: change.key,
+        to,
+        why: `SGLang ${toTable.version} ${change.kind === 'renamed' ? 'renamed the flag' : 'deprecates the flag'}: ${change.source}`,
+      });
+    } else if (change.kind === 'value-deprecated') {
+      next.sglang.args[change.key] = change.to;
+      changes.push({
+        path: `sglang.args.${change.key}`,
+        from: change.from,
+        to: change.to,
+        why: `SGLang ${toTable.version} keeps ${change.from} only as a deprecated alias (${change.source})`,
+      });
+    }
+  }
+  if (renamedKeys.size > 0) {
+    next.sglang.args = Object.fromEntries(
+      Object.entries(next.sglang.args).map(([key, value]) => [renamedKeys.get(key) ?? key, value]),
+    );
+  }
+  return changes;
 }

@@ -16,6 +16,7 @@ import { UpgradeSpecError } from '../../spec/upgrade-spec';
 import { APP } from '../../shared/search-attributes';
 import { upgrade, type UpgradeInput, type UpgradeResult } from '../../workflows/upgrade';
 import { loadDeployableSpec } from '../load-deployable-spec';
+import { checkUpgradeFlags } from '../upgrade-flag-check';
 import { ensureStackForSpec } from '../stack-for-spec';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { keepWarmTaskQueue, scheduleUiLink } from './keepwarm';
@@ -29,6 +30,8 @@ interface UpgradeOptions {
   at?: string;
   timezone?: string;
   wait?: boolean;
+  /** `--fix` (write next to the spec), `--fix FILE`, or `--fix -` (stdout). */
+  fix?: string | boolean;
 }
 
 function badInput(message: string): void {
@@ -43,6 +46,8 @@ function checkOptions(options: UpgradeOptions, now: Date): { request: UpgradeReq
     return `--gpu ${JSON.stringify(options.gpu)} is not in the GPU catalog: use B200, B300, H200 or H100`;
   }
   if (options.timezone !== undefined && options.at === undefined) return '--timezone needs --at (the maintenance time)';
+  if (options.fix !== undefined && !options.sglangImage)
+    return '--fix needs --sglang-image (the release to move the spec to)';
   const request: UpgradeRequest = {
     ...(options.sglangImage ? { sglangImage: options.sglangImage } : {}),
     ...(options.gpu ? { gpuType: options.gpu } : {}),
@@ -95,6 +100,10 @@ export function registerUpgradeCommand(program: Command): void {
     .option('--at <time>', 'maintenance time, e.g. 2026-12-01T02:00 (a one-shot Temporal Schedule)')
     .option('--timezone <zone>', 'IANA zone of --at (default UTC)')
     .option('--wait', 'wait for the result (immediate upgrades only)')
+    .option(
+      '--fix [file]',
+      "write the spec moved to the new release's flag spellings (next to the spec, or FILE, or - for stdout) instead of upgrading",
+    )
     .action(async (file: string, options: UpgradeOptions) => {
       const now = new Date();
       const checked = checkOptions(options, now);
@@ -103,6 +112,14 @@ export function registerUpgradeCommand(program: Command): void {
       if (!spec) {
         process.exitCode = EXIT.badInput;
         return;
+      }
+      if (checked.request.sglangImage) {
+        // Before any stack or workflow: the new release must accept every flag spelling of the spec.
+        const flags = await checkUpgradeFlags(file, spec, checked.request.sglangImage, options.fix);
+        if (flags.action === 'stop') {
+          process.exitCode = flags.exitCode;
+          return;
+        }
       }
       await ensureStackForSpec(spec, (line) => console.log(line));
       if (spec.platform === 'local') {
