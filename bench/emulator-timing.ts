@@ -158,7 +158,7 @@ async function startChild(slots: number): Promise<{ url: string; child: ChildPro
       env: {
         ...process.env,
         GLM_OPS_EMULATOR_TIME_SCALE: '1',
-        DG_JIT_CACHE_DIR: kernels,
+        SGLANG_DG_CACHE_DIR: kernels,
         GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({
           phases: { weightLoadMs: 0, graphCaptureMs: 0 },
           reportTiming: true,

@@ -1,4 +1,7 @@
-/** Where the emulator's log lines go: stdout for progress, stderr for errors. */
+/**
+ * Where the emulator's log lines go. As with SGLang: its Python logging (`logging.basicConfig`) and uvicorn's own
+ * logger write to stderr, uvicorn's access log to stdout.
+ */
 export type EmulatorLogSink = (line: string, stream: 'stdout' | 'stderr') => void;
 
 /**
@@ -22,12 +25,12 @@ export class EmulatorLog {
 
   /** A line of the server (tokenizer-manager) process. */
   info(message: string): void {
-    this.sink(`[${timestamp()}] ${message}`, 'stdout');
+    this.sink(`[${timestamp()}] ${message}`, 'stderr');
   }
 
   /** A scheduler line, tagged with the rank as SGLang's scheduler logs are when tp or ep > 1. */
   scheduler(message: string): void {
-    this.sink(`[${timestamp()}${this.tag}] ${message}`, 'stdout');
+    this.sink(`[${timestamp()}${this.tag}] ${message}`, 'stderr');
   }
 
   /** A warning: SGLang's format has no level name, so it reads like `info`, on stderr. */
@@ -45,19 +48,19 @@ export class EmulatorLog {
     this.sink(message, 'stderr');
   }
 
-  /** A line without SGLang's prefix (progress bars, Python warnings). */
+  /** A line without SGLang's prefix (progress bars, Python warnings), on stderr as tqdm and `warnings` write. */
   raw(message: string): void {
-    this.sink(message, 'stdout');
+    this.sink(message, 'stderr');
   }
 
-  /** A uvicorn line (`INFO:     Started server process [pid]`). */
+  /** A uvicorn line (`INFO:     Started server process [pid]`), on stderr like uvicorn's own logger. */
   uvicorn(message: string, level: 'INFO' | 'ERROR' = 'INFO'): void {
-    this.sink(`[${timestamp()}] ${`${level}:`.padEnd(10)}${message}`, level === 'ERROR' ? 'stderr' : 'stdout');
+    this.sink(`[${timestamp()}] ${`${level}:`.padEnd(10)}${message}`, 'stderr');
   }
 
-  /** Uvicorn's access line: `INFO:     127.0.0.1:46054 - "GET /health HTTP/1.1" 503 Service Unavailable`. */
+  /** Uvicorn's access line, on stdout: `INFO:     127.0.0.1:46054 - "GET /health HTTP/1.1" 503 Service Unavailable`. */
   access(client: string, requestLine: string, status: number, reason: string): void {
-    this.uvicorn(`${client} - "${requestLine}" ${status} ${reason}`);
+    this.sink(`[${timestamp()}] INFO:     ${client} - "${requestLine}" ${status} ${reason}`, 'stdout');
   }
 }
 

@@ -68,6 +68,8 @@ export function withFlag(argv: string[], flag: string, value: string): string[] 
 export function fastEnv(config: Record<string, unknown> = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     GLM_OPS_EMULATOR_TIME_SCALE: '0.001',
+    // The guide's image: its SGLang (0.5.10) still spells the NSA flags the way the b200 example does.
+    GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.10',
     SGLANG_DG_CACHE_DIR: makeKernelCache(),
     GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({ phases: { graphCaptureMs: 0 }, ...config }),
     ...extra,

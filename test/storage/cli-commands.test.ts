@@ -36,7 +36,7 @@ test('emulator-compile prints the guide §12 noise and the success line, and wri
   const modelPath = path.join(root, 'fixture');
   const cache = path.join(root, 'dg');
   const ok = await cli(['emulator-compile', '--model-path', modelPath, '--tp', '8'], {
-    DG_JIT_CACHE_DIR: cache,
+    SGLANG_DG_CACHE_DIR: cache,
     GLM_OPS_EMULATOR_GPU: 'H200',
     GLM_OPS_EMULATOR_TIME_SCALE: '0.001',
     GLM_OPS_EMULATOR_COMPILE_SECONDS: '100',
@@ -50,17 +50,17 @@ test('emulator-compile prints the guide §12 noise and the success line, and wri
   });
 
   const failed = await cli(['emulator-compile', '--model-path', modelPath], {
-    DG_JIT_CACHE_DIR: path.join(root, 'dg2'),
+    SGLANG_DG_CACHE_DIR: path.join(root, 'dg2'),
     GLM_OPS_EMULATOR_COMPILE_FAIL: '1',
     GLM_OPS_EMULATOR_TIME_SCALE: '0.001',
   });
   expect(failed.status).not.toBe(0);
   expect(fs.existsSync(path.join(root, 'dg2', 'manifest.json'))).toBe(false);
 
-  const noCache = await cli(['emulator-compile', '--model-path', modelPath], { DG_JIT_CACHE_DIR: '' });
+  const noCache = await cli(['emulator-compile', '--model-path', modelPath], { SGLANG_DG_CACHE_DIR: '' });
   expect(noCache.status).not.toBe(0);
   expect(noCache.stderr.trim().split('\n')).toHaveLength(1);
-  expect(noCache.stderr).toMatch(/DG_JIT_CACHE_DIR/);
+  expect(noCache.stderr).toMatch(/SGLANG_DG_CACHE_DIR/);
 });
 
 test('verify SPEC reports weights and kernels (text and --json), exit 1 until both are valid', async () => {

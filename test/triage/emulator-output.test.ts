@@ -27,9 +27,14 @@ function kernelCache(): string {
 
 /**
  * Runs `glm-ops emulator` as a child process and collects stdout+stderr until it exits by itself or prints that it
- * serves (then SIGTERM). Returns the lines and the returncode the crash monitor would report.
+ * serves (then `onReady`, by default a SIGTERM). Returns the lines and the returncode the crash monitor would report.
  */
-async function captureEmulator(flags: string[], config: object, env: Record<string, string> = {}): Promise<Captured> {
+async function captureEmulator(
+  flags: string[],
+  config: object,
+  env: Record<string, string> = {},
+  onReady: (url: string, stop: () => void) => void = (_url, stop) => stop(),
+): Promise<Captured> {
   const child = spawn(process.execPath, [cliEntry(), 'emulator', '--port', '0', '--api-key', API_KEY, ...flags], {
     env: {
       ...process.env,
@@ -43,9 +48,13 @@ async function captureEmulator(flags: string[], config: object, env: Record<stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
+  let isReady = false;
   const onData = (chunk: Buffer): void => {
     text += chunk.toString('utf8');
-    if (text.includes('fired up and ready to roll')) child.kill('SIGTERM');
+    if (isReady || !text.includes('fired up and ready to roll')) return;
+    isReady = true;
+    const url = /Uvicorn running on (http:\/\/\S+)/.exec(text)![1]!;
+    onReady(url, () => child.kill('SIGTERM'));
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
@@ -71,16 +80,12 @@ test('a healthy start with cached kernels: only benign noise, labelled benign', 
   const captured = await captureEmulator(
     ['--model-path', modelDir(), '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45', '--enable-metrics'],
     {},
-    { DG_JIT_CACHE_DIR: kernelCache() },
+    { SGLANG_DG_CACHE_DIR: kernelCache() },
   );
   const result = diagnose({ logLines: captured.lines });
   expect(hasFindings(result)).toBe(false);
   expect(result.map((d) => d.id)).toEqual(
-    expect.arrayContaining([
-      'compile-warning-orjson-deprecation',
-      'compile-warning-gloo-zero-peers',
-      'deepgemm-compile-success',
-    ]),
+    expect.arrayContaining(['compile-warning-deepgemm-scale-fmt', 'deepgemm-compile-success', 'sigterm-shutdown']),
   );
 });
 
@@ -88,11 +93,12 @@ test('no kernel cache → JIT compile at start-up → cold start 15+ min (§18)'
   const captured = await captureEmulator(
     ['--model-path', modelDir(), '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'],
     {},
+    { SGLANG_DG_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-triage-nodg-')) },
   );
   expect(findingIds(captured)).toEqual(['cold-start-jit']);
 });
 
-test('missing weights → FileNotFoundError → volume reload (§18)', async () => {
+test('no config.json in the model folder → weights-missing → volume reload (§18)', async () => {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-triage-empty-'));
   const captured = await captureEmulator(
     ['--model-path', empty, '--tool-call-parser', 'glm47', '--reasoning-parser', 'glm45'],
@@ -122,7 +128,7 @@ test('mem-fraction-static too high → OOM, exit -9 → lower 0.88 → 0.85 (§1
   expect(result[0]!.evidence.join('\n')).toContain('CUDA out of memory');
 });
 
-test('watchdog shorter than the load → SIGKILL, diagnosed as watchdog, not OOM', async () => {
+test('a forward stalled past --watchdog-timeout → the watchdog kills it (-9), diagnosed as watchdog, not OOM', async () => {
   const captured = await captureEmulator(
     [
       '--model-path',
@@ -134,9 +140,21 @@ test('watchdog shorter than the load → SIGKILL, diagnosed as watchdog, not OOM
       '--reasoning-parser',
       'glm45',
     ],
-    { phases: { weightLoadMs: 60_000 } },
+    {
+      phases: { weightLoadMs: 60_000 },
+      faults: [{ kind: 'hang', at: 'serving', afterRequests: 1, mode: 'scheduler' }],
+    },
+    { SGLANG_DG_CACHE_DIR: kernelCache() },
+    (url) =>
+      void fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'stall' }], max_tokens: 8 }),
+      }).catch(() => undefined),
   );
   expect(captured.returncode).toBe(-9);
+  // The 60 s load under a 10 s watchdog did not kill it: the watchdog guards forward passes (as recorded).
+  expect(captured.lines.some((l) => l.includes('fired up and ready to roll'))).toBe(true);
   const ids = findingIds(captured, { exitCode: -9 });
   expect(ids[0]).toBe('watchdog-timeout');
   expect(ids).not.toContain('engine-oom');
@@ -157,13 +175,14 @@ test('EAGLE + FP8 KV cache → #22359 crash → garbled-output scenario (FP8 KV 
       'glm45',
     ],
     {},
+    { SGLANG_DG_CACHE_DIR: kernelCache() },
   );
-  expect(captured.returncode).toBe(1);
-  expect(findingIds(captured)).toContain('garbled-output');
+  expect(captured.returncode).toBe(-9);
+  expect(findingIds(captured, { exitCode: -9 })).toContain('garbled-output');
 });
 
 test('missing parsers show in the server_args line → tool and reasoning scenarios, key masked', async () => {
-  const captured = await captureEmulator(['--model-path', modelDir()], {}, { DG_JIT_CACHE_DIR: kernelCache() });
+  const captured = await captureEmulator(['--model-path', modelDir()], {}, { SGLANG_DG_CACHE_DIR: kernelCache() });
   const result = diagnose({ logLines: captured.lines });
   expect(result.map((d) => d.id).slice(0, 2)).toEqual(['tool-calls-malformed', 'reasoning-empty']);
   expect(JSON.stringify(result)).not.toContain(API_KEY);

@@ -4,8 +4,13 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import { compileDeepGemm } from '../../emulator/compile-deep-gemm';
 
+// SGLang's compile_deep_gemm, like the server, writes where SGLANG_DG_CACHE_DIR points (it overwrites
+// DG_JIT_CACHE_DIR with it); the twin requires it set rather than defaulting to ~/.cache/deep_gemm.
 const CompileEnv = z.object({
-  DG_JIT_CACHE_DIR: z.string().trim().min(1, 'DG_JIT_CACHE_DIR must name the kernel cache folder'),
+  SGLANG_DG_CACHE_DIR: z
+    .string()
+    .trim()
+    .min(1, 'SGLANG_DG_CACHE_DIR must name the kernel cache folder (SGLang overwrites DG_JIT_CACHE_DIR with it)'),
   GLM_OPS_EMULATOR_GPU: z.string().trim().min(1).default('B200'),
   GLM_OPS_EMULATOR_TIME_SCALE: z.coerce.number().positive().max(10).default(1),
   GLM_OPS_EMULATOR_COMPILE_SECONDS: z.coerce.number().nonnegative().max(86_400).default(600),
@@ -17,7 +22,7 @@ export function registerEmulatorCompileCommand(program: Command): void {
   program
     .command('emulator-compile')
     .description(
-      'Twin of `python3 -m sglang.compile_deep_gemm`: writes DeepGEMM "kernels" and manifest.json into DG_JIT_CACHE_DIR',
+      'Twin of `python3 -m sglang.compile_deep_gemm`: writes DeepGEMM "kernels" and manifest.json into SGLANG_DG_CACHE_DIR',
     )
     .requiredOption('--model-path <dir>', 'the weights folder')
     .option('--tp <n>', 'tensor parallel size', tpNumber, 8)
@@ -32,7 +37,7 @@ export function registerEmulatorCompileCommand(program: Command): void {
       await compileDeepGemm({
         modelPath: path.resolve(options.modelPath),
         tp: options.tp,
-        cacheDir: path.resolve(env.DG_JIT_CACHE_DIR),
+        cacheDir: path.resolve(env.SGLANG_DG_CACHE_DIR),
         gpuType: env.GLM_OPS_EMULATOR_GPU,
         timeScale: env.GLM_OPS_EMULATOR_TIME_SCALE,
         compileSeconds: env.GLM_OPS_EMULATOR_COMPILE_SECONDS,

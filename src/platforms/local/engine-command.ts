@@ -75,6 +75,8 @@ export function engineCommand(spec: Spec, inputs: EngineCommandInputs, emulatorE
       // The emulator parses the argv with this release's SGLang flag table, as the image's SGLang would.
       GLM_OPS_EMULATOR_SGLANG_IMAGE: spec.sglang.image,
       GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify(emulatorSettingsFor(spec)),
+      // SGLang reads SGLANG_DG_CACHE_DIR and overwrites DG_JIT_CACHE_DIR with it; the emulator does the same.
+      SGLANG_DG_CACHE_DIR: inputs.kernelCacheDir,
       DG_JIT_CACHE_DIR: inputs.kernelCacheDir,
     },
   };

@@ -309,6 +309,7 @@ export class LocalStorage implements StoragePort {
       GLM_OPS_EMULATOR_COMPILE_SECONDS: String(spec.local.compile.seconds),
       ...(spec.local.compile.shouldFail ? { GLM_OPS_EMULATOR_COMPILE_FAIL: '1' } : {}),
       ...this.deps.env,
+      SGLANG_DG_CACHE_DIR: cacheDir,
       DG_JIT_CACHE_DIR: cacheDir,
       GLM_OPS_EMULATOR_GPU: spec.gpu.type,
       GLM_OPS_EMULATOR_TIME_SCALE: String(spec.local.timeScale),
