@@ -75,8 +75,6 @@ describe('local platform: engine faults and the crash monitor', () => {
   test('engine hangs while loading: the held request times out at startupTimeout; stop kills it (TERM, then KILL)', async () => {
     const spec = testSpec('hang-app', (s) => {
       s.health.startupTimeout = 8;
-      // The scaled watchdog would otherwise SIGKILL the hung load, as SGLang's does.
-      s.sglang.args['watchdog-timeout'] = 100_000;
       s.local.emulator = {
         ...s.local.emulator,
         faults: [{ kind: 'hang', at: 'loading', afterMs: 0, mode: 'process' }],
