@@ -78,6 +78,68 @@ describe('glm-ops upgrade (the built CLI against the test Temporal server and a 
     expect(await createdFor(app)).toEqual([]);
   });
 
+  describe('a new SGLang release that renamed flags the spec uses (0.5.10 → 0.5.23: nsa → dsa)', () => {
+    /** The spec as a person keeps it: comments on the flags glm-ops must rename. */
+    const writeCommentedSpec = (app: string): string => {
+      const file = path.join(stack.home, `${app}.yaml`);
+      const text = stringify(specFor(app))
+        .replace(/^(\s+nsa-decode-backend: trtllm)$/m, '$1 # #21291 mitigation')
+        .replace(/^app: /m, '# production spec, reviewed weekly\napp: ');
+      expect(text).toContain('nsa-decode-backend: trtllm # #21291 mitigation');
+      fs.writeFileSync(file, text);
+      return file;
+    };
+
+    it('names the renames and refuses before anything starts (exit 2)', async () => {
+      const app = testId('upcli-renamed');
+      const file = writeCommentedSpec(app);
+      const run = await cli([file, '--sglang-image', 'lmsysorg/sglang:v0.5.23']);
+      expect(run.exitCode).toBe(2);
+      expect(run.stdout).toContain(`SGLang flags of ${app}: 0.5.10 → 0.5.23`);
+      expect(run.stdout).toMatch(
+        /^ {2}renamed {4}nsa-decode-backend → dsa-decode-backend: renamed \(SGLang 0\.5\.17 /m,
+      );
+      expect(run.stdout).toMatch(/^ {2}renamed {4}nsa-prefill-backend → dsa-prefill-backend: renamed/m);
+      expect(run.stdout).toMatch(/^ {2}value {6}attention-backend: nsa → dsa: deprecated value/m);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^glm-ops: refusing to upgrade: SGLang 0\.5\.23 rejects 2 flag spelling\(s\) of .* at start-up \(nsa-decode-backend, nsa-prefill-backend\); .* --fix to write .*\.sglang-0\.5\.23\.yaml$/,
+        ),
+      ]);
+      expect(run.stdout).not.toMatch(/upgrade started|scheduled upgrade/);
+      expect(await createdFor(app)).toEqual([]);
+    });
+
+    it('--fix writes the spec in the new spellings next to it, comments kept, and starts nothing', async () => {
+      const app = testId('upcli-fix');
+      const file = writeCommentedSpec(app);
+      const run = await cli([file, '--sglang-image', 'lmsysorg/sglang:v0.5.23', '--fix']);
+      expect(run.stderr).toBe('');
+      expect(run.exitCode).toBe(0);
+      const fixedFile = file.replace(/\.yaml$/, '.sglang-0.5.23.yaml');
+      expect(run.stdout).toContain(`wrote ${fixedFile} (no upgrade started)`);
+      const fixed = fs.readFileSync(fixedFile, 'utf8');
+      expect(fixed).toContain('# production spec, reviewed weekly\n');
+      expect(fixed).toContain('dsa-decode-backend: trtllm # #21291 mitigation');
+      expect(fixed).toContain('dsa-prefill-backend: trtllm');
+      expect(fixed).toContain('attention-backend: dsa');
+      expect(fixed).toContain('image: lmsysorg/sglang:v0.5.23');
+      expect(fixed).not.toContain('nsa-');
+      expect(fs.readFileSync(file, 'utf8')).toContain('nsa-decode-backend'); // the original is left alone
+      expect(await createdFor(app)).toEqual([]);
+
+      const stdout = await cli([file, '--sglang-image', 'lmsysorg/sglang:v0.5.23', '--fix', '-']);
+      expect(stdout.exitCode).toBe(0);
+      expect(stdout.stdout).toContain('dsa-decode-backend: trtllm # #21291 mitigation');
+
+      // The fixed spec passes the flag check; what stops it now is only that the app was never rolled out.
+      const again = await cli([fixedFile, '--sglang-image', 'lmsysorg/sglang:v0.5.23']);
+      expect(again.stdout).toContain('every flag of the spec keeps its spelling');
+      expect(again.stderr).toMatch(/was never rolled out on platform local/);
+      expect(again.exitCode).toBe(2);
+    });
+  });
+
   it('shows the diff, upgrades now with --wait, then schedules a maintenance-window upgrade that shows its time', async () => {
     const app = testId('upcli');
     const spec = specFor(app);

@@ -51,6 +51,26 @@ describe('glm-ops spec check', () => {
     expect(result.stdout).toMatch(/ok \(2 acknowledged warnings\)/);
   });
 
+  it('a misspelled SGLang flag exits 2 with a did-you-mean, and says which flag table was used', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-spec-typo-'));
+    const file = path.join(dir, 'typo.yaml');
+    const example = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'glm-5.1-b200.yaml'), 'utf8');
+    fs.writeFileSync(file, example.replace('mem-fraction-static: 0.88', 'mem-fraction-statik: 0.8'));
+    const result = await run(['spec', 'check', file]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toContain(
+      'error   sglang.args.mem-fraction-statik: "mem-fraction-statik" is not a flag of SGLang 0.5.10: did you mean mem-fraction-static? [sglang-flag-unknown]',
+    );
+    expect(result.stdout).toContain('fix: rename it to mem-fraction-static');
+    expect(result.stdout).toContain("sglang.args: checked against SGLang 0.5.10's flag table");
+    const json = await run(['spec', 'check', '--json', file]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      exitCode: 2,
+      flagTable: { version: '0.5.10', imageVersion: '0.5.10', choice: 'exact' },
+      findings: [expect.objectContaining({ rule: 'sglang-flag-unknown', path: 'sglang.args.mem-fraction-statik' })],
+    });
+  });
+
   it('exits 1 with warnings only, listing path, level, reason and fix', async () => {
     const result = await run(['spec', 'check', fixture('reasoning-parser.trigger.yaml')]);
     expect(result.exitCode).toBe(1);
