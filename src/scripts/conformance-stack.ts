@@ -19,8 +19,7 @@ import { parseSpecText } from '../spec/parse-spec';
  * examples/local-demo.yaml, sped up). Prints one JSON line `{emulator_url, router_url, api_key, served_model_name}`
  * once both answer, then runs until stdin closes or SIGTERM/SIGINT, and removes its temp folder.
  */
-async function main(): Promise<void> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-conformance-'));
+async function main(home: string): Promise<void> {
   const apiKey = `sk-conformance-${randomBytes(12).toString('hex')}`;
   const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home };
   delete env[secretEnvVar('glm-api-key')];
@@ -89,7 +88,9 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
+const stackHome = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-conformance-'));
+main(stackHome).catch((err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  fs.rmSync(stackHome, { recursive: true, force: true });
   process.exit(1);
 });
