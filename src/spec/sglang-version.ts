@@ -1,4 +1,10 @@
-import { allFlagTables, compareVersions, newestFlagTable, type SglangFlagTable } from './sglang-flags';
+import {
+  compareVersions,
+  flagTableFor,
+  flagTableVersions,
+  newestFlagTable,
+  type SglangFlagTable,
+} from './sglang-flags';
 
 /**
  * The SGLang release an image tag names: `lmsysorg/sglang:v0.5.10` → 0.5.10, `v0.5.11-drill-oom` → 0.5.11,
@@ -45,11 +51,12 @@ export function resolveFlagTable(image: string): ResolvedFlagTable {
       note: `image ${image} names no SGLang version (expected a tag like :v0.5.10): checked against the newest flag table, SGLang ${table.version}`,
     };
   }
-  const tables = allFlagTables();
-  const atOrBelow = tables.filter((table) => compareVersions(table.version, imageVersion) <= 0);
-  const nearest = atOrBelow[atOrBelow.length - 1];
+  const versions = flagTableVersions();
+  const atOrBelow = versions.filter((version) => compareVersions(version, imageVersion) <= 0);
+  const nearestVersion = atOrBelow[atOrBelow.length - 1];
+  const nearest = nearestVersion === undefined ? undefined : (flagTableFor(nearestVersion) as SglangFlagTable);
   if (nearest === undefined) {
-    const oldest = tables[0] as SglangFlagTable;
+    const oldest = flagTableFor(versions[0] as string) as SglangFlagTable;
     return {
       table: oldest,
       imageVersion,

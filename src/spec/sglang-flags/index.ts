@@ -95,18 +95,25 @@ export interface SglangFlagTable extends SglangFlagTableFile {
   byOption: ReadonlyMap<string, SglangFlag>;
 }
 
-const FILES: readonly unknown[] = [table0510, table0517, table0523];
+const FILES: readonly { version: string }[] = [table0510, table0517, table0523];
 
-let tables: readonly SglangFlagTable[] | undefined;
+const parsedTables = new Map<string, SglangFlagTable>();
 
-function load(): readonly SglangFlagTable[] {
-  tables ??= FILES.map((file) => {
+/** Validates one file on first use (a spec check needs one or two of them). */
+function tableOf(file: { version: string }): SglangFlagTable {
+  let table = parsedTables.get(file.version);
+  if (!table) {
     const parsed = SglangFlagTableFile.parse(file);
     const byOption = new Map<string, SglangFlag>();
     for (const flag of parsed.flags) for (const option of flag.optionStrings) byOption.set(option, flag);
-    return { ...parsed, byOption };
-  }).sort((a, b) => compareVersions(a.version, b.version));
-  return tables;
+    table = { ...parsed, byOption };
+    parsedTables.set(file.version, table);
+  }
+  return table;
+}
+
+function sortedFiles(): { version: string }[] {
+  return [...FILES].sort((a, b) => compareVersions(a.version, b.version));
 }
 
 /** Orders dotted versions numerically (0.5.10 after 0.5.9). */
@@ -122,23 +129,24 @@ export function compareVersions(a: string, b: string): number {
 
 /** Every committed table, oldest first. */
 export function allFlagTables(): readonly SglangFlagTable[] {
-  return load();
+  return sortedFiles().map(tableOf);
 }
 
 /** The versions that have a table, oldest first. */
 export function flagTableVersions(): string[] {
-  return load().map((table) => table.version);
+  return sortedFiles().map((file) => file.version);
 }
 
 /** The table of exactly this release, if committed. */
 export function flagTableFor(version: string): SglangFlagTable | undefined {
-  return load().find((table) => table.version === version);
+  const file = FILES.find((candidate) => candidate.version === version);
+  return file ? tableOf(file) : undefined;
 }
 
 /** The newest committed table. */
 export function newestFlagTable(): SglangFlagTable {
-  const all = load();
-  return all[all.length - 1] as SglangFlagTable;
+  const files = sortedFiles();
+  return tableOf(files[files.length - 1] as { version: string });
 }
 
 /** The flag names without leading dashes, as a spec writes them (`tp-size`). */
