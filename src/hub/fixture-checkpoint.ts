@@ -1,7 +1,11 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildFixtureTokenizer, GLM_CHAT_TEMPLATE } from './fixture-tokenizer';
 import { encodeSafetensorsHeader, tensorSizeBytes, type SafetensorsTensor } from './safetensors-header';
+
+/** GLM-5.1's context length (its config's `max_position_embeddings`). */
+export const FIXTURE_CONTEXT_LENGTH = 202752;
 
 /** The hub's listing of a fixture, written next to it so the hub need not re-hash hundreds of MB at start. */
 export const HUB_MANIFEST_FILE = '.hub-manifest.json';
@@ -41,8 +45,8 @@ export interface FixtureOptions {
 
 /**
  * Writes a real checkpoint: safetensors shards (valid headers, FP8 weights with F32 block scales), the
- * `model.safetensors.index.json` that maps every tensor to its shard, `config.json` and tokenizer files, plus the
- * hub manifest. Bytes are deterministic for a seed, so the commit sha is stable.
+ * `model.safetensors.index.json` that maps every tensor to its shard, `config.json`, a GLM-style tokenizer that
+ * `tokenizers` / transformers load (src/hub/fixture-tokenizer.ts) with its chat template, plus the hub manifest. Bytes are deterministic for a seed, so the commit sha is stable.
  */
 export async function writeFixtureCheckpoint(options: FixtureOptions): Promise<FixtureManifest> {
   const repo = options.repo ?? 'zai-org/GLM-5.1-FP8';
@@ -60,6 +64,9 @@ export async function writeFixtureCheckpoint(options: FixtureOptions): Promise<F
     for (const tensor of tensors) weightMap[tensor.name] = name;
     totalTensorBytes += await writeShard(path.join(options.outDir, name), tensors, keystream);
   }
+  const tokenizer = buildFixtureTokenizer();
+  // GLM stops on end-of-text and on the start of the next user or observation turn.
+  const eosTokenIds = ['<|endoftext|>', '<|user|>', '<|observation|>'].map((token) => tokenizer.ids[token]!);
   const textFiles: Record<string, unknown> = {
     'model.safetensors.index.json': { metadata: { total_size: totalTensorBytes }, weight_map: weightMap },
     'config.json': {
@@ -67,6 +74,10 @@ export async function writeFixtureCheckpoint(options: FixtureOptions): Promise<F
       model_type: 'glm_moe_dsa',
       torch_dtype: 'bfloat16',
       num_hidden_layers: shardCount,
+      max_position_embeddings: FIXTURE_CONTEXT_LENGTH,
+      vocab_size: Math.ceil(tokenizer.vocabSize / 64) * 64,
+      eos_token_id: eosTokenIds,
+      pad_token_id: tokenizer.ids['<|endoftext|>'],
       quantization_config: {
         quant_method: 'fp8',
         fmt: 'e4m3',
@@ -75,17 +86,17 @@ export async function writeFixtureCheckpoint(options: FixtureOptions): Promise<F
       },
       glm_ops_fixture: true,
     },
-    'generation_config.json': { temperature: 1.0, top_p: 0.95 },
+    'generation_config.json': { eos_token_id: eosTokenIds, temperature: 1.0, top_p: 0.95 },
     'tokenizer_config.json': {
       tokenizer_class: 'PreTrainedTokenizerFast',
       eos_token: '<|endoftext|>',
-      model_max_length: 202752,
+      pad_token: '<|endoftext|>',
+      clean_up_tokenization_spaces: false,
+      model_max_length: FIXTURE_CONTEXT_LENGTH,
+      chat_template: GLM_CHAT_TEMPLATE,
     },
-    'tokenizer.json': {
-      version: '1.0',
-      model: { type: 'BPE', vocab: { '<|endoftext|>': 0, '<|user|>': 1, '<|assistant|>': 2, hello: 3 }, merges: [] },
-      added_tokens: [{ id: 0, content: '<|endoftext|>', special: true }],
-    },
+    'special_tokens_map.json': { eos_token: '<|endoftext|>', pad_token: '<|endoftext|>' },
+    'tokenizer.json': tokenizer.tokenizerJson,
   };
   for (const [name, content] of Object.entries(textFiles)) {
     await fs.promises.writeFile(path.join(options.outDir, name), `${JSON.stringify(content, null, 2)}\n`);
