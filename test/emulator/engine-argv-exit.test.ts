@@ -1,7 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { cliEntry } from '../../src/config/paths';
+import { engineCommand } from '../../src/platforms/local/engine-command';
+import { buildSglangArgv } from '../../src/spec/argv-builder';
+import { parseSpecText } from '../../src/spec/parse-spec';
 import { flagTableFor } from '../../src/spec/sglang-flags';
-import { compileProcessEntry, guideArgv, makeModelDir, spawnEmulator } from './emulator-fixture';
+import { compileProcessEntry, guideArgv, makeKernelCache, makeModelDir, spawnEmulator } from './emulator-fixture';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RECORDING = path.join(ROOT, 'test', 'fixtures', 'sglang-argv', 'fail_unknown_flag.condensed.log');
@@ -72,6 +77,23 @@ describe('the emulator process rejects a bad argv as SGLang does (exit 2, argpar
     });
     expect(await emulator.exit).toEqual({ code: 2, signal: null });
     expect(emulator.output().trimEnd().split('\n').at(-1)).toBe(
+      'sglang serve: error: unrecognized arguments: --nsa-decode-backend trtllm --nsa-prefill-backend trtllm',
+    );
+  });
+
+  it("the local platform's engine command makes the emulator play the spec's release", async () => {
+    const text = fs.readFileSync(path.join(ROOT, 'examples', 'local-demo.yaml'), 'utf8');
+    const parsed = parseSpecText(text.replace('lmsysorg/sglang:v0.5.10', 'lmsysorg/sglang:v0.5.23'));
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const sglangArgv = buildSglangArgv(parsed.spec, { modelPath: makeModelDir(), host: '127.0.0.1', port: 1 });
+    const command = engineCommand(parsed.spec, { sglangArgv, kernelCacheDir: makeKernelCache() }, cliEntry());
+    expect(command.env.GLM_OPS_EMULATOR_SGLANG_IMAGE).toBe('lmsysorg/sglang:v0.5.23');
+    const child = spawn(command.file, command.args, { env: { PATH: process.env.PATH, ...command.env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe(
       'sglang serve: error: unrecognized arguments: --nsa-decode-backend trtllm --nsa-prefill-backend trtllm',
     );
   });
