@@ -39,7 +39,9 @@ function answer(res: http.ServerResponse, status: number, message: string): void
 
 /**
  * An app's stable local endpoint, like a Modal web endpoint: each request is held until the app hands it an
- * engine, then streamed through unchanged (SSE chunks pass as they arrive). A dead engine becomes a 502.
+ * engine, then streamed through unchanged (SSE chunks pass as they arrive). A loading engine's port refuses
+ * connections (SGLang opens it after the load), so requests are held until the engine is ready, not sent to it; an
+ * engine that refuses or drops a request after it was ready is dead, and that becomes a 502.
  */
 export class AppRouter {
   private readonly server: http.Server;

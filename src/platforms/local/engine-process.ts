@@ -164,6 +164,11 @@ export class EngineProcess {
     this.pollHealth();
   }
 
+  /**
+   * Polls the engine's own /health until 200. A refused connection means "still loading", not "dead": SGLang (and
+   * the emulator) binds its port only after the model has loaded and the CUDA graphs are captured, then answers 503
+   * during its warm-up. Death is learnt from the process exit (the crash monitor), never from the port.
+   */
   private pollHealth(): void {
     if (this.state !== 'starting') return;
     const headers: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
