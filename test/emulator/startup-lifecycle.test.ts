@@ -209,18 +209,13 @@ describe('shutdown and failures as recorded', () => {
     const recorded = serverLines('cpu/server_main.condensed.log');
     expect(recordedExitCode('cpu/server_main.condensed.log')).toBe(-9);
     const markers = [
-      'SIGTERM received. signum=None frame=None. Draining requests and shutting down...',
-      'Health check request received during shutdown. Returning 503.',
-      'Gracefully exiting... Remaining number of requests 1. Remaining requests remaining_rids=[',
-      'Gracefully exiting... Remaining number of requests 0. Remaining requests remaining_rids=[].',
-      'kill_process_tree called: parent_pid=',
+      /SIGTERM received\. signum=None frame=None\. Draining requests and shutting down\.\.\./,
+      /Health check request received during shutdown\. Returning 503\./,
+      /Gracefully exiting\.\.\. Remaining number of requests [1-9]\d*\. Remaining requests remaining_rids=\['[0-9a-f]{32}'/,
+      /Gracefully exiting\.\.\. Remaining number of requests 0\. Remaining requests remaining_rids=\[\]\./,
+      /kill_process_tree called: parent_pid=\d+, include_parent=True, pid=\d+/,
     ];
-    expect(
-      positionsInOrder(
-        recorded,
-        markers.map((m) => new RegExp(escape(m))),
-      ).every((at) => at >= 0),
-    ).toBe(true);
+    expect(positionsInOrder(recorded, markers).every((at) => at >= 0)).toBe(true);
     const emulator = await launchReady(singleGpuArgv(), env({}, { GLM_OPS_EMULATOR_TIME_SCALE: '0.02' }));
     try {
       const inflight = streamText(emulator.url, 3_000);
@@ -232,11 +227,8 @@ describe('shutdown and failures as recorded', () => {
       expect(await inflight).toContain('data: [DONE]');
       const exit = await emulator.exited;
       expect(exit.signal).toBe('SIGKILL');
-      const positions = positionsInOrder(
-        emulator.logs,
-        markers.map((m) => new RegExp(escape(m))),
-      );
-      expect(markers.filter((_, i) => positions[i]! < 0)).toEqual([]);
+      const positions = positionsInOrder(emulator.logs, markers);
+      expect(markers.filter((_, i) => positions[i]! < 0).map(String)).toEqual([]);
       // Then the port refuses (a pooled keep-alive socket may first see the close itself).
       await waitFor(async () => (await healthOutcome(emulator.url)) === 'refused');
     } finally {
@@ -292,8 +284,4 @@ async function streamText(url: string, maxTokens: number): Promise<string> {
     }),
   });
   return response.text();
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
