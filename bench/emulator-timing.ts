@@ -158,9 +158,10 @@ async function startChild(slots: number): Promise<{ url: string; child: ChildPro
       env: {
         ...process.env,
         GLM_OPS_EMULATOR_TIME_SCALE: '1',
+        GLM_OPS_EMULATOR_SGLANG_IMAGE: parsed.spec.sglang.image,
         SGLANG_DG_CACHE_DIR: kernels,
         GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({
-          phases: { weightLoadMs: 0, graphCaptureMs: 0 },
+          phases: { weightLoadMs: 0, graphCaptureMs: 0, serverWarmupMs: 0 },
           reportTiming: true,
         }),
       },
