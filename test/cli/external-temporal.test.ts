@@ -218,6 +218,25 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
     expect(fs.existsSync(path.join(base.GLM_OPS_HOME!, 'dev'))).toBe(false);
   });
 
+  it('without a worker, keepwarm enable and upgrade are refused the same way (exit 2, one line) before any schedule or workflow', async () => {
+    for (const argv of [
+      ['keepwarm', 'enable', demo],
+      ['upgrade', demo, '--sglang-image', 'lmsysorg/sglang:v0.5.11-drill-oom', '--wait'],
+    ]) {
+      const run = await execa(cli, argv, { env: envVars, reject: false, timeout: 60_000 });
+      expect(run.timedOut).toBe(false);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^glm-ops: no worker polls task queue glm-ops-local in namespace prod at 127\.0\.0\.1:\d+/,
+        ),
+      ]);
+    }
+    const schedules = [];
+    for await (const schedule of clientFor('prod').schedule.list()) schedules.push(schedule.scheduleId);
+    expect(schedules).toEqual([]);
+  });
+
   it('driven by TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE: examples/local-demo.yaml rolls out on a worker started by hand; the CLI starts only the hub and the daemon, and says so once', async () => {
     const worker = startWorker(envVars);
     await waitForPolling('prod', worker);

@@ -15,7 +15,7 @@ import { loadSpecFile } from '../../spec/parse-spec';
 import type { Spec } from '../../spec/schema';
 import { taskQueueFor } from '../../shared/task-queue';
 import { loadDeployableSpec } from '../load-deployable-spec';
-import { ensureStackForSpec } from '../stack-for-spec';
+import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
 import { connectClient, type ConnectedClient } from '../temporal-client';
 import { printSpecIssues } from './spec-output';
 
@@ -94,7 +94,13 @@ export function registerKeepwarmCommand(program: Command): void {
         if (err instanceof KeepWarmScheduleError) return badInput(err.message);
         throw err;
       }
-      await ensureStackForSpec(spec, (line) => console.log(line));
+      try {
+        // A schedule's or an upgrade's runs need a worker on the spec's queue, as a rollout does.
+        await ensureStackForSpec(spec, (line) => console.log(line), process.env, { requireWorker: true });
+      } catch (err) {
+        if (err instanceof PlatformNotReadyError) return badInput(err.message);
+        throw err;
+      }
       await withClient(async ({ client, config }) => {
         const outcomes = await enableKeepWarm(client, spec, { taskQueue: keepWarmTaskQueue(spec) });
         for (const outcome of outcomes) {

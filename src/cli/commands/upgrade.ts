@@ -17,7 +17,7 @@ import { APP } from '../../shared/search-attributes';
 import { upgrade, type UpgradeInput, type UpgradeResult } from '../../workflows/upgrade';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { checkUpgradeFlags } from '../upgrade-flag-check';
-import { ensureStackForSpec } from '../stack-for-spec';
+import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { keepWarmTaskQueue, scheduleUiLink } from './keepwarm';
 
@@ -121,7 +121,13 @@ export function registerUpgradeCommand(program: Command): void {
           return;
         }
       }
-      await ensureStackForSpec(spec, (line) => console.log(line));
+      try {
+        // A schedule's or an upgrade's runs need a worker on the spec's queue, as a rollout does.
+        await ensureStackForSpec(spec, (line) => console.log(line), process.env, { requireWorker: true });
+      } catch (err) {
+        if (err instanceof PlatformNotReadyError) return badInput(err.message);
+        throw err;
+      }
       if (spec.platform === 'local') {
         const deployed = await LocalPlatform.fromEnv().currentDeployment(spec.app);
         if (!deployed)
