@@ -83,12 +83,33 @@ async function ensureAroundUserTemporal(
     if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
     throw err;
   }
-  const taskQueue = taskQueueFor(spec.platform);
+  const taskQueue = specTaskQueue(spec, env);
   for (const warning of await checkUserTemporal(config, options.requireWorker ? taskQueue : undefined)) {
     report(`warning: ${warning}`);
   }
   const parts = spec.platform === 'local' ? await localPlatformUp(report, env, { useOwnHub: true }) : undefined;
   report(whoRunsWhat(config, taskQueue, parts));
+}
+
+/** The queue a spec's workflows run on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
+export function specTaskQueue(spec: Pick<Spec, 'platform'>, env: NodeJS.ProcessEnv = process.env): string {
+  return env.GLM_OPS_TASK_QUEUE?.trim() || taskQueueFor(spec.platform);
+}
+
+/**
+ * On the user's Temporal, refuses (PlatformNotReadyError) when no worker polls the spec's queue; for commands that
+ * check their own input against the running stack first and start a workflow only after that.
+ */
+export async function requireWorkerFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!hasExplicitTemporalConfig(env)) return;
+  let config: TemporalConnectConfig;
+  try {
+    config = loadTemporalConfig(env);
+  } catch (err) {
+    if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
+    throw err;
+  }
+  await checkUserTemporal(config, specTaskQueue(spec, env));
 }
 
 /** Connects once and checks the namespace, its search attributes and (with a task queue) that a worker polls it. */

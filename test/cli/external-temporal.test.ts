@@ -218,20 +218,13 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
     expect(fs.existsSync(path.join(base.GLM_OPS_HOME!, 'dev'))).toBe(false);
   });
 
-  it('without a worker, keepwarm enable and upgrade are refused the same way (exit 2, one line) before any schedule or workflow', async () => {
-    for (const argv of [
-      ['keepwarm', 'enable', demo],
-      ['upgrade', demo, '--sglang-image', 'lmsysorg/sglang:v0.5.11-drill-oom', '--wait'],
-    ]) {
-      const run = await execa(cli, argv, { env: envVars, reject: false, timeout: 60_000 });
-      expect(run.timedOut).toBe(false);
-      expect(run.exitCode).toBe(2);
-      expect(run.stderr.trim().split('\n')).toEqual([
-        expect.stringMatching(
-          /^glm-ops: no worker polls task queue glm-ops-local in namespace prod at 127\.0\.0\.1:\d+/,
-        ),
-      ]);
-    }
+  it('without a worker, keepwarm enable is refused the same way (exit 2, one line) before any schedule', async () => {
+    const run = await execa(cli, ['keepwarm', 'enable', demo], { env: envVars, reject: false, timeout: 60_000 });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^glm-ops: no worker polls task queue glm-ops-local in namespace prod at 127\.0\.0\.1:\d+/),
+    ]);
     const schedules = [];
     for await (const schedule of clientFor('prod').schedule.list()) schedules.push(schedule.scheduleId);
     expect(schedules).toEqual([]);
@@ -271,6 +264,20 @@ describe('glm-ops on a Temporal of the user’s own (second dev server, non-defa
     );
     expect([...identities]).toEqual([worker.identity]);
     expect(await stopWorker(worker)).toBe(0);
+  });
+
+  it('upgrade of the rolled-out app on a queue no worker polls is refused (exit 2, one line) before any workflow', async () => {
+    const env = { ...envVars, GLM_OPS_TASK_QUEUE: 'glm-ops-no-worker-here' };
+    const argv = ['upgrade', demo, '--sglang-image', 'lmsysorg/sglang:v0.5.11-drill-oom', '--wait'];
+    const run = await execa(cli, argv, { env, reject: false, timeout: 60_000 });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^glm-ops: no worker polls task queue glm-ops-no-worker-here in namespace prod at /),
+    ]);
+    const upgrades = [];
+    for await (const wf of clientFor('prod').workflow.list({ query: 'WorkflowType = "upgrade"' })) upgrades.push(wf);
+    expect(upgrades).toEqual([]);
   });
 
   it('driven by a temporal.toml profile (TEMPORAL_CONFIG_FILE + TEMPORAL_PROFILE, TLS disabled): the rollout runs in that namespace', async () => {

@@ -13,9 +13,8 @@ import {
 } from '../../schedules/keep-warm-schedules-client';
 import { loadSpecFile } from '../../spec/parse-spec';
 import type { Spec } from '../../spec/schema';
-import { taskQueueFor } from '../../shared/task-queue';
 import { loadDeployableSpec } from '../load-deployable-spec';
-import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
+import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
 import { connectClient, type ConnectedClient } from '../temporal-client';
 import { printSpecIssues } from './spec-output';
 
@@ -31,7 +30,7 @@ export function scheduleUiLink(config: TemporalConnectConfig, scheduleId: string
 
 /** The task queue the schedules start runs on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
 export function keepWarmTaskQueue(spec: Pick<Spec, 'platform'>, env: NodeJS.ProcessEnv = process.env): string {
-  return env.GLM_OPS_TASK_QUEUE?.trim() || taskQueueFor(spec.platform);
+  return specTaskQueue(spec, env);
 }
 
 function badInput(message: string): void {

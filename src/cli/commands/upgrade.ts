@@ -17,7 +17,7 @@ import { APP } from '../../shared/search-attributes';
 import { upgrade, type UpgradeInput, type UpgradeResult } from '../../workflows/upgrade';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { checkUpgradeFlags } from '../upgrade-flag-check';
-import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
+import { ensureStackForSpec, PlatformNotReadyError, requireWorkerFor } from '../stack-for-spec';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { keepWarmTaskQueue, scheduleUiLink } from './keepwarm';
 
@@ -122,8 +122,7 @@ export function registerUpgradeCommand(program: Command): void {
         }
       }
       try {
-        // A schedule's or an upgrade's runs need a worker on the spec's queue, as a rollout does.
-        await ensureStackForSpec(spec, (line) => console.log(line), process.env, { requireWorker: true });
+        await ensureStackForSpec(spec, (line) => console.log(line));
       } catch (err) {
         if (err instanceof PlatformNotReadyError) return badInput(err.message);
         throw err;
@@ -144,6 +143,13 @@ export function registerUpgradeCommand(program: Command): void {
         console.log(`the worker reads what ${spec.app} runs on Modal when the upgrade starts, and plans against it`);
       }
 
+      try {
+        // What the upgrade plans from is checked first; its run (now or in the window) needs a worker, as a rollout.
+        await requireWorkerFor(spec);
+      } catch (err) {
+        if (err instanceof PlatformNotReadyError) return badInput(err.message);
+        throw err;
+      }
       const timeLabel = checked.at ? checked.at.label : upgradeTimeLabel(now);
       const id = upgradeId(spec.app, timeLabel);
       const input: UpgradeInput = {
