@@ -1,4 +1,4 @@
-import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, Context, heartbeat, log, sleep } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Platform } from '../platforms/platform';
 import { probeHealth, type HealthOutcome } from '../probes/health-probe';
@@ -271,8 +271,9 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
 
 /** Runs a platform call that may take minutes, heartbeating so a lost worker is noticed within the heartbeat timeout. */
 async function whileHeartbeating<T>(body: () => Promise<T>): Promise<T> {
-  heartbeat();
-  const keepAlive = setInterval(() => heartbeat(), HEARTBEAT_DURING_PROBE_MS);
+  const context = Context.current();
+  context.heartbeat();
+  const keepAlive = setInterval(() => context.heartbeat(), HEARTBEAT_DURING_PROBE_MS);
   try {
     return await body();
   } finally {
@@ -282,11 +283,13 @@ async function whileHeartbeating<T>(body: () => Promise<T>): Promise<T> {
 
 /** A signal fired only when the workflow cancelled the activity (an abort), not on a timeout or a worker shutdown. */
 function abortRequested(): AbortSignal {
+  const context = Context.current();
   const controller = new AbortController();
-  cancellationSignal().addEventListener(
+  // The listener runs outside the activity's async context: read the details from the captured context.
+  context.cancellationSignal.addEventListener(
     'abort',
     () => {
-      if (cancellationDetails()?.cancelRequested) controller.abort();
+      if (context.cancellationDetails?.cancelRequested) controller.abort();
     },
     { once: true },
   );

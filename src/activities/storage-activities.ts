@@ -1,4 +1,4 @@
-import { activityInfo, cancellationDetails, cancellationSignal, heartbeat, log } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   KernelCacheStatus,
@@ -98,18 +98,20 @@ export type StorageActivities = ReturnType<typeof createStorageActivities>;
  */
 function longStep(stage: string, intervalMs: number): LongStepOptions {
   const resumeFrom = activityInfo().heartbeatDetails as StorageProgress | undefined;
-  const signal = cancellationSignal();
+  const context = Context.current();
+  const signal = context.cancellationSignal;
   const abortRemote = new AbortController();
+  // The listener runs outside the activity's async context: read the details from the captured context.
   signal.addEventListener(
     'abort',
     () => {
-      if (cancellationDetails()?.cancelRequested) abortRemote.abort();
+      if (context.cancellationDetails?.cancelRequested) abortRemote.abort();
     },
     { once: true },
   );
   if (resumeFrom?.remoteCall)
     log.info(`[${stage}] retry: the previous attempt ran remote call ${resumeFrom.remoteCall.callId}`);
-  const onProgress = throttledHeartbeat(intervalMs);
+  const onProgress = throttledHeartbeat(intervalMs, context);
   onProgress({
     stage,
     bytesDone: 0,
@@ -123,7 +125,7 @@ function longStep(stage: string, intervalMs: number): LongStepOptions {
 }
 
 /** Heartbeats at most every `intervalMs`, except the last file and a new remote call, which go out at once. */
-function throttledHeartbeat(intervalMs: number): (progress: StorageProgress) => void {
+function throttledHeartbeat(intervalMs: number, context: Context): (progress: StorageProgress) => void {
   let lastMs = 0;
   let lastCallId: string | undefined;
   return (progress) => {
@@ -133,7 +135,8 @@ function throttledHeartbeat(intervalMs: number): (progress: StorageProgress) => 
     if (nowMs - lastMs < intervalMs && !isLast && !isNewCall) return;
     lastMs = nowMs;
     lastCallId = progress.remoteCall?.callId ?? lastCallId;
-    heartbeat(progress);
+    // Called from timers and child-process callbacks too: the captured context does not depend on where.
+    context.heartbeat(progress);
   };
 }
 

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -50,6 +51,9 @@ const longStorage = {
   startToCloseTimeout: '12 hours',
   heartbeatTimeout: '20 seconds',
   retry: { ...retry, maximumAttempts: 8 },
+  // An abort waits until the activity has seen it: only a cancellation it sees as requested stops the remote call
+  // (a compile holds 8 GPUs), and a workflow that closed first would leave the activity a "not found" instead.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 } satisfies ActivityOptions;
 
 /**

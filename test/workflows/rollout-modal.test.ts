@@ -11,9 +11,12 @@ import { opsAppName } from '../../src/spec/deploy-config';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { MODAL_TASK_QUEUE } from '../../src/shared/task-queue';
 import { rollout } from '../../src/workflows';
+import { abort } from '../../src/workflows/rollout-messages';
+import { WorkflowFailedError } from '@temporalio/client';
 import { exampleSpec, planStorage, standinPlatform } from '../platforms/modal/helpers/modal-fixtures';
 import { type ModalStandin, startModalStandin } from '../platforms/modal/helpers/modal-standin';
 import { startTestEmulator, TEST_API_KEY } from '../probes/emulator-fixture';
+import { recordHistory } from '../helpers/record-history';
 import { testClient, testTemporalAddress } from '../helpers/temporal';
 
 /**
@@ -74,6 +77,19 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, 
   }
 }
 
+/** `promise`, or a failure with `describe()` once `ms` have passed (so a hang shows the workers' log). */
+async function withDeadline<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(describe())), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface StateApp {
   name: string;
   appId: string;
@@ -86,7 +102,9 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
   const spec = exampleSpec(app);
   const logFile = path.join(home, 'workers.log');
   const failWith = (err: unknown): never => {
-    throw new Error(`${String(err)}\nworkers log:\n${fs.readFileSync(logFile, 'utf8').slice(-4000)}\nstand-in log:\n${standin.log().slice(-2000)}`);
+    throw new Error(
+      `${String(err)}\nworkers log:\n${fs.readFileSync(logFile, 'utf8').slice(-4000)}\nstand-in log:\n${standin.log().slice(-2000)}`,
+    );
   };
   await standin.createSecret(spec.secrets.apiKey, { API_KEY: TEST_API_KEY });
   await standin.control('POST', `/apps/${app}/web-url`, { url: emulator.url });
@@ -126,7 +144,8 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
     expect(result.smoke.every((s) => s.passed)).toBe(true);
 
     const calls = await standin.calls();
-    const named = (fn: string): string[] => calls.filter((c) => c.app === opsAppName(app) && c.function === fn).map((c) => c.state);
+    const named = (fn: string): string[] =>
+      calls.filter((c) => c.app === opsAppName(app) && c.function === fn).map((c) => c.state);
     expect(named('download_model')).toEqual(['succeeded']);
     expect(calls.find((c) => c.function === 'download_model')?.id).toBe(remoteCall.callId);
     expect(named('compile_deepgemm')).toEqual(['succeeded']);
@@ -139,15 +158,34 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
     const apps = (await standin.control<{ apps: StateApp[] }>('GET', '/state')).apps;
     expect(apps.find((a) => a.name === app)?.versions.map((v) => [v.version, v.tag])).toEqual([[1, 'r-modal-1']]);
     expect(fs.readFileSync(logFile, 'utf8')).toContain(`the previous attempt ran remote call ${remoteCall.callId}`);
+    // Heartbeat details, inputs and results hold call ids and names, never a Modal token or the API key.
+    const historyText = JSON.stringify(history);
+    for (const secret of [standin.tokenId, standin.tokenSecret, TEST_API_KEY])
+      expect(historyText).not.toContain(secret);
+    await recordHistory(handle, 'rollout-modal-worker-killed-during-download');
 
     // Re-run with nothing changed: download_model finds its sentinel and skips; Modal skips the deploy.
     await standin.setPlan('download_model', {
       app: opsAppName(app),
       durationMs: 200,
-      result: JSON.stringify({ skipped: true, status: { state: 'valid', problems: [], commit: '0123456789abcdef0123456789abcdef01234567', fileCount: 2, bytes: 78 }, durationMs: 0 }),
+      result: JSON.stringify({
+        skipped: true,
+        status: {
+          state: 'valid',
+          problems: [],
+          commit: '0123456789abcdef0123456789abcdef01234567',
+          fileCount: 2,
+          bytes: 78,
+        },
+        durationMs: 0,
+      }),
     });
     const rerun: RolloutResult = await client.workflow
-      .execute(rollout, { taskQueue: MODAL_TASK_QUEUE, workflowId: `rollout/${app}`, args: [{ spec, rolloutId: 'r-modal-2' }] })
+      .execute(rollout, {
+        taskQueue: MODAL_TASK_QUEUE,
+        workflowId: `rollout/${app}`,
+        args: [{ spec, rolloutId: 'r-modal-2' }],
+      })
       .catch(failWith);
     expect(rerun).toMatchObject({ outcome: 'succeeded', deployedVersion: 1, previousVersion: 1 });
     expect(rerun.phases.find((p) => p.name === 'kernels')?.state).toBe('skipped');
@@ -158,16 +196,69 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
     const { platform } = standinPlatform(standin, { home: path.join(home, 'state') });
     await platform.stop(app);
     const restarted: RolloutResult = await client.workflow
-      .execute(rollout, { taskQueue: MODAL_TASK_QUEUE, workflowId: `rollout/${app}`, args: [{ spec, rolloutId: 'r-modal-3' }] })
+      .execute(rollout, {
+        taskQueue: MODAL_TASK_QUEUE,
+        workflowId: `rollout/${app}`,
+        args: [{ spec, rolloutId: 'r-modal-3' }],
+      })
       .catch(failWith);
     expect(restarted).toMatchObject({ outcome: 'succeeded', deployedVersion: 1 });
     expect(restarted.previousVersion).toBeUndefined();
     expect(await platform.currentDeployment(app)).toMatchObject({ version: 1, rolloutId: 'r-modal-3' });
-    const afterRestart = (await standin.control<{ apps: StateApp[] }>('GET', '/state')).apps.filter((a) => a.name === app);
+    const afterRestart = (await standin.control<{ apps: StateApp[] }>('GET', '/state')).apps.filter(
+      (a) => a.name === app,
+    );
     expect(afterRestart.map((a) => [a.state, a.versions.map((v) => v.tag)]).sort()).toEqual([
       ['deployed', ['r-modal-3']],
       ['stopped', ['r-modal-1']],
     ]);
+  } finally {
+    await connection.close();
+  }
+});
+
+test('an abort during the download cancels the remote call on Modal (a lost worker does not)', async () => {
+  const app = `glm-modal-abort-${process.pid}`;
+  const spec = exampleSpec(app);
+  const logFile = path.join(home, 'abort-workers.log');
+  await standin.createSecret(spec.secrets.apiKey, { API_KEY: TEST_API_KEY });
+  await planStorage(standin, spec, { downloadMs: 10 * HEARTBEAT_TIMEOUT_MS });
+  const { client, connection } = await testClient();
+  try {
+    startWorker(logFile);
+    const handle = await client.workflow.start(rollout, {
+      taskQueue: MODAL_TASK_QUEUE,
+      workflowId: `rollout/${app}`,
+      args: [{ spec, rolloutId: 'r-modal-abort' }],
+    });
+    const remoteCall = await until(
+      async () => {
+        const description = await handle.describe();
+        const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'ensureWeights');
+        const payload = pending?.heartbeatDetails?.payloads?.[0];
+        return payload ? defaultPayloadConverter.fromPayload<StorageProgress>(payload).remoteCall : undefined;
+      },
+      240_000,
+      'the download call id in the heartbeat details',
+    );
+    await handle.executeUpdate(abort, { args: [{ reason: 'wrong revision' }] });
+    const failure = await withDeadline(
+      handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+      300_000,
+      () => `the aborted rollout did not end; workers log:\n${fs.readFileSync(logFile, 'utf8').slice(-4000)}`,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(String((failure as WorkflowFailedError).cause?.message)).toContain('aborted: wrong revision');
+    const call = await until(
+      async () => (await standin.calls()).find((c) => c.id === remoteCall.callId && c.state !== 'running'),
+      120_000,
+      'the download call ended',
+    );
+    expect(call.state).toBe('cancelled');
+    await recordHistory(handle, 'rollout-modal-abort-during-download');
   } finally {
     await connection.close();
   }
