@@ -76,19 +76,23 @@ async function ensureAroundUserTemporal(
   env: NodeJS.ProcessEnv,
   options: StackOptions,
 ): Promise<void> {
-  let config: TemporalConnectConfig;
-  try {
-    config = loadTemporalConfig(env);
-  } catch (err) {
-    if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
-    throw err;
-  }
+  const config = userTemporalConfig(env);
   const taskQueue = specTaskQueue(spec, env);
   for (const warning of await checkUserTemporal(config, options.requireWorker ? taskQueue : undefined)) {
     report(`warning: ${warning}`);
   }
   const parts = spec.platform === 'local' ? await localPlatformUp(report, env, { useOwnHub: true }) : undefined;
   report(whoRunsWhat(config, taskQueue, parts));
+}
+
+/** The user's Temporal settings; an unreadable profile is "not ready", named by the file. */
+function userTemporalConfig(env: NodeJS.ProcessEnv): TemporalConnectConfig {
+  try {
+    return loadTemporalConfig(env);
+  } catch (err) {
+    if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
+    throw err;
+  }
 }
 
 /** The queue a spec's workflows run on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
@@ -102,13 +106,7 @@ export function specTaskQueue(spec: Pick<Spec, 'platform'>, env: NodeJS.ProcessE
  */
 export async function requireWorkerFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!hasExplicitTemporalConfig(env)) return;
-  let config: TemporalConnectConfig;
-  try {
-    config = loadTemporalConfig(env);
-  } catch (err) {
-    if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
-    throw err;
-  }
+  const config = userTemporalConfig(env);
   await checkUserTemporal(config, specTaskQueue(spec, env));
 }
 
