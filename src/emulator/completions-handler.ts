@@ -1,19 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { sseEvent } from './chat-chunks';
-import { planPlainOutput } from './completion-plan';
 import type { Engine } from './engine';
+import { planPlainGeneration } from './plain-generation';
 import { newRequestId, nowSeconds, sendJson, startEventStream } from './http-reply';
 import { isPlainObject, lax, missing, type Coerced } from './lax-pydantic';
 import { openAiError, requestValidationError, type PydanticError } from './openai-error';
-import { applyOutputLimits, clampMaxNewTokens } from './output-limits';
 import { presenceOf, runGeneration } from './request-runner';
-import {
-  checkGenerationLength,
-  emulatedModel,
-  endpointContext,
-  outputFeaturesOf,
-  type ParsedBody,
-} from './serving-context';
+import { checkGenerationLength, emulatedModel, endpointContext, type ParsedBody } from './serving-context';
 
 /** The fields of `POST /v1/completions` the emulator acts on. */
 interface CompletionRequest {
@@ -52,19 +45,13 @@ export async function handleCompletion(
     request.maxTokens,
   );
   if (lengthError) return sendJson(res, 400, openAiError(400, lengthError));
-  const maxNewTokens = clampMaxNewTokens(request.maxTokens, promptTokens, {
-    contextLength: model.contextLength,
-    maxTotalTokens: engine.args.maxTotalTokens,
-  });
-  const planned = planPlainOutput(request.prompt, outputFeaturesOf(engine), {
-    scriptedText: request.script,
-    ignoreEos: request.ignoreEos,
-    tokenLimit: maxNewTokens,
-  });
-  const { tokens, finish } = applyOutputLimits(planned, {
-    maxNewTokens,
+  const { tokens, finish } = planPlainGeneration(engine, model, {
+    prompt: request.prompt,
+    promptTokens,
+    maxNewTokens: request.maxTokens,
     stop: request.stop,
-    eosTokenId: model.eosTokenIds[0] ?? 0,
+    ignoreEos: request.ignoreEos,
+    ...(request.script !== undefined ? { script: request.script } : {}),
   });
   const id = newRequestId();
   const head = () => ({ id, object: 'text_completion', created: nowSeconds(), model: request.model });

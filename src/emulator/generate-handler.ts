@@ -1,20 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { sseEvent } from './chat-chunks';
-import { planPlainOutput, type ModelToken } from './completion-plan';
+import type { ModelToken } from './completion-plan';
 import { EmulatedVocab } from './emulated-vocab';
 import type { Engine } from './engine';
+import { planPlainGeneration } from './plain-generation';
 import { newRequestId, sendJson, startEventStream } from './http-reply';
 import { isPlainObject } from './lax-pydantic';
 import { requestValidationError } from './openai-error';
-import { applyOutputLimits, clampMaxNewTokens, type FinishReason } from './output-limits';
+import type { FinishReason } from './output-limits';
 import { presenceOf, runGeneration } from './request-runner';
-import {
-  checkGenerationLength,
-  emulatedModel,
-  endpointContext,
-  outputFeaturesOf,
-  type ParsedBody,
-} from './serving-context';
+import { checkGenerationLength, emulatedModel, endpointContext, type ParsedBody } from './serving-context';
 
 /** SamplingParams' default `max_new_tokens`. */
 const DEFAULT_MAX_NEW_TOKENS = 128;
@@ -55,19 +50,13 @@ export async function handleGenerate(
     request.maxNewTokens,
   );
   if (lengthError) return sendJson(res, 400, { error: { message: lengthError } });
-  const maxNewTokens = clampMaxNewTokens(request.maxNewTokens, request.promptTokens, {
-    contextLength: model.contextLength,
-    maxTotalTokens: engine.args.maxTotalTokens,
-  });
-  const planned = planPlainOutput(request.promptText, outputFeaturesOf(engine), {
-    scriptedText: request.script,
-    ignoreEos: request.ignoreEos,
-    tokenLimit: maxNewTokens,
-  });
-  const { tokens, finish } = applyOutputLimits(planned, {
-    maxNewTokens,
+  const { tokens, finish } = planPlainGeneration(engine, model, {
+    prompt: request.promptText,
+    promptTokens: request.promptTokens,
+    maxNewTokens: request.maxNewTokens,
     stop: request.stop,
-    eosTokenId: model.eosTokenIds[0] ?? 0,
+    ignoreEos: request.ignoreEos,
+    ...(request.script !== undefined ? { script: request.script } : {}),
   });
   const vocab = new EmulatedVocab(model.vocabSize, model.eosTokenIds);
   const ids = tokens.map((t) => vocab.idOf(t.text, t.kind === 'eos'));
