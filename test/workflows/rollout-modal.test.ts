@@ -155,6 +155,24 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
       (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name).length;
     expect(scheduled('deploy')).toBe(1);
     expect(scheduled('ensureWeights')).toBe(1);
+    // Limits fit Modal: a first deploy (images, functions, secret) and a commit get more than two minutes and
+    // heartbeat; the health wait covers start-up + the enter hook's warmup + a first image pull; downloads heartbeat.
+    const optionsOf = (name: string) =>
+      (history.events ?? []).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name)
+        ?.activityTaskScheduledEventAttributes;
+    const seconds = (duration: { seconds?: unknown } | null | undefined): number =>
+      Number(String(duration?.seconds ?? 0));
+    for (const name of ['deploy', 'commitVolume']) {
+      expect({ name, startToClose: seconds(optionsOf(name)?.startToCloseTimeout) >= 30 * 60 }).toEqual({
+        name,
+        startToClose: true,
+      });
+      expect({ name, heartbeat: seconds(optionsOf(name)?.heartbeatTimeout) > 0 }).toEqual({ name, heartbeat: true });
+    }
+    expect(seconds(optionsOf('waitForHealth')?.startToCloseTimeout)).toBeGreaterThanOrEqual(
+      spec.health.startupTimeout + spec.warmup.timeout + 10 * 60,
+    );
+    expect(seconds(optionsOf('ensureWeights')?.heartbeatTimeout)).toBe(HEARTBEAT_TIMEOUT_MS / 1000);
     const apps = (await standin.control<{ apps: StateApp[] }>('GET', '/state')).apps;
     expect(apps.find((a) => a.name === app)?.versions.map((v) => [v.version, v.tag])).toEqual([[1, 'r-modal-1']]);
     expect(fs.readFileSync(logFile, 'utf8')).toContain(`the previous attempt ran remote call ${remoteCall.callId}`);

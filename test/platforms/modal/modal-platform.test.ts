@@ -268,11 +268,14 @@ describe('long functions as spawned calls on the ops app', () => {
     expect(calls).toEqual([
       expect.objectContaining({ function: 'download_model', invocation: 'spawn', state: 'succeeded' }),
     ]);
-    expect(progress[0]?.remoteCall).toMatchObject({
+    // Reports before the spawn (while the ops app deploys) carry no call; every one after it carries the call.
+    const first = progress.findIndex((p) => p.remoteCall !== undefined);
+    expect(progress[first]?.remoteCall).toMatchObject({
       callId: calls[0]?.id,
       function: 'download_model',
       app: opsAppName(spec.app),
     });
+    expect(progress.slice(first).every((p) => p.remoteCall?.callId === calls[0]?.id)).toBe(true);
     const [ops] = await appsNamed(opsAppName(spec.app));
     expect(ops?.state).toBe('deployed');
     // The serving app was not touched: the ops app never defines the Server.
@@ -442,9 +445,9 @@ describe('long functions as spawned calls on the ops app', () => {
       commit: weights.commit,
     });
     const calls = (await standin.calls()).filter((call) => call.app === opsAppName(spec.app));
-    expect(calls.map((call) => [call.function, call.kwargs, call.state])).toEqual([
-      ['commit_volume', { kind: 'weights' }, 'succeeded'],
-      ['verify_setup', { full: true }, 'succeeded'],
+    expect(calls.map((call) => [call.function, call.kwargs, call.invocation, call.state])).toEqual([
+      ['commit_volume', { kind: 'weights' }, 'spawn', 'succeeded'],
+      ['verify_setup', { full: true }, 'spawn', 'succeeded'],
     ]);
   });
 });
