@@ -64,6 +64,8 @@ const remoteControl = {
   startToCloseTimeout: '45 minutes',
   heartbeatTimeout: '1 minute',
   retry: { ...retry, maximumAttempts: 4 },
+  // An abort stops a deploy in flight before the compensation rolls back, rather than racing it.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 } satisfies ActivityOptions;
 
 /** On Modal the first /health also waits for the image pull and the enter hook's health + warmup (seconds). */

@@ -154,8 +154,6 @@ export const execaRunner: CommandRunner = async (request) => {
   const child = execa(request.file, request.args, {
     env,
     extendEnv: false,
-    timeout: request.timeoutMs,
-    killSignal: 'SIGTERM',
     reject: false,
     stdin: 'ignore',
     all: false,
@@ -166,6 +164,13 @@ export const execaRunner: CommandRunner = async (request) => {
     child.kill('SIGTERM', { forceKillAfterTimeout: 5_000 });
   };
   request.signal?.addEventListener('abort', onAbort, { once: true });
+  // Our own timer, cleared whatever happens: execa 5's `timeout` keeps its timer running when the spawn fails
+  // (a missing binary), which holds the worker's event loop for the whole timeout.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    onAbort();
+  }, request.timeoutMs);
   try {
     const result = await child;
     if (request.signal?.aborted) {
@@ -176,20 +181,21 @@ export const execaRunner: CommandRunner = async (request) => {
     }
     const stdout = stripAnsi(result.stdout ?? '');
     const stderr = stripAnsi(result.stderr ?? '');
-    if (result.exitCode === 0 && !result.timedOut) return { stdout, stderr };
+    if (result.exitCode === 0 && !timedOut) return { stdout, stderr };
     const missingBinary =
       (result as { code?: string }).code === 'ENOENT' ||
       /ENOENT/.test(String((result as { originalMessage?: string }).originalMessage ?? ''));
     const error = classifyFailure(request, {
       exitCode: result.exitCode,
       stderr,
-      timedOut: result.timedOut,
+      timedOut,
       missingBinary,
     });
     error.message = redactSecrets(error.message, env);
     if (error.clientMessage) error.clientMessage = redactSecrets(error.clientMessage, env);
     throw error;
   } finally {
+    clearTimeout(timer);
     request.signal?.removeEventListener('abort', onAbort);
   }
 };
