@@ -12,7 +12,7 @@ import type { RolloutResult } from '../../src/shared/rollout-types';
 import { MODAL_TASK_QUEUE } from '../../src/shared/task-queue';
 import { rollout } from '../../src/workflows';
 import { abort } from '../../src/workflows/rollout-messages';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { exampleSpec, planStorage, standinPlatform } from '../platforms/modal/helpers/modal-fixtures';
 import { type ModalStandin, startModalStandin } from '../platforms/modal/helpers/modal-standin';
 import { startTestEmulator, TEST_API_KEY } from '../probes/emulator-fixture';
@@ -65,6 +65,14 @@ function startWorker(logFile: string): ChildProcess {
   fs.closeSync(log);
   workers.push(child);
   return child;
+}
+
+/** The remote download call Temporal holds in ensureWeights' heartbeat details, once it is there. */
+async function downloadCallInHeartbeat(handle: WorkflowHandle): Promise<StorageProgress['remoteCall']> {
+  const description = await handle.describe();
+  const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'ensureWeights');
+  const payload = pending?.heartbeatDetails?.payloads?.[0];
+  return payload ? defaultPayloadConverter.fromPayload<StorageProgress>(payload).remoteCall : undefined;
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
@@ -121,12 +129,7 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
     });
     // Kill once Temporal holds the spawned call's id in ensureWeights' heartbeat details.
     const remoteCall = await until(
-      async () => {
-        const description = await handle.describe();
-        const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'ensureWeights');
-        const payload = pending?.heartbeatDetails?.payloads?.[0];
-        return payload ? defaultPayloadConverter.fromPayload<StorageProgress>(payload).remoteCall : undefined;
-      },
+      () => downloadCallInHeartbeat(handle),
       240_000,
       'the download call id in the heartbeat details',
     ).catch(failWith);
@@ -250,12 +253,7 @@ test('an abort during the download cancels the remote call on Modal (a lost work
       args: [{ spec, rolloutId: 'r-modal-abort' }],
     });
     const remoteCall = await until(
-      async () => {
-        const description = await handle.describe();
-        const pending = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'ensureWeights');
-        const payload = pending?.heartbeatDetails?.payloads?.[0];
-        return payload ? defaultPayloadConverter.fromPayload<StorageProgress>(payload).remoteCall : undefined;
-      },
+      () => downloadCallInHeartbeat(handle),
       240_000,
       'the download call id in the heartbeat details',
     );
