@@ -41,11 +41,13 @@ describe('DeployGuard', () => {
 
   test('a deploy child left running by a killed worker is waited for; a dead one is not', async () => {
     const marker = 'marker-of-a-killed-worker';
-    const orphan = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)'], {
+    const orphan = spawn(process.execPath, ['-e', 'process.stdout.write("up\\n"); setTimeout(() => {}, 1500)'], {
       env: { ...process.env, [DEPLOY_LOCK_ENV]: marker },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     const exited = new Promise<void>((resolve) => orphan.once('exit', () => resolve()));
+    // Until the child has exec'd, its environ is still ours (no marker): wait for it to run, as a real deploy child has.
+    await new Promise<void>((resolve) => orphan.stdout?.once('data', () => resolve()));
     // The lock a worker wrote before it was SIGKILLed: its own pid is gone, its `modal deploy` child lives on.
     fs.writeFileSync(
       path.join(dir, 'app.glm.lock.json'),
