@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
 
 let runtimeInstalled = false;
 
@@ -48,10 +49,12 @@ export interface WorkerContext {
 
 /**
  * Runs a real worker with the project's workflows and the given activities for the duration of `body`,
- * on a task queue of its own.
+ * on a task queue of its own. `activities` is typed against the real surface, so a fake with a misspelt name or a
+ * wrong signature does not compile; it is Partial because a workflow test registers only what its path calls (a
+ * workflow that schedules a missing one fails with "Activity function ... is not registered").
  */
 export async function withWorker<T>(
-  activities: object,
+  activities: Partial<Activities>,
   body: (context: WorkerContext) => Promise<T>,
   options: { taskQueue?: string; maxConcurrentActivityTaskExecutions?: number } = {},
 ): Promise<T> {
