@@ -69,8 +69,6 @@ SAFETENSORS_INDEX_FILE = "model.safetensors.index.json"
 # Modal's own bound for scaledown_window; the spec allows more, so it is checked here with a clear message.
 MODAL_MAX_SCALEDOWN_WINDOW_S = 3600
 API_KEY_ENV = "API_KEY"
-# CUDA SM architecture per GPU type, as glm-ops' GPU catalog has it (a jest test keeps the two equal).
-GPU_SM_ARCH = {"B200": "sm100", "B300": "sm103", "H200": "sm90", "H100": "sm90"}
 
 
 class DeployConfigError(ValueError):
@@ -85,6 +83,7 @@ _REQUIRED_FIELDS = (
     ("timeouts", "compileSec"),
     ("timeouts", "verifySec"),
     ("timeouts", "commitSec"),
+    ("warmup", "requests"),
 )
 
 
@@ -136,8 +135,16 @@ def load_deploy_config(path: Path) -> dict:
             f"modal.scaledownWindow {window} is outside Modal's 2..{MODAL_MAX_SCALEDOWN_WINDOW_S} s: "
             f"lower it in the spec (use keepWarm for longer holds)"
         )
-    if config["gpuType"].upper() not in GPU_SM_ARCH:
-        raise DeployConfigError(f"gpu.type {config['gpuType']!r} has no known SM arch: use one of {sorted(GPU_SM_ARCH)}")
+    # The SM arch comes from glm-ops' GPU catalog; null means the spec names a GPU type the catalog does not know.
+    if "smArch" not in config:
+        raise DeployConfigError(
+            f"smArch is missing in {path}: render the config again with this glm-ops version "
+            f"(`glm-ops spec render SPEC --out {path}`)"
+        )
+    if config["smArch"] is None:
+        raise DeployConfigError(
+            f"gpu.type {config['gpuType']!r} has no known SM arch: use a GPU type glm-ops knows (`glm-ops spec check`)"
+        )
     return config
 
 
@@ -398,11 +405,10 @@ _MARKER_KEYS = ("model", "gpuType", "smArch", "sglangImage", "modelRevision", "c
 
 def kernel_target(config: dict, model_revision: str) -> dict:
     """What a compile must match: model, GPU type and its SM arch, SGLang image, the resolved model commit."""
-    gpu_type = config["gpuType"].upper()
     return {
         "model": config["model"]["repo"],
-        "gpuType": gpu_type,
-        "smArch": GPU_SM_ARCH[gpu_type],
+        "gpuType": config["gpuType"].upper(),
+        "smArch": config["smArch"],
         "sglangImage": config["image"],
         "modelRevision": model_revision,
     }
@@ -558,57 +564,31 @@ def wait_for_health(base_url: str, process, timeout_s: float, interval_s: float,
         time.sleep(interval_s)
 
 
-def warmup_requests(model: str) -> list:
-    """The guide's four diverse warmups (§6, §7): chat, no-thinking, long context, tools."""
-    long_context = " ".join(["The quick brown fox jumps over the lazy dog."] * 400)
-    return [
-        {"model": model, "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 16},
-        {
-            "model": model,
-            "messages": [{"role": "user", "content": "What is 2+2?"}],
-            "max_tokens": 16,
-            "chat_template_kwargs": {"enable_thinking": False},
-        },
-        {
-            "model": model,
-            "messages": [{"role": "user", "content": f"Summarise in one line: {long_context}"}],
-            "max_tokens": 16,
-        },
-        {
-            "model": model,
-            "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
-            "max_tokens": 64,
-            "tools": [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": "get_weather",
-                        "description": "Current weather for a city",
-                        "parameters": {
-                            "type": "object",
-                            "properties": {"city": {"type": "string"}},
-                            "required": ["city"],
-                        },
-                    },
-                }
-            ],
-        },
-    ]
+def warmup_requests(config: dict) -> list:
+    """The guide's four diverse warmups (§6, §7: chat, no-thinking, long context, tools) as glm-ops rendered them,
+    each body with the served model name filled in."""
+    model = config["model"]["servedName"]
+    return [(request["name"], {**request["body"], "model": model}) for request in config["warmup"]["requests"]]
 
 
-def run_warmup(base_url: str, model: str, api_key: str, timeout_s: float, log=print) -> None:
-    """Sends the warmups in turn; any non-200 is an EngineStartupError naming warmup.timeout."""
-    for index, body in enumerate(warmup_requests(model), start=1):
+def run_warmup(base_url: str, config: dict, api_key: str, timeout_s: float, log=print) -> None:
+    """Sends the rendered warmups in turn; any non-200 is an EngineStartupError naming warmup.timeout."""
+    requests = warmup_requests(config)
+    for index, (name, body) in enumerate(requests, start=1):
         started = time.monotonic()
         try:
             status, _ = _http(f"{base_url}/v1/chat/completions", body, api_key, timeout_s)
         except urllib.error.HTTPError as err:
-            raise EngineStartupError(f"[warmup] request {index} failed with HTTP {err.code}") from None
+            raise EngineStartupError(f"[warmup] request {index} ({name}) failed with HTTP {err.code}") from None
         except (urllib.error.URLError, OSError) as err:
             raise EngineStartupError(
-                f"[warmup] request {index} failed ({type(err).__name__}): raise warmup.timeout ({timeout_s:.0f}s)"
+                f"[warmup] request {index} ({name}) failed ({type(err).__name__}): "
+                f"raise warmup.timeout ({timeout_s:.0f}s)"
             ) from None
-        log(f"[warmup] request {index}/4 status {status} in {time.monotonic() - started:.1f}s", flush=True)
+        log(
+            f"[warmup] request {index}/{len(requests)} ({name}) status {status} in {time.monotonic() - started:.1f}s",
+            flush=True,
+        )
 
 
 def terminate_gracefully(process, grace_s: float = SHUTDOWN_GRACE_S) -> Optional[int]:
@@ -833,7 +813,7 @@ if ROLE == SERVE_ROLE:
             self._process = start_engine(cmd)
             base_url = f"http://127.0.0.1:{PORT}"
             wait_for_health(base_url, self._process, STARTUP_TIMEOUT_S, HEALTH_POLL_INTERVAL_S)
-            run_warmup(base_url, CONFIG["model"]["servedName"], api_key, WARMUP_TIMEOUT_S)
+            run_warmup(base_url, CONFIG, api_key, WARMUP_TIMEOUT_S)
             self._monitor = CrashMonitor(self._process).start()
             print("[server] ready", flush=True)
 

@@ -206,3 +206,15 @@ def test_an_ops_app_name_over_modals_limit_is_refused(tmp_path):
     result = _describe_app_with(_config_with(tmp_path, lambda c: c.update(opsApp="a" * 64)), role="ops")
     assert result.returncode != 0
     assert "over Modal's 63 characters" in result.stderr
+
+
+def test_a_gpu_type_without_a_known_sm_arch_is_refused_naming_the_field(tmp_path):
+    result = _describe_app_with(_config_with(tmp_path, lambda c: c.update(gpuType="A10G", smArch=None)))
+    assert result.returncode != 0
+    assert "gpu.type 'A10G' has no known SM arch" in result.stderr
+
+
+def test_a_config_rendered_before_the_warmups_were_rendered_is_refused_naming_the_field(tmp_path):
+    result = _describe_app_with(_config_with(tmp_path, lambda c: c["warmup"].pop("requests")))
+    assert result.returncode != 0
+    assert "warmup.requests is missing" in result.stderr and "glm-ops spec render" in result.stderr

@@ -92,9 +92,13 @@ def test_health_wait_counts_attempts_then_warmup_sends_four_diverse_requests(dep
         lines = []
         attempt = deploy_module.wait_for_health(engine_url, child, 10, 0.05, log=lambda l, **_: lines.append(l))
         assert attempt == 3 and lines == ["[health] passed on attempt 3"]
-        deploy_module.run_warmup(engine_url, "glm-5.1", "sk-test", 10, log=lambda *a, **k: None)
+        config = deploy_module.CONFIG
+        deploy_module.run_warmup(engine_url, config, "sk-test", 10, log=lambda *a, **k: None)
         sent = _Engine.calls["chat"]
         assert len(sent) == 4 and {auth for auth, _ in sent} == {"Bearer sk-test"}
+        # The bodies glm-ops rendered, in order, each naming the served model.
+        model = config["model"]["servedName"]
+        assert [body for _, body in sent] == [{**r["body"], "model": model} for r in config["warmup"]["requests"]]
         assert sent[1][1]["chat_template_kwargs"] == {"enable_thinking": False}
         assert "tools" in sent[3][1]
     finally:

@@ -58,9 +58,9 @@ def test_a_malformed_sentinel_is_never_written(deploy_module, tmp_path):
     assert not (tmp_path / deploy_module.SENTINEL_FILE).exists()
 
 
-def _target(deploy_module, gpu="B200", image="lmsysorg/sglang:v0.5.10", revision="c" * 40):
+def _target(deploy_module, gpu="B200", sm_arch="sm100", image="lmsysorg/sglang:v0.5.10", revision="c" * 40):
     config = json.loads(json.dumps(deploy_module.CONFIG))
-    config["gpuType"], config["image"] = gpu, image
+    config["gpuType"], config["smArch"], config["image"] = gpu, sm_arch, image
     return deploy_module.kernel_target(config, revision)
 
 
@@ -72,7 +72,7 @@ def test_marker_valid_missing_and_stale_for_each_reason(deploy_module, tmp_path)
     verdict = deploy_module.evaluate_marker(marker_path, b200)
     assert verdict["state"] == "valid" and verdict["marker"]["rolloutId"] == "rollout-1"
     assert verdict["marker"]["smArch"] == "sm100"
-    h200 = deploy_module.evaluate_marker(marker_path, _target(deploy_module, gpu="H200"))
+    h200 = deploy_module.evaluate_marker(marker_path, _target(deploy_module, gpu="H200", sm_arch="sm90"))
     assert h200["state"] == "stale" and "other GPU: compiled for B200 (sm100), spec needs H200 (sm90)" in h200["reasons"]
     image = deploy_module.evaluate_marker(marker_path, _target(deploy_module, image="lmsysorg/sglang:v0.5.11"))
     assert image["state"] == "stale" and "other image" in image["reasons"][0]

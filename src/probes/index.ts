@@ -17,13 +17,7 @@ export {
   type ChatToolCall,
   type StreamedChatReply,
 } from './chat-client';
-export {
-  runWarmup,
-  WARMUP_REQUESTS,
-  type WarmupResult,
-  type WarmupName,
-  type RunWarmupOptions,
-} from './warmup-requests';
+export { runWarmup, type WarmupResult, type RunWarmupOptions } from './warmup-requests';
 export { runSmokeTests, SMOKE_TEST_NAMES, type SmokeTestName, type RunSmokeTestsOptions } from './smoke-tests';
 export {
   readMetrics,

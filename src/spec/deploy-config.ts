@@ -7,7 +7,9 @@ import {
   SGLANG_LAUNCH_MODULE,
   SGLANG_PORT,
 } from './argv-builder';
+import { lookupGpu, type SmArch } from './gpu-catalog';
 import type { Spec } from './schema';
+import { WARMUP_REQUESTS, type WarmupBody, type WarmupName } from './warmup-requests';
 import { SENTINEL_FILE } from '../storage/download-sentinel';
 
 /** Version of the JSON layout modal/deploy.py reads; bump on any breaking change. */
@@ -42,6 +44,8 @@ export interface DeployConfig {
   gpu: string;
   gpuType: string;
   gpuCount: number;
+  /** The CUDA SM arch of gpuType from the GPU catalog, for the kernel marker; null for a type the catalog lacks. */
+  smArch: SmArch | null;
   image: string;
   /** The full command: `python3 -m sglang.launch_server` followed by the flags. */
   launchModule: string[];
@@ -50,7 +54,8 @@ export interface DeployConfig {
   modal: { minContainers: number; maxContainers: number; scaledownWindow: number; maxInputs: number };
   volumes: { weights: { name: string; mountPath: string }; kernels: { name: string; mountPath: string } };
   health: { startupTimeout: number; pollInterval: number };
-  warmup: { timeout: number };
+  /** `requests` are the guide's four warmups (WARMUP_REQUESTS); deploy.py adds `model` and sends them in turn. */
+  warmup: { timeout: number; requests: { name: WarmupName; body: WarmupBody }[] };
   keepWarm: { cron: string; timezone: string; enabled: boolean; strategy: 'ping' | 'pin' };
   /** Names of Modal secrets, never their values. */
   secrets: { apiKey: string };
@@ -65,7 +70,7 @@ export interface DeployConfig {
   timeouts: { downloadSec: number; compileSec: number; verifySec: number; commitSec: number };
 }
 
-/** Renders the JSON that modal/deploy.py reads, so no flag list is written twice. */
+/** Renders the JSON that modal/deploy.py reads, so no flag list, table or constant is written twice. */
 export function renderDeployConfig(spec: Spec): DeployConfig {
   return {
     schemaVersion: DEPLOY_CONFIG_SCHEMA_VERSION,
@@ -81,6 +86,7 @@ export function renderDeployConfig(spec: Spec): DeployConfig {
     gpu: `${spec.gpu.type}:${spec.gpu.count}`,
     gpuType: spec.gpu.type,
     gpuCount: spec.gpu.count,
+    smArch: lookupGpu(spec.gpu.type)?.smArch ?? null,
     image: spec.sglang.image,
     launchModule: [...SGLANG_LAUNCH_MODULE],
     argv: buildSglangArgv(spec),
@@ -90,7 +96,7 @@ export function renderDeployConfig(spec: Spec): DeployConfig {
       kernels: { name: spec.volumes.kernels, mountPath: DEEPGEMM_CACHE_MOUNT },
     },
     health: { ...spec.health },
-    warmup: { ...spec.warmup },
+    warmup: { ...spec.warmup, requests: WARMUP_REQUESTS.map(({ name, body }) => ({ name, body })) },
     keepWarm: { ...spec.keepWarm },
     secrets: { apiKey: spec.secrets.apiKey },
     kernelMarkerName: `.compiled-${repoNamePart(spec.model.repo)}`,

@@ -1,4 +1,5 @@
-import { runWarmup, WARMUP_REQUESTS } from '../../src/probes/warmup-requests';
+import { runWarmup } from '../../src/probes/warmup-requests';
+import { WARMUP_REQUESTS } from '../../src/spec/warmup-requests';
 import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
 
 test('the four guide requests: plain chat, thinking off, long context, tool call — each answered', async () => {

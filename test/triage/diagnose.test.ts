@@ -1,6 +1,6 @@
 import { COMPILE_NOISE_LINES, COMPILE_SUCCESS_LINE } from '../../src/emulator/compile-deep-gemm';
 import { SMOKE_TEST_NAMES } from '../../src/probes/smoke-tests';
-import { WARMUP_REQUESTS } from '../../src/probes/warmup-requests';
+import { WARMUP_REQUESTS } from '../../src/spec/warmup-requests';
 import { HEALTH_OUTCOMES } from '../../src/probes/health-probe';
 import { diagnose, hasFindings, MAX_EVIDENCE_CHARS, MAX_EVIDENCE_LINES, TRIAGE_RULES } from '../../src/triage/diagnose';
 import { TROUBLESHOOTING_SCENARIOS } from '../../src/triage/troubleshooting-scenarios';
