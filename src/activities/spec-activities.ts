@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import * as z from 'zod';
+import { formatFinding } from '../spec/finding';
 import { lintSpecReport } from '../spec/lint';
 import { Spec } from '../spec/schema';
 import { estimateStartup } from '../spec/startup-estimate';
@@ -30,12 +31,12 @@ export const createSpecActivities = () => ({
       throw ApplicationFailure.create({
         type: ErrorType.SpecInvalid,
         nonRetryable: true,
-        message: `the spec breaks ${errors.length} rule(s): ${errors.map((f) => `${f.path}: ${f.message} (${f.reason}; fix: ${f.fix})`).join(' | ')}`,
+        message: `the spec breaks ${errors.length} rule(s): ${errors.map(formatFinding).join(' | ')}`,
         details: [{ findings: errors }],
       });
     }
     return {
-      warnings: findings.filter((f) => f.level === 'warning').map((f) => `${f.path}: ${f.message} (${f.reason})`),
+      warnings: findings.filter((f) => f.level === 'warning').map(formatFinding),
       guideExpectations: guideExpectations(parsed.data),
     };
   },

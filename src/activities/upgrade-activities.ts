@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Platform } from '../platforms/platform';
+import { formatFinding } from '../spec/finding';
 import { lintSpec } from '../spec/lint';
 import type { Spec } from '../spec/schema';
 import { deriveUpgradedSpec, UpgradeSpecError, type SpecChange } from '../spec/upgrade-spec';
@@ -40,7 +41,7 @@ export function planUpgradeFrom(deployed: { version: number; spec: Spec }, reque
   if (errors.length > 0) {
     throw new UpgradeSpecError(
       errors[0]!.path,
-      `the upgraded spec breaks ${errors.length} rule(s): ${errors.map((f) => `${f.path}: ${f.message} (fix: ${f.fix})`).join(' | ')}`,
+      `the upgraded spec breaks ${errors.length} rule(s): ${errors.map(formatFinding).join(' | ')}`,
     );
   }
   return {
@@ -48,7 +49,7 @@ export function planUpgradeFrom(deployed: { version: number; spec: Spec }, reque
     fromSpec: deployed.spec,
     spec,
     changes,
-    warnings: findings.filter((f) => f.level === 'warning').map((f) => `${f.path}: ${f.message}`),
+    warnings: findings.filter((f) => f.level === 'warning').map(formatFinding),
   };
 }
 

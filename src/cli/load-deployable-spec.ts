@@ -1,4 +1,5 @@
 import { checkSpecFile } from '../spec/check-spec';
+import { formatFinding } from '../spec/finding';
 import { formatSpecIssue } from '../spec/parse-spec';
 import type { Spec } from '../spec/schema';
 
@@ -10,7 +11,7 @@ export async function loadDeployableSpec(file: string): Promise<Spec | undefined
   const checked = await checkSpecFile(file);
   for (const issue of checked.errors) console.error(formatSpecIssue(issue, file));
   for (const finding of checked.findings) {
-    const line = `${finding.level}: ${finding.path}: ${finding.message} (${finding.reason}; fix: ${finding.fix})`;
+    const line = `${finding.level}: ${formatFinding(finding)}`;
     if (finding.level === 'error') console.error(line);
     else console.warn(line);
   }

@@ -47,3 +47,11 @@ export function findingOf(
     fix: fields.fix,
   };
 }
+
+/**
+ * One finding on one line, the same in `spec check`, the CLI's refusals, SpecInvalid failures and rollout reports:
+ * `path: message [rule] (why: reason; fix: fix)`. Callers add the level where the context does not give it.
+ */
+export function formatFinding(finding: Finding): string {
+  return `${finding.path}: ${finding.message} [${finding.rule}] (why: ${finding.reason}; fix: ${finding.fix})`;
+}

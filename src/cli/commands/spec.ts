@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkExitCode, checkSpecFile, type CheckResult } from '../../spec/check-spec';
 import { renderDeployConfig } from '../../spec/deploy-config';
-import type { LintContext } from '../../spec/finding';
+import { formatFinding, type LintContext } from '../../spec/finding';
 import { LINT_RULES } from '../../spec/rules';
 import { positiveNumberOption, printSpecIssues } from './spec-output';
 
@@ -38,12 +38,10 @@ function printHumanReport(file: string, result: CheckResult): void {
     console.log(`${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
   }
   for (const finding of result.findings) {
-    console.log(`${finding.level.padEnd(7)} ${finding.path}: ${finding.message} [${finding.rule}]`);
-    console.log(`        why: ${finding.reason}`);
-    console.log(`        fix: ${finding.fix}`);
+    console.log(`${finding.level.padEnd(7)} ${formatFinding(finding)}`);
   }
   for (const finding of result.acknowledged) {
-    console.log(`ack     ${finding.path}: ${finding.message} [${finding.rule}]`);
+    console.log(`ack     ${formatFinding(finding)}`);
     console.log(`        acknowledged: ${finding.acknowledgement}`);
   }
   if (result.flagTable) console.log(`sglang.args: ${result.flagTable.note}`);
@@ -92,7 +90,7 @@ export function registerSpecCommand(program: Command): void {
         return;
       }
       for (const finding of result.findings) {
-        console.error(`glm-ops: ${finding.level}: ${finding.path}: ${finding.message} [${finding.rule}]`);
+        console.error(`glm-ops: ${finding.level}: ${formatFinding(finding)}`);
       }
       if (checkExitCode(result) === 2) {
         console.error(`glm-ops: ${file} has lint errors; fix them (glm-ops spec check ${file}) before rendering`);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { formatFinding } from '../../spec/finding';
 import { lintSpec } from '../../spec/lint';
 import { Spec } from '../../spec/schema';
 import { SpecRefusedError } from './local-platform-errors';
@@ -12,7 +13,7 @@ export function checkDeploySpec(input: unknown): Spec {
   if (!parsed.success) throw new SpecRefusedError(`deploy refused, spec is invalid:\n${z.prettifyError(parsed.error)}`);
   const errors = lintSpec(parsed.data).filter((finding) => finding.level === 'error');
   if (errors.length > 0) {
-    const lines = errors.map((f) => `✖ ${f.path}: ${f.message} (${f.reason}); fix: ${f.fix}`);
+    const lines = errors.map((f) => `✖ ${formatFinding(f)}`);
     throw new SpecRefusedError(`deploy refused, spec fails lint:\n${lines.join('\n')}`);
   }
   return parsed.data;
