@@ -2,6 +2,7 @@ import { Listr } from 'listr2';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ROLLOUT_PHASES, type RolloutPhaseName, type RolloutStatus } from '../shared/rollout-types';
 import { status as statusQuery } from '../workflows/rollout-messages';
+import { formatMs } from './format-ms';
 
 const TITLES: Record<RolloutPhaseName, string> = {
   validate: 'Validate the spec',
@@ -17,11 +18,6 @@ const POLL_MS = 300;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function formatMs(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Extra things the progress display shows. */

@@ -1,15 +1,12 @@
 import type { ApplicationFailure } from '@temporalio/common';
 import type { PhaseReport, RolloutResult, RolloutStatus } from '../shared/rollout-types';
 
-function formatMs(ms: number | undefined): string {
-  if (ms === undefined) return '-';
-  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(2)} s`;
-}
+import { formatMs } from './format-ms';
 
 function phaseLines(phases: PhaseReport[]): string[] {
   return phases.map(
     (p) =>
-      `  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${formatMs(p.durationMs).padStart(9)}  ${p.detail ?? ''}${p.guideExpectation ? `\n  ${''.padEnd(27)}guide: ${p.guideExpectation}` : ''}`,
+      `  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${formatMs(p.durationMs, '-').padStart(9)}  ${p.detail ?? ''}${p.guideExpectation ? `\n  ${''.padEnd(27)}guide: ${p.guideExpectation}` : ''}`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 /** The Modal app name the workflow operates on. */
 export const APP = defineSearchAttributeKey('GlmOpsApp', SearchAttributeType.KEYWORD);
@@ -13,3 +13,23 @@ export const DEPLOYED_VERSION = defineSearchAttributeKey('GlmOpsDeployedVersion'
 
 /** Every custom key, registered on the dev server at start (`--search-attribute name=Type`). */
 export const CUSTOM_SEARCH_ATTRIBUTES = [APP, PHASE, GPU_TYPE, SGLANG_IMAGE, DEPLOYED_VERSION];
+
+/** The parts of a spec a rollout is searched by (structural, so shared/ needs no import of spec/). */
+export interface RolloutSearchKeys {
+  app: string;
+  gpu: { type: string };
+  sglang: { image: string };
+}
+
+/**
+ * The search attributes a rollout starts with (app, GPU type, SGLang image, phase `validate`), for the CLI's and the
+ * upgrade's start options and the rollout's own first upsert, so all three index a rollout the same way.
+ */
+export function initialRolloutSearchAttributes(spec: RolloutSearchKeys): SearchAttributePair[] {
+  return [
+    { key: APP, value: spec.app },
+    { key: GPU_TYPE, value: spec.gpu.type },
+    { key: SGLANG_IMAGE, value: spec.sglang.image },
+    { key: PHASE, value: 'validate' },
+  ];
+}

@@ -11,13 +11,14 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { Spec } from '../../spec/schema';
-import { APP, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../../shared/search-attributes';
+import { APP, initialRolloutSearchAttributes } from '../../shared/search-attributes';
 import type { RollbackResult, RolloutResult, RolloutStatus } from '../../shared/rollout-types';
 import { taskQueueFor } from '../../shared/task-queue';
 import { rollbackApp, rollout } from '../../workflows';
 import { abort, status as statusQuery } from '../../workflows/rollout-messages';
 import { hasExplicitTemporalConfig } from '../../config/temporal-connection';
 import { stackUp } from '../../devstack/dev-stack';
+import { formatMs } from '../format-ms';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { followRollout } from '../rollout-progress';
 import { printRolloutFailure, printRolloutReport } from '../rollout-report';
@@ -75,12 +76,7 @@ async function startRollout(
       `**Rollout id** ${rolloutId}`,
       'validate → weights (download with sentinel, commit) → kernels (DeepGEMM, GPU-keyed marker, commit) → deploy → health → warmup → smoke; compensation on failure',
     ].join('\n\n'),
-    typedSearchAttributes: [
-      { key: APP, value: spec.app },
-      { key: GPU_TYPE, value: spec.gpu.type },
-      { key: SGLANG_IMAGE, value: spec.sglang.image },
-      { key: PHASE, value: 'validate' },
-    ],
+    typedSearchAttributes: initialRolloutSearchAttributes(spec),
   });
 }
 
@@ -213,9 +209,7 @@ export function registerRolloutCommand(program: Command): void {
         if (state) {
           if (state.phase === 'health') console.log(`  health attempt ${report.healthAttempt}`);
           for (const p of state.phases) {
-            console.log(
-              `  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${p.durationMs === undefined ? '' : `${(p.durationMs / 1000).toFixed(2)} s`}  ${p.detail ?? ''}`,
-            );
+            console.log(`  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${formatMs(p.durationMs)}  ${p.detail ?? ''}`);
           }
           if (state.deployedVersion)
             console.log(
