@@ -1,9 +1,6 @@
 import { cancellationSignal, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Platform } from '../platforms/platform';
 import { probeHealth, type HealthOutcome } from '../probes/health-probe';
-import type { Spec } from '../spec/schema';
-import { ErrorType } from '../shared/errors';
 import type { AppRef } from './serving-activities';
 import { withFailureTypes } from './to-application-failure';
 
@@ -32,14 +29,7 @@ export interface PingHealthResult {
   detail: string;
 }
 
-/** The deployed version and the spec it runs, so an upgrade never needs the user to remember what is running. */
-export interface DeployedSpec {
-  version: number;
-  spec: Spec;
-  deployedAt: string;
-}
-
-/** Activities of the keep-warm schedule and of upgrades: one timed /health ping, and the spec that is serving. */
+/** Activities of the keep-warm schedule: one timed /health ping. */
 export const createKeepWarmActivities = (deps: KeepWarmActivityDeps) => ({
   /**
    * One GET /health with the guide's 120 s timeout. Cold is decided from the duration against `coldThresholdMs`,
@@ -67,19 +57,6 @@ export const createKeepWarmActivities = (deps: KeepWarmActivityDeps) => ({
       wasCold,
       detail: result.detail,
     };
-  },
-
-  /** The spec of the version serving now; a NotFound failure when the app was never rolled out (or is stopped). */
-  async currentDeploymentSpec(ref: AppRef): Promise<DeployedSpec> {
-    const current = await withFailureTypes(() => deps.platformNamed(ref.platform).currentDeployment(ref.app));
-    if (!current) {
-      throw ApplicationFailure.create({
-        type: ErrorType.NotFound,
-        nonRetryable: true,
-        message: `${ref.app} has no deployment on platform ${ref.platform}: roll it out first with \`glm-ops rollout SPEC\``,
-      });
-    }
-    return { version: current.version, spec: current.spec, deployedAt: current.deployedAt };
   },
 });
 

@@ -42,11 +42,6 @@ export function checkExitCode(result: Pick<CheckResult, 'findings' | 'errors'>):
   return result.findings.length > 0 ? 1 : 0;
 }
 
-/** Whether a check found nothing that blocks a deploy (warnings allowed). */
-export function isDeployable(result: Pick<CheckResult, 'findings' | 'errors'>): boolean {
-  return checkExitCode(result) < 2;
-}
-
 function fromParse(parsed: ParseResult, context: LintContext): CheckResult {
   if (!parsed.ok) return { findings: [], errors: parsed.errors, acknowledged: [] };
   const report = lintSpecReport(parsed.spec, context);

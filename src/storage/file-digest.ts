@@ -22,8 +22,3 @@ export async function sha256File(filePath: string): Promise<string> {
   await hashFileInto(hash, filePath);
   return hash.digest('hex');
 }
-
-/** The git blob id of some bytes: what the Hub sends as ETag for files not stored in LFS. */
-export function gitBlobSha1(content: Buffer): string {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
-}

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { JOURNAL_FILE } from './download-journal';
 
 /** How many committed generations a volume keeps; older ones are pruned after a commit. */
 export const KEPT_GENERATIONS = 8;
@@ -163,5 +164,5 @@ async function exists(filePath: string): Promise<boolean> {
 
 /** Writer-private files (download parts, journals, temp files) never enter a committed generation. */
 function isPublishable(name: string): boolean {
-  return !name.endsWith('.incomplete') && !name.includes('.tmp-') && name !== '.glm-ops-download-journal.jsonl';
+  return !name.endsWith('.incomplete') && !name.includes('.tmp-') && name !== JOURNAL_FILE;
 }

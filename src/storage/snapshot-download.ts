@@ -4,7 +4,13 @@ import * as path from 'node:path';
 import type { ProgressCallback } from '../platforms/platform';
 import { appendJournal, readJournal, removeJournal } from './download-journal';
 import { ProgressMeter } from './download-progress';
-import { evaluateWeightsDir, removeSentinel, writeSentinel, type DownloadSentinel } from './download-sentinel';
+import {
+  evaluateWeightsDir,
+  removeSentinel,
+  SENTINEL_FILE,
+  writeSentinel,
+  type DownloadSentinel,
+} from './download-sentinel';
 import { DEFAULT_RETRY_POLICY, downloadFile, type FileRetryPolicy, type FileTask } from './file-download';
 import { sha256File } from './file-digest';
 import { fetchModelInfo, type HubConnection } from './hub-api-client';
@@ -153,7 +159,7 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
   try {
     await writeSentinel(dir, sentinel);
   } catch (err) {
-    throw isDiskFullErrno(err) ? new DiskFullError(dir, '.glm-ops-download-complete.json') : err;
+    throw isDiskFullErrno(err) ? new DiskFullError(dir, SENTINEL_FILE) : err;
   }
   await removeJournal(dir);
   meter.flush();

@@ -73,11 +73,6 @@ export function checkModalReady(env: NodeJS.ProcessEnv = process.env): ModalRead
   };
 }
 
-/** The readiness as one line for the CLI's stderr. */
-export function formatModalReadiness(readiness: Exclude<ModalReadiness, { ok: true }>): string {
-  return `platform modal: ${readiness.problem}; fix: ${readiness.fix}`;
-}
-
 /** What the Modal environment holds that a rollout of the spec needs: fatal problems, and notes for the user. */
 export type ModalResources = { ok: true; notes: string[] } | { ok: false; problem: string; fix: string };
 
