@@ -7,7 +7,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { createActivities } from '../src/activities';
 import { resolveSecret, secretEnvVar } from '../src/config/secrets';
 import { startDevServer } from '../src/devstack/dev-server';
-import { terminateProcessGroup } from '../src/platforms/local/process-identity';
+import { terminateProcessGroup } from '../src/process/process-identity';
 import { writeFixtureCheckpoint } from '../src/hub/fixture-checkpoint';
 import { startHub } from '../src/hub/hub-server';
 import { platformDown, platformUp } from '../src/platforms/local/daemon-lifecycle';

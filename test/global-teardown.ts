@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { terminateProcessGroup } from '../src/platforms/local/process-identity';
+import { terminateProcessGroup } from '../src/process/process-identity';
 
 export default async function globalTeardown(): Promise<void> {
   const pid = Number(process.env.GLM_OPS_TEST_TEMPORAL_PID);

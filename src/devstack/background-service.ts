@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { stateDir } from '../config/paths';
-import { terminateProcessGroup } from '../platforms/local/process-identity';
+import { terminateProcessGroup } from '../process/process-identity';
 import { isOurProcess } from './process-control';
 
 /** What the dev stack remembers about one process it started, so `down` stops exactly that process. */

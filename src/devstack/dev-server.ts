@@ -6,7 +6,7 @@ import { CLI_SEARCH_ATTRIBUTE_TYPES } from '../config/temporal-namespace-check';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { temporalCliPath } from './temporal-cli';
 import { freePort, preferredOrFreePort } from '../net/free-port';
-import { isProcessAlive } from '../platforms/local/process-identity';
+import { isProcessAlive } from '../process/process-identity';
 
 /** How to start a dev server. */
 export interface DevServerOptions {

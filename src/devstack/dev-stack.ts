@@ -8,7 +8,7 @@ import { ensureLocalSecret } from '../config/secrets';
 import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
 import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
 import { platformDown, platformUp, type PlatformUpResult } from '../platforms/local/daemon-lifecycle';
-import { isProcessAlive } from '../platforms/local/process-identity';
+import { isProcessAlive } from '../process/process-identity';
 import { LOCAL_TASK_QUEUE } from '../shared/task-queue';
 import {
   devDir,

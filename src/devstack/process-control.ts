@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { isProcessAlive } from '../platforms/local/process-identity';
+import { isProcessAlive } from '../process/process-identity';
 
 /** The process's command line from /proc, or undefined when it is gone; guards against recycled pids. */
 export function commandLine(pid: number): string | undefined {

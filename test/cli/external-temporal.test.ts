@@ -11,7 +11,7 @@ import { CLI_SEARCH_ATTRIBUTE_TYPES } from '../../src/config/temporal-namespace-
 import { waitForFrontend } from '../../src/devstack/dev-server';
 import { temporalCliPath } from '../../src/devstack/temporal-cli';
 import { freePort } from '../../src/net/free-port';
-import { isProcessAlive, terminateProcessGroup } from '../../src/platforms/local/process-identity';
+import { isProcessAlive, terminateProcessGroup } from '../../src/process/process-identity';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 import { LOCAL_TASK_QUEUE } from '../../src/shared/task-queue';
 import type { Spec } from '../../src/spec/schema';

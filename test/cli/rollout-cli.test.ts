@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
 import YAML from 'yaml';
-import { isProcessAlive } from '../../src/platforms/local/process-identity';
+import { isProcessAlive } from '../../src/process/process-identity';
 import { freePort } from '../../src/net/free-port';
 import type { Spec } from '../../src/spec/schema';
 

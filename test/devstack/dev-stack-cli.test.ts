@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
-import { isProcessAlive } from '../../src/platforms/local/process-identity';
+import { isProcessAlive } from '../../src/process/process-identity';
 import { freePort } from '../../src/net/free-port';
 
 const root = path.resolve(__dirname, '../..');

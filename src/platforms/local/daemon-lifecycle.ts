@@ -5,7 +5,13 @@ import { ControlClient, readDaemonInfo } from './control-client';
 import { DaemonUnavailableError } from './local-platform-errors';
 import type { PlatformStatus } from './platform-daemon';
 import { platformPaths } from './platform-paths';
-import { DAEMON_OWNER_ENV, hasEnvMarker, isProcessAlive, terminateProcessGroup, waitForExit } from './process-identity';
+import {
+  DAEMON_OWNER_ENV,
+  hasEnvMarker,
+  isProcessAlive,
+  terminateProcessGroup,
+  waitForExit,
+} from '../../process/process-identity';
 
 /** What `platform up` did. */
 export interface PlatformUpResult {

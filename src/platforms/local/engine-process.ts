@@ -12,7 +12,7 @@ import {
   ENGINE_OWNER_ENV,
   isProcessAlive,
   terminateProcessGroup,
-} from './process-identity';
+} from '../../process/process-identity';
 
 /** Life of one engine: loading until /health answers 200, then serving, until its process is gone. */
 export type EngineState = 'starting' | 'ready' | 'exited';

@@ -13,7 +13,7 @@ import {
   findProcessesWithMarker,
   hasEnvMarker,
   terminateProcessGroup,
-} from './process-identity';
+} from '../../process/process-identity';
 import { type AppStatus, type EngineFactory, ServingApp, type ServingTimings } from './serving-app';
 
 /** What the daemon is built from; tests inject temp folders, fast timings and a spec checker. */

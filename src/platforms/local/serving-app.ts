@@ -10,7 +10,7 @@ import type { EngineCommand, EngineCommandInputs } from './engine-command';
 import { EngineProcess, type EngineState } from './engine-process';
 import { freePort } from '../../net/free-port';
 import { NotFoundError } from './local-platform-errors';
-import { ENGINE_ID_ENV, hasEnvMarker, terminateProcessGroup } from './process-identity';
+import { ENGINE_ID_ENV, hasEnvMarker, terminateProcessGroup } from '../../process/process-identity';
 
 /** Folders an engine starts with: the committed weights and the DeepGEMM cache for the spec's GPU. */
 export interface EnginePaths {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasEnvMarker, isProcessAlive } from '../local/process-identity';
+import { hasEnvMarker, isProcessAlive } from '../../process/process-identity';
 
 /** Env var on every `modal deploy` child: the lock it belongs to, so a waiter can tell it from a recycled pid. */
 export const DEPLOY_LOCK_ENV = 'GLM_OPS_MODAL_DEPLOY_LOCK';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { isProcessAlive } from '../../../src/platforms/local/process-identity';
+import { isProcessAlive } from '../../../src/process/process-identity';
 import {
   eventually,
   startPlatformFixture,

@@ -1,4 +1,4 @@
-import { isProcessAlive } from '../../../src/platforms/local/process-identity';
+import { isProcessAlive } from '../../../src/process/process-identity';
 import {
   eventually,
   startPlatformFixture,

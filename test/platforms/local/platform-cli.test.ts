@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { cliEntry } from '../../../src/config/paths';
-import { isProcessAlive, waitForExit } from '../../../src/platforms/local/process-identity';
+import { isProcessAlive, waitForExit } from '../../../src/process/process-identity';
 import { ensureLibBuilt } from './helpers/platform-fixture';
 
 const run = promisify(execFile);

@@ -1,10 +1,5 @@
 import { spawn } from 'node:child_process';
-import {
-  ENGINE_ID_ENV,
-  hasEnvMarker,
-  isProcessAlive,
-  terminateProcessGroup,
-} from '../../../src/platforms/local/process-identity';
+import { ENGINE_ID_ENV, hasEnvMarker, isProcessAlive, terminateProcessGroup } from '../../src/process/process-identity';
 
 describe('process identity and termination', () => {
   test('a process that ignores SIGTERM is SIGKILLed after the grace period', async () => {
