@@ -1,4 +1,9 @@
 import type { Spec } from '../spec/schema';
+import type { TransferProgress } from '../storage/download-progress';
+import type { KernelCacheStatus, KernelMarker } from '../storage/kernel-cache';
+
+// The storage layer's own types, re-exported so that the port reads as one vocabulary for its callers.
+export type { KernelCacheStatus, KernelMarker };
 
 /**
  * A call a remote platform runs on its own (a spawned Modal function call): kept in the heartbeat details, so that
@@ -18,15 +23,7 @@ export interface RemoteCallRef {
 }
 
 /** Progress of a long storage step, turned into activity heartbeats by the caller. */
-export interface StorageProgress {
-  /** What is running: `download`, `verify`, `compile`. */
-  stage: string;
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  /** Bytes per second over the recent window. */
-  rateBytesPerSec: number;
+export interface StorageProgress extends TransferProgress {
   /** The remote call doing the work, on platforms where it runs apart from the worker. */
   remoteCall?: RemoteCallRef;
 }
@@ -69,28 +66,6 @@ export interface WeightsResult {
   bytesDownloaded: number;
   filesDownloaded: number;
   durationMs: number;
-}
-
-/** Contents of the DeepGEMM marker, written last by a finished compile. */
-export interface KernelMarker {
-  model: string;
-  gpuType: string;
-  smArch: string;
-  sglangImage: string;
-  modelRevision: string;
-  compiledAt: string;
-  rolloutId?: string;
-}
-
-/** Whether the kernel cache matches a spec. */
-export interface KernelCacheStatus {
-  state: 'valid' | 'missing' | 'stale';
-  /** Why the cache is stale: other GPU, other image, other revision. */
-  reasons: string[];
-  /** Cache folder, keyed by GPU type and SGLang image. */
-  path: string;
-  markerPath: string;
-  marker?: KernelMarker;
 }
 
 /** The result of compileKernels. */

@@ -1,4 +1,17 @@
-import type { ProgressCallback, StorageProgress } from '../platforms/platform';
+/** Progress of a long storage step (download, verify, compile); the platform port adds where it runs. */
+export interface TransferProgress {
+  /** What is running: `download`, `verify`, `compile`. */
+  stage: string;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes per second over the recent window. */
+  rateBytesPerSec: number;
+}
+
+/** Called with progress; must not throw. */
+export type TransferProgressCallback = (progress: TransferProgress) => void;
 
 /** Counts bytes and files of a long step and reports them, at most every `intervalMs`, with a windowed rate. */
 export class ProgressMeter {
@@ -11,7 +24,7 @@ export class ProgressMeter {
     private readonly stage: string,
     private readonly bytesTotal: number,
     private readonly filesTotal: number,
-    private readonly onProgress?: ProgressCallback,
+    private readonly onProgress?: TransferProgressCallback,
     private readonly intervalMs = 250,
     private readonly windowMs = 3000,
   ) {}
@@ -39,7 +52,7 @@ export class ProgressMeter {
   }
 
   /** Reports now, regardless of the interval. */
-  flush(): StorageProgress {
+  flush(): TransferProgress {
     const progress = this.snapshot(Date.now());
     this.onProgress?.(progress);
     return progress;
@@ -54,7 +67,7 @@ export class ProgressMeter {
     this.onProgress?.(this.snapshot(nowMs));
   }
 
-  private snapshot(nowMs: number): StorageProgress {
+  private snapshot(nowMs: number): TransferProgress {
     const first = this.samples[0];
     const elapsedMs = first ? nowMs - first.atMs : 0;
     const rateBytesPerSec =

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
-import type { KernelCacheStatus, KernelMarker } from '../platforms/platform';
 import { lookupGpu } from '../spec/gpu-catalog';
 import { imageSlug, kernelMarkerName, kernelRelativeDir } from './storage-layout';
 
@@ -13,7 +12,29 @@ export const KernelManifest = z.object({
 });
 export type KernelManifest = z.infer<typeof KernelManifest>;
 
-/** The marker schema (the platform port's {@link KernelMarker}). */
+/** Contents of the DeepGEMM marker, written last by a finished compile. */
+export interface KernelMarker {
+  model: string;
+  gpuType: string;
+  smArch: string;
+  sglangImage: string;
+  modelRevision: string;
+  compiledAt: string;
+  rolloutId?: string;
+}
+
+/** Whether the kernel cache matches a spec. */
+export interface KernelCacheStatus {
+  state: 'valid' | 'missing' | 'stale';
+  /** Why the cache is stale: other GPU, other image, other revision. */
+  reasons: string[];
+  /** Cache folder, keyed by GPU type and SGLang image. */
+  path: string;
+  markerPath: string;
+  marker?: KernelMarker;
+}
+
+/** The marker schema ({@link KernelMarker}). */
 export const KernelMarkerSchema = z.object({
   model: z.string().min(1),
   gpuType: z.string().min(1),

@@ -1,9 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProgressCallback } from '../platforms/platform';
 import { appendJournal, readJournal, removeJournal } from './download-journal';
-import { ProgressMeter } from './download-progress';
+import { ProgressMeter, type TransferProgressCallback } from './download-progress';
 import {
   evaluateWeightsDir,
   removeSentinel,
@@ -28,7 +27,7 @@ export interface SnapshotDownloadOptions {
   /** Files fetched at once. @default 8 */
   concurrency?: number;
   retry?: Partial<FileRetryPolicy>;
-  onProgress?: ProgressCallback;
+  onProgress?: TransferProgressCallback;
   signal?: AbortSignal;
   /** Refuse to start when the filesystem has less free space than the bytes still missing. @default true */
   shouldPreflightSpace?: boolean;
