@@ -1,4 +1,6 @@
-import type { Engine } from './engine';
+import type { EmulatorLog } from './emulator-log';
+import type { EngineArgs } from './engine-args';
+import type { EngineStatus } from './engine-status';
 import type { EmulatedGpu } from './gpu-table';
 
 /** How the emulated engine process ends: an exit code, or a signal it sends itself. */
@@ -13,6 +15,23 @@ export interface EngineExit {
   signal?: NodeJS.Signals;
   /** Why, in one line (for the in-process handle; the log already carries the engine's own lines). */
   reason: string;
+}
+
+/**
+ * What the exit paths read and change on the engine. `Engine` (engine.ts) implements it; it is named here so that
+ * engine.ts, which calls these paths, and this file do not import each other.
+ */
+export interface ExitingEngine {
+  status: EngineStatus;
+  hang: 'none' | 'process' | 'scheduler';
+  readonly isPortOpen: boolean;
+  readonly schedulerPid: number;
+  readonly lifetime: AbortController;
+  readonly log: EmulatorLog;
+  readonly args: Pick<EngineArgs, 'watchdogTimeoutS'>;
+  readonly scheduler: { readonly running: number };
+  scaled(ms: number): number;
+  die(exit: EngineExit): void;
 }
 
 /** A failure of SGLang's scheduler subprocess. */
@@ -91,7 +110,7 @@ export function oomError(gpu: EmulatedGpu, where: 'init' | 'graph-buffers' = 'in
 }
 
 /** Logs `kill_process_tree` and ends the engine with SIGKILL (returncode -9), as SGLang's every exit path does. */
-export function killProcessTree(engine: Engine, reason: string): void {
+export function killProcessTree(engine: ExitingEngine, reason: string): void {
   engine.log.info(EXIT_LINES.killProcessTree(process.pid));
   engine.die({ signal: 'SIGKILL', reason });
 }
@@ -101,7 +120,7 @@ export function killProcessTree(engine: Engine, reason: string): void {
  * and kills its tree at once. While serving, it logs the SIGQUIT, pauses 5 s for diagnostics (nothing answers, not
  * even /health; in-flight streams stall), then kills its tree; a watchdog timeout also waits 60 s for coredumps.
  */
-export function failScheduler(engine: Engine, failure: SchedulerFailure): void {
+export function failScheduler(engine: ExitingEngine, failure: SchedulerFailure): void {
   if (engine.status === 'dead' || engine.status === 'crashing') return;
   const reason =
     failure.kind === 'exception'
@@ -153,7 +172,7 @@ export function failScheduler(engine: Engine, failure: SchedulerFailure): void {
   });
 }
 
-function logWatchdog(engine: Engine): void {
+function logWatchdog(engine: ExitingEngine): void {
   engine.log.scheduler(EXIT_LINES.schedulerDebugInfo);
   engine.log.error(`scheduler.cur_batch_for_debug.batch_size()=${engine.scheduler.running}`);
   engine.log.scheduler(EXIT_LINES.watchdogTimeout(engine.args.watchdogTimeoutS));
@@ -165,7 +184,7 @@ function logWatchdog(engine: Engine): void {
  * keeps serving (new requests too) while `/health` answers 503, reports the remaining requests every 5 s, and once
  * none is left kills its own tree (-9). `remainingRids` lists the requests still in flight.
  */
-export function drainAndExit(engine: Engine, remainingRids: () => string[]): void {
+export function drainAndExit(engine: ExitingEngine, remainingRids: () => string[]): void {
   if (engine.status === 'dead' || engine.status === 'draining' || engine.status === 'crashing') return;
   if (!engine.isPortOpen) {
     engine.die({ signal: 'SIGTERM', reason: 'SIGTERM during start-up (default action)' });

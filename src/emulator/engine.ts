@@ -1,20 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatorSettings, Fault } from './emulator-config';
 import { isSpeculative, type EngineArgs } from './engine-args';
-import { failScheduler, oomError, type EngineExit } from './engine-exit';
+import { failScheduler, oomError, type EngineExit, type ExitingEngine } from './engine-exit';
 import { EngineMetrics } from './engine-metrics';
+import type { EngineStatus } from './engine-status';
 import type { EmulatorLog } from './emulator-log';
 import type { EmulatedGpu } from './gpu-table';
 import { SlotScheduler } from './slot-scheduler';
-
-/**
- * The engine's life, as real SGLang lives it: `loading`, `compiling` (DeepGEMM JIT) and `capturing` (CUDA graphs)
- * with the HTTP port still closed; `warming` (port open, its own warm-up `POST /generate` running, `/health` 503);
- * `serving`; `draining` after SIGTERM (new requests still served, `/health` 503); `crashing` (a scheduler failure:
- * nothing answers until the process kills itself); `stopping` (the in-process handle closed it); `dead`.
- */
-export type EngineStatus =
-  'loading' | 'compiling' | 'capturing' | 'warming' | 'serving' | 'draining' | 'crashing' | 'stopping' | 'dead';
 
 /** SGLang's `--decode-log-interval` default: one `Decode batch` line per 40 decode steps. */
 const DECODE_LOG_INTERVAL = 40;
@@ -22,7 +14,7 @@ const DECODE_LOG_INTERVAL = 40;
 const MIN_PREFILL_GRAPH_TOKENS = 4;
 
 /** The emulated serving engine: state, faults, metrics and the scheduler shared by all handlers. */
-export class Engine {
+export class Engine implements ExitingEngine {
   status: EngineStatus = 'loading';
   /** `process`: nothing answers; `scheduler`: HTTP answers but no token is ever produced. */
   hang: 'none' | 'process' | 'scheduler' = 'none';

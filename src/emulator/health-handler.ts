@@ -1,5 +1,6 @@
 import type * as http from 'node:http';
-import type { Engine, EngineStatus } from './engine';
+import type { Engine } from './engine';
+import type { EngineStatus } from './engine-status';
 import { EXIT_LINES } from './engine-exit';
 
 // The recorded empty answers carry these (uvicorn adds `server`, SGLang's CORS middleware `vary`).
