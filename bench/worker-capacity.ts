@@ -8,7 +8,7 @@ import { disableKeepWarm, enableKeepWarm } from '../src/schedules/keep-warm-sche
 import type { Spec } from '../src/spec/schema';
 import type { RolloutResult } from '../src/shared/rollout-types';
 import { rollout } from '../src/workflows';
-import type { KeepWarmResult } from '../src/workflows/keep-warm';
+import type { KeepWarmResult } from '../src/shared/keep-warm-types';
 import { machineLine, option, percentile, startBenchStack } from './bench-stack';
 
 function cpuSeconds(): number {

@@ -16,6 +16,7 @@ import {
   type StackReporter,
 } from '../devstack/dev-stack';
 import { waitForFrontend } from '../devstack/dev-server';
+import { embeddedTemporal } from '../devstack/embedded-temporal';
 import { checkModalReady, checkModalResources } from '../platforms/modal/modal-preflight';
 import type { Spec } from '../spec/schema';
 import { MODAL_TASK_QUEUE, taskQueueFor } from '../shared/task-queue';
@@ -88,7 +89,7 @@ async function ensureAroundUserTemporal(
 /** The user's Temporal settings; an unreadable profile is "not ready", named by the file. */
 function userTemporalConfig(env: NodeJS.ProcessEnv): TemporalConnectConfig {
   try {
-    return loadTemporalConfig(env);
+    return loadTemporalConfig(env, () => embeddedTemporal(env));
   } catch (err) {
     if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
     throw err;

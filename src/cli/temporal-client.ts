@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadTemporalConfig, type TemporalConnectConfig } from '../config/temporal-connection';
+import { embeddedTemporal } from '../devstack/embedded-temporal';
 
 /** A connected client plus the settings it used; close the connection when done. */
 export interface ConnectedClient {
@@ -10,7 +11,7 @@ export interface ConnectedClient {
 
 /** Connects with Temporal's standard env config, or to the embedded stack when nothing is set. */
 export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
-  const config = loadTemporalConfig(env);
+  const config = loadTemporalConfig(env, () => embeddedTemporal(env));
   const { address, tls, apiKey, metadata } = config.connectionOptions;
   const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: 5000 }).catch(
     (err: unknown) => {

@@ -3,13 +3,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { runningService } from '../devstack/background-service';
 
 /** Where the Temporal connection settings came from. */
 export type ConnectionSource = 'envconfig' | 'embedded';
 
 /** The SDK's address when a profile or the environment names none. */
 const DEFAULT_ADDRESS = 'localhost:7233';
+
+/** Where the embedded dev stack's Temporal listens, as `glm-ops dev up` recorded it. */
+export interface EmbeddedTemporal {
+  address: string;
+  uiUrl?: string;
+}
 
 /** Connection options for client and worker, plus the namespace and where they came from. */
 export interface TemporalConnectConfig {
@@ -66,9 +71,13 @@ function describeOrigin(env: NodeJS.ProcessEnv): string {
 
 /**
  * Temporal's standard environment configuration (profiles, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS files, API key)
- * when the user set any of it; otherwise the embedded dev stack started by `glm-ops dev up`.
+ * when the user set any of it; otherwise the embedded dev stack started by `glm-ops dev up`, which the caller looks up
+ * (devstack/ sits above config/, so config/ is told where it runs instead of reading the dev stack's records).
  */
-export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConnectConfig {
+export function loadTemporalConfig(
+  env: NodeJS.ProcessEnv,
+  embeddedStack: () => EmbeddedTemporal | undefined,
+): TemporalConnectConfig {
   if (hasExplicitTemporalConfig(env)) {
     const file = env.TEMPORAL_CONFIG_FILE?.trim();
     // envconfig treats a missing file as an empty one, which would silently connect somewhere else.
@@ -87,15 +96,13 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
       origin: describeOrigin(env),
     };
   }
-  const embedded = runningService('temporal', env);
-  const address = embedded ? String(embedded.info.address) : '127.0.0.1:7233';
-  const uiUrl = embedded?.info.uiUrl ? String(embedded.info.uiUrl) : undefined;
+  const embedded = embeddedStack();
   return {
-    connectionOptions: { address },
+    connectionOptions: { address: embedded?.address ?? '127.0.0.1:7233' },
     namespace: 'default',
     source: 'embedded',
     origin: 'the embedded dev stack',
-    uiUrl,
+    uiUrl: embedded?.uiUrl,
   };
 }
 

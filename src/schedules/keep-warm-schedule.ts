@@ -3,7 +3,7 @@ import { CronSyntaxError, parseCron } from '../spec/cron-schedule';
 import type { Spec } from '../spec/schema';
 import { estimateStartup } from '../spec/startup-estimate';
 import { APP } from '../shared/search-attributes';
-import type { KeepWarmInput } from '../workflows/keep-warm';
+import type { KeepWarmInput } from '../shared/keep-warm-types';
 import { pinWindowOf } from './pin-window';
 import { assertTimeZone, MaintenanceTimeError } from './zoned-time';
 

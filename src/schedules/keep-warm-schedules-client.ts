@@ -7,7 +7,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import type { Spec } from '../spec/schema';
-import type { KeepWarmResult } from '../workflows/keep-warm';
+import type { KeepWarmResult } from '../shared/keep-warm-types';
 import { calendarText } from './calendar-text';
 import { keepWarmReleaseScheduleId, keepWarmScheduleId, keepWarmSchedules } from './keep-warm-schedule';
 

@@ -1,5 +1,5 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
-import type { UpgradeInput } from '../workflows/upgrade';
+import type { UpgradeInput } from '../shared/upgrade-types';
 import { APP } from '../shared/search-attributes';
 import {
   assertTimeZone,

@@ -4,6 +4,12 @@ import type { Spec } from './schema';
 import { numberArg } from './spec-args';
 import { flagTableForImage } from './sglang-version';
 
+/** What an upgrade asks for: a new SGLang image, a new GPU type, or both. */
+export interface UpgradeRequest {
+  sglangImage?: string;
+  gpuType?: string;
+}
+
 /** One field an upgrade changed, and why. */
 export interface SpecChange {
   path: string;
@@ -28,10 +34,7 @@ export class UpgradeSpecError extends Error {
  * tighten --mem-fraction-static to the catalog's recommendation for the new GPU (B200 → H200: 0.88 → 0.83). A GPU
  * change also invalidates the DeepGEMM cache, which is reported as a change of the kernel marker.
  */
-export function deriveUpgradedSpec(
-  spec: Spec,
-  request: { sglangImage?: string; gpuType?: string },
-): { spec: Spec; changes: SpecChange[] } {
+export function deriveUpgradedSpec(spec: Spec, request: UpgradeRequest): { spec: Spec; changes: SpecChange[] } {
   const next: Spec = structuredClone(spec);
   const changes: SpecChange[] = [];
   if (request.sglangImage !== undefined && request.sglangImage !== spec.sglang.image) {

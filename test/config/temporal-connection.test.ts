@@ -16,9 +16,14 @@ describe('Temporal connection settings from the standard env config (what the CL
     clean = { GLM_OPS_HOME: path.join(dir, 'state'), XDG_CONFIG_HOME: path.join(dir, 'xdg'), HOME: dir };
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** The user's own settings win: the embedded stack is then not even looked up. */
+  const explicit = (env: NodeJS.ProcessEnv) =>
+    loadTemporalConfig(env, () => {
+      throw new Error('the embedded stack was looked up although the user configured Temporal');
+    });
 
   it('TEMPORAL_ADDRESS + TEMPORAL_NAMESPACE: address, namespace, TLS off, no API key, and where they came from', () => {
-    const config = loadTemporalConfig({ ...clean, TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_NAMESPACE: 'prod' });
+    const config = explicit({ ...clean, TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_NAMESPACE: 'prod' });
     expect(config.source).toBe('envconfig');
     expect(config.origin).toBe('TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE');
     expect(describeConnection(config)).toBe('Temporal at 10.0.0.5:7233, namespace prod, TLS off, API key not set');
@@ -26,7 +31,7 @@ describe('Temporal connection settings from the standard env config (what the CL
 
   it('an API key turns TLS on and is reported as set, never shown', () => {
     const key = 'secret-key-value-123';
-    const config = loadTemporalConfig({
+    const config = explicit({
       ...clean,
       TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
       TEMPORAL_NAMESPACE: 'ns.acct',
@@ -49,7 +54,7 @@ describe('Temporal connection settings from the standard env config (what the CL
       toml,
       `[profile.prod]\naddress = "temporal.internal:7233"\nnamespace = "prod"\n[profile.prod.tls]\nclient_cert_path = "${cert}"\nclient_key_path = "${key}"\n`,
     );
-    const config = loadTemporalConfig({ ...clean, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' });
+    const config = explicit({ ...clean, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'prod' });
     expect(config.origin).toBe(`profile "prod" of ${toml}`);
     expect(describeConnection(config)).toBe(
       'Temporal at temporal.internal:7233, namespace prod, TLS on (client certificate), API key not set',
@@ -58,12 +63,12 @@ describe('Temporal connection settings from the standard env config (what the CL
 
   it('a config file that does not exist, or a profile it lacks, is an error naming it (not a silent fallback)', () => {
     const missing = path.join(dir, 'nope.toml');
-    expect(() => loadTemporalConfig({ ...clean, TEMPORAL_CONFIG_FILE: missing })).toThrow(
+    expect(() => explicit({ ...clean, TEMPORAL_CONFIG_FILE: missing })).toThrow(
       `TEMPORAL_CONFIG_FILE ${missing} does not exist`,
     );
     const toml = path.join(dir, 'one.toml');
     fs.writeFileSync(toml, '[profile.default]\naddress = "127.0.0.1:7233"\n');
-    expect(() => loadTemporalConfig({ ...clean, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'team' })).toThrow(
+    expect(() => explicit({ ...clean, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'team' })).toThrow(
       new RegExp(`TEMPORAL_CONFIG_FILE ${toml}.*team`),
     );
   });
@@ -71,8 +76,11 @@ describe('Temporal connection settings from the standard env config (what the CL
   it('TEMPORAL_NAMESPACE alone counts as the user’s own settings; nothing set means the embedded stack', () => {
     expect(hasExplicitTemporalConfig({ ...clean, TEMPORAL_NAMESPACE: 'prod' })).toBe(true);
     expect(hasExplicitTemporalConfig(clean)).toBe(false);
-    const embedded = loadTemporalConfig(clean);
+    const embedded = loadTemporalConfig(clean, () => ({ address: '127.0.0.1:17233', uiUrl: 'http://127.0.0.1:18233' }));
     expect(embedded.source).toBe('embedded');
     expect(embedded.namespace).toBe('default');
+    expect(embedded.connectionOptions.address).toBe('127.0.0.1:17233');
+    expect(embedded.uiUrl).toBe('http://127.0.0.1:18233');
+    expect(loadTemporalConfig(clean, () => undefined).connectionOptions.address).toBe('127.0.0.1:7233');
   });
 });

@@ -6,7 +6,7 @@ import type { Platform } from '../../src/platforms/platform';
 import { probeHealth } from '../../src/probes/health-probe';
 import { resolveMaintenanceTime, upgradeId, upgradeScheduleOptions } from '../../src/schedules/upgrade-schedule';
 import { ErrorType } from '../../src/shared/errors';
-import type { UpgradeResult } from '../../src/workflows/upgrade';
+import type { UpgradeResult } from '../../src/shared/upgrade-types';
 import { rollout, upgrade } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { recordHistory } from '../helpers/record-history';

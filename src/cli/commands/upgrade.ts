@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
-import { planUpgradeFrom, type UpgradePlan, type UpgradeRequest } from '../../activities/upgrade-activities';
-import { LocalPlatform } from '../../platforms/local/local-platform';
+import { localPlatform } from '../../platform-wiring';
 import {
   resolveMaintenanceTime,
   upgradeId,
@@ -12,9 +11,11 @@ import {
 } from '../../schedules/upgrade-schedule';
 import { MaintenanceTimeError } from '../../schedules/zoned-time';
 import { lookupGpu } from '../../spec/gpu-catalog';
+import { planUpgradeFrom, type UpgradePlan } from '../../spec/upgrade-plan';
 import { UpgradeSpecError } from '../../spec/upgrade-spec';
 import { APP } from '../../shared/search-attributes';
-import { upgrade, type UpgradeInput, type UpgradeResult } from '../../workflows/upgrade';
+import type { UpgradeInput, UpgradeRequest, UpgradeResult } from '../../shared/upgrade-types';
+import { upgrade } from '../../workflows/upgrade';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { checkUpgradeFlags } from '../upgrade-flag-check';
 import { ensureStackForSpec, PlatformNotReadyError, requireWorkerFor } from '../stack-for-spec';
@@ -128,7 +129,7 @@ export function registerUpgradeCommand(program: Command): void {
         throw err;
       }
       if (spec.platform === 'local') {
-        const deployed = await LocalPlatform.fromEnv().currentDeployment(spec.app);
+        const deployed = await localPlatform(process.env).currentDeployment(spec.app);
         if (!deployed)
           return badInput(
             `${spec.app} was never rolled out on platform local (or is stopped): roll it out first with \`glm-ops rollout ${file}\``,

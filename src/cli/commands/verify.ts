@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import * as path from 'node:path';
-import { stateDir } from '../../config/paths';
-import { LocalStorage } from '../../platforms/local/local-storage';
+import { localPlatform } from '../../platform-wiring';
 import { loadSpecFile } from '../../spec/parse-spec';
-import { hubConnectionFromEnv } from '../../storage/hub-api-client';
 import { printSpecIssues } from './spec-output';
 
 /** `glm-ops verify SPEC`: the guide's verify_setup for the local volumes (weights sentinel, DeepGEMM marker). */
@@ -24,12 +21,8 @@ export function registerVerifyCommand(program: Command): void {
         return;
       }
       const spec = parsed.spec;
-      const hub = hubConnectionFromEnv(process.env, 'http://127.0.0.1:8700');
-      const storage = new LocalStorage({
-        volumesRoot: path.join(stateDir(), 'volumes'),
-        hubUrl: hub.endpoint,
-        ...(hub.token ? { hubToken: hub.token } : {}),
-      });
+      // The volumes as the local worker sees them, on the same hub (HF_ENDPOINT, else the hub glm-ops runs).
+      const storage = localPlatform(process.env);
       const weights = await storage.weightsStatus(spec, { full: options.full === true });
       const kernels = await storage.kernelCacheStatus(spec);
       const isReady = weights.state === 'valid' && kernels.state === 'valid';
