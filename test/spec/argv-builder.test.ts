@@ -1,5 +1,5 @@
 import { assertSafeArgValue, buildSglangArgv, SGLANG_LAUNCH_MODULE } from '../../src/spec/argv-builder';
-import { renderDeployConfig } from '../../src/spec/deploy-config';
+import { renderDeployConfig } from '../../src/platforms/modal/deploy-config';
 import type { Spec } from '../../src/spec/schema';
 import { parseSglangArgv } from '../../src/spec/sglang-argparse';
 import { flagTableFor } from '../../src/spec/sglang-flags';

@@ -7,7 +7,7 @@ import { secretEnvVar } from '../../src/config/secrets';
 import { cliEntry } from '../../src/config/paths';
 import type { EmulatorHandle } from '../../src/emulator';
 import type { StorageProgress } from '../../src/platforms/platform';
-import { opsAppName } from '../../src/spec/deploy-config';
+import { opsAppName } from '../../src/platforms/modal/deploy-config';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { MODAL_TASK_QUEUE } from '../../src/shared/task-queue';
 import { rollout } from '../../src/workflows';

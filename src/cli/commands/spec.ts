@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkExitCode, checkSpecFile, type CheckResult } from '../../spec/check-spec';
-import { renderDeployConfig } from '../../spec/deploy-config';
+import { renderDeployConfig } from '../../platforms/modal/deploy-config';
 import { formatFinding, type LintContext } from '../../spec/finding';
 import { LINT_RULES } from '../../spec/rules';
 import { positiveNumberOption, printSpecIssues } from './spec-output';

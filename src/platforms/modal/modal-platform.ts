@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { stateDir } from '../../config/paths';
 import { ErrorType } from '../../shared/errors';
 import { DEEPGEMM_CACHE_MOUNT, defaultModelPath, MODEL_CACHE_MOUNT } from '../../spec/argv-builder';
-import { MODAL_FUNCTION_TIMEOUTS, opsAppName, renderDeployConfig } from '../../spec/deploy-config';
+import { MODAL_FUNCTION_TIMEOUTS, opsAppName, renderDeployConfig } from './deploy-config';
 import type { Spec } from '../../spec/schema';
 import { SENTINEL_FILE } from '../../storage/download-sentinel';
 import { kernelMarkerName } from '../../storage/storage-layout';

@@ -2,7 +2,7 @@ import execa from 'execa';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { renderDeployConfig } from '../../../src/spec/deploy-config';
+import { renderDeployConfig } from '../../../src/platforms/modal/deploy-config';
 import { GPU_CATALOG } from '../../../src/spec/gpu-catalog';
 import { parseSpecText } from '../../../src/spec/parse-spec';
 import type { Spec } from '../../../src/spec/schema';

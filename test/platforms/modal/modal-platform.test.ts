@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ModalPlatform } from '../../../src/platforms/modal/modal-platform';
 import { type CommandRunner, execaRunner } from '../../../src/platforms/modal/modal-runner';
 import type { StorageProgress } from '../../../src/platforms/platform';
-import { opsAppName } from '../../../src/spec/deploy-config';
+import { opsAppName } from '../../../src/platforms/modal/deploy-config';
 import { ErrorType } from '../../../src/shared/errors';
 import {
   compiledMarker,

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModalPlatform, type ModalTimeouts } from '../../../../src/platforms/modal/modal-platform';
 import { defaultModelPath, MODEL_CACHE_MOUNT } from '../../../../src/spec/argv-builder';
-import { opsAppName } from '../../../../src/spec/deploy-config';
+import { opsAppName } from '../../../../src/platforms/modal/deploy-config';
 import { parseSpecText } from '../../../../src/spec/parse-spec';
 import type { Spec } from '../../../../src/spec/schema';
 import { lookupGpu } from '../../../../src/spec/gpu-catalog';

@@ -6,11 +6,11 @@ import {
   repoNamePart,
   SGLANG_LAUNCH_MODULE,
   SGLANG_PORT,
-} from './argv-builder';
-import { lookupGpu, type SmArch } from './gpu-catalog';
-import type { Spec } from './schema';
-import { WARMUP_REQUESTS, type WarmupBody, type WarmupName } from './warmup-requests';
-import { SENTINEL_FILE } from '../storage/download-sentinel';
+} from '../../spec/argv-builder';
+import { lookupGpu, type SmArch } from '../../spec/gpu-catalog';
+import type { Spec } from '../../spec/schema';
+import { WARMUP_REQUESTS, type WarmupBody, type WarmupName } from '../../spec/warmup-requests';
+import { SENTINEL_FILE } from '../../storage/download-sentinel';
 
 /** Version of the JSON layout modal/deploy.py reads; bump on any breaking change. */
 export const DEPLOY_CONFIG_SCHEMA_VERSION = 1;
