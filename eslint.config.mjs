@@ -12,6 +12,7 @@ export default tseslint.config(
       'coverage/**',
       'modal/**',
       '**/*.js',
+      '*.cjs',
       '*.mjs',
     ],
   },
