@@ -20,6 +20,9 @@ const LAYERS = [
   ['process', 'net'],
 ];
 
+// Not anchored: in a worktree whose node_modules is a symlink, packages resolve to the link's target path.
+const TEMPORAL_WORKFLOW_PACKAGES = 'node_modules/@temporalio/(workflow|common)/';
+
 const pathOf = (name) => (name.endsWith('.ts') ? `^src/${name.replace('.', '\\.')}$` : `^src/${name}/`);
 
 /** For every layer: no import of a layer at or above its rank (other than itself). */
@@ -67,7 +70,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/workflows/' },
       to: {
-        pathNot: ['^src/(workflows|shared)/', '^node_modules/@temporalio/(workflow|common)/'],
+        pathNot: ['^src/(workflows|shared)/', TEMPORAL_WORKFLOW_PACKAGES],
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -86,7 +89,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/shared/' },
       to: {
-        pathNot: ['^src/shared/', '^node_modules/@temporalio/(workflow|common)/'],
+        pathNot: ['^src/shared/', TEMPORAL_WORKFLOW_PACKAGES],
         dependencyTypesNot: ['type-only'],
       },
     },
