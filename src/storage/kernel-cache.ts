@@ -73,7 +73,7 @@ export async function evaluateKernelCache(volumeRoot: string, target: KernelTarg
   if (marker === 'malformed')
     return { ...base, state: 'stale', reasons: [`marker ${markerPath} is malformed: recompile`] };
   if (marker) {
-    const reasons = markerMismatches(marker, target);
+    const reasons = markerMismatches(marker, target, smArchFor(target.gpuType));
     const manifestProblem = await checkManifest(dir, smArchFor(target.gpuType));
     if (manifestProblem) reasons.push(manifestProblem);
     return reasons.length === 0
@@ -113,6 +113,11 @@ export async function readMarker(markerPath: string): Promise<KernelMarker | und
   } catch {
     return undefined;
   }
+  return parseMarker(raw);
+}
+
+/** Parses a marker's text; 'malformed' when it is not JSON or not a marker. */
+export function parseMarker(raw: string): KernelMarker | 'malformed' {
   try {
     const parsed = KernelMarkerSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : 'malformed';
@@ -121,9 +126,17 @@ export async function readMarker(markerPath: string): Promise<KernelMarker | und
   }
 }
 
-function markerMismatches(marker: KernelMarker, target: KernelTarget): string[] {
+/**
+ * Why a marker does not fit a target (empty when it does), for the local volume and for Modal's: other GPU or SM
+ * arch (`smArch` is the target GPU's, resolved by the caller), image, model revision (skipped when the target has
+ * none yet) or model.
+ */
+export function markerMismatches(
+  marker: KernelMarker,
+  target: Omit<KernelTarget, 'modelRevision'> & { modelRevision?: string },
+  smArch: string,
+): string[] {
   const reasons: string[] = [];
-  const smArch = smArchFor(target.gpuType);
   if (marker.gpuType.toUpperCase() !== target.gpuType.toUpperCase()) {
     reasons.push(
       `other GPU: compiled for ${marker.gpuType} (${marker.smArch}), spec needs ${target.gpuType} (${smArch})`,
@@ -133,7 +146,7 @@ function markerMismatches(marker: KernelMarker, target: KernelTarget): string[] 
   }
   if (marker.sglangImage !== target.sglangImage)
     reasons.push(`other image: compiled with ${marker.sglangImage}, spec uses ${target.sglangImage}`);
-  if (marker.modelRevision !== target.modelRevision) {
+  if (target.modelRevision !== undefined && marker.modelRevision !== target.modelRevision) {
     reasons.push(`other model revision: compiled for ${marker.modelRevision}, weights are ${target.modelRevision}`);
   }
   if (marker.model !== target.repo)
@@ -142,7 +155,7 @@ function markerMismatches(marker: KernelMarker, target: KernelTarget): string[] 
 }
 
 function describeMismatch(marker: KernelMarker, target: KernelTarget): string {
-  const mismatch = markerMismatches(marker, target);
+  const mismatch = markerMismatches(marker, target, smArchFor(target.gpuType));
   return `a marker for ${marker.gpuType}/${marker.sglangImage}${mismatch.length ? ` (${mismatch.join('; ')})` : ''}`;
 }
 

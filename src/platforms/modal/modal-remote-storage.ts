@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import type { KernelCacheStatus, KernelMarker } from '../platform';
+import type { KernelCacheStatus } from '../platform';
 import { DownloadSentinel } from '../../storage/download-sentinel';
-import { KernelMarkerSchema } from '../../storage/kernel-cache';
+import { markerMismatches, parseMarker } from '../../storage/kernel-cache';
 import { lookupGpu } from '../../spec/gpu-catalog';
 
 /** A sentinel read from a volume: parsed, or why it could not be. */
@@ -67,30 +67,14 @@ export function judgeRemoteMarker(
   if (text === null) {
     return { ...where, state: 'missing', reasons: [`no marker ${where.markerPath}: run compile_deepgemm`] };
   }
-  let marker: KernelMarker;
-  try {
-    const parsed = KernelMarkerSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error('malformed');
-    marker = parsed.data;
-  } catch {
+  const marker = parseMarker(text);
+  if (marker === 'malformed') {
     return { ...where, state: 'stale', reasons: [`marker ${where.markerPath} is malformed: recompile`] };
   }
+  // An empty revision means the weights' commit is not known yet: compare everything else.
+  const revision = target.modelRevision || undefined;
   const smArch = lookupGpu(target.gpuType)?.smArch ?? 'unknown';
-  const reasons: string[] = [];
-  if (marker.gpuType.toUpperCase() !== target.gpuType.toUpperCase()) {
-    reasons.push(
-      `other GPU: compiled for ${marker.gpuType} (${marker.smArch}), spec needs ${target.gpuType} (${smArch})`,
-    );
-  } else if (marker.smArch !== smArch) {
-    reasons.push(`other SM arch: compiled for ${marker.smArch}, ${target.gpuType} is ${smArch}`);
-  }
-  if (marker.sglangImage !== target.sglangImage)
-    reasons.push(`other image: compiled with ${marker.sglangImage}, spec uses ${target.sglangImage}`);
-  if (target.modelRevision && marker.modelRevision !== target.modelRevision) {
-    reasons.push(`other model revision: compiled for ${marker.modelRevision}, weights are ${target.modelRevision}`);
-  }
-  if (marker.model !== target.repo)
-    reasons.push(`other model: compiled for ${marker.model}, spec serves ${target.repo}`);
+  const reasons = markerMismatches(marker, { ...target, modelRevision: revision }, smArch);
   return reasons.length === 0
     ? { ...where, state: 'valid', reasons, marker }
     : { ...where, state: 'stale', reasons, marker };
