@@ -46,21 +46,15 @@ export function fastChunk(
   const delta: Record<string, unknown> = { reasoning_content: fields.reasoning ?? null };
   if (fields.role !== undefined) delta.role = fields.role;
   if (fields.content !== undefined) delta.content = fields.content;
-  return {
-    id: head.id,
-    object: 'chat.completion.chunk',
-    created: head.created,
-    model: head.model,
-    choices: [
-      {
-        index,
-        delta,
-        logprobs: fields.logprobs ?? null,
-        finish_reason: fields.finishReason ?? null,
-        matched_stop: fields.matchedStop ?? null,
-      },
-    ],
-  };
+  return chunkOf(head, [
+    {
+      index,
+      delta,
+      logprobs: fields.logprobs ?? null,
+      finish_reason: fields.finishReason ?? null,
+      matched_stop: fields.matchedStop ?? null,
+    },
+  ]);
 }
 
 /**
@@ -73,41 +67,31 @@ export function toolPathChunk(
   fields: { content?: string; toolCall?: ToolCallDelta; logprobs?: ChoiceLogprobs | null },
 ): Record<string, unknown> {
   const call = fields.toolCall;
+  const toolCalls = call
+    ? [{ id: call.id, index: call.index, type: 'function', function: { name: call.name, arguments: call.arguments } }]
+    : null;
   return {
-    id: head.id,
-    object: 'chat.completion.chunk',
-    created: head.created,
-    model: head.model,
-    choices: [
+    ...chunkOf(head, [
       {
         index,
-        delta: {
-          role: null,
-          content: fields.content ?? null,
-          reasoning_content: null,
-          tool_calls: call
-            ? [
-                {
-                  id: call.id,
-                  index: call.index,
-                  type: 'function',
-                  function: { name: call.name, arguments: call.arguments },
-                },
-              ]
-            : null,
-        },
+        delta: { role: null, content: fields.content ?? null, reasoning_content: null, tool_calls: toolCalls },
         logprobs: fields.logprobs ?? null,
         finish_reason: null,
         matched_stop: null,
       },
-    ],
+    ]),
     usage: null,
   };
 }
 
 /** The usage chunk `stream_options.include_usage` asks for: no choices. */
 export function usageChunk(head: ChunkHead, usage: Record<string, unknown>): Record<string, unknown> {
-  return { id: head.id, object: 'chat.completion.chunk', created: head.created, model: head.model, choices: [], usage };
+  return { ...chunkOf(head, []), usage };
+}
+
+/** The envelope every chunk shares, keys in SGLang's order (the recorded streams are compared byte for byte). */
+function chunkOf(head: ChunkHead, choices: Record<string, unknown>[]): Record<string, unknown> {
+  return { id: head.id, object: 'chat.completion.chunk', created: head.created, model: head.model, choices };
 }
 
 /** Token counts of a reply (summed over choices; the prompt once). */
