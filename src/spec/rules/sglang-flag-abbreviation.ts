@@ -1,6 +1,5 @@
 import { findingOf, type Finding, type LintRule } from '../finding';
-import { resolveSpecFlag } from '../spec-flags';
-import { flagTableForImage } from '../sglang-version';
+import { renderedSpecFlags } from '../rendered-spec-flags';
 
 /**
  * A prefix of a flag instead of its name. argparse accepts a unique prefix (allow_abbrev), so it works until a release
@@ -13,11 +12,9 @@ export const sglangFlagAbbreviation: LintRule = {
   reason:
     "SGLang's own flag table for the image's release: its argparse parser has allow_abbrev, so a prefix works only while it is unique (SGLang exits 2 on an ambiguous one)",
   check(spec) {
-    const { table } = flagTableForImage(spec.sglang.image);
+    const { table, flags } = renderedSpecFlags(spec);
     const findings: Finding[] = [];
-    for (const [key, value] of Object.entries(spec.sglang.args)) {
-      if (value === false) continue;
-      const resolved = resolveSpecFlag(table, key);
+    for (const { key, resolved } of flags) {
       if (resolved.kind === 'ambiguous') {
         findings.push(
           findingOf(this, {

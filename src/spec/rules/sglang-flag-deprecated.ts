@@ -1,6 +1,6 @@
 import { findingOf, type Finding, type LintRule } from '../finding';
-import { canonicalName, deprecatedChoice, deprecatedReplacementFlag, resolveSpecFlag } from '../spec-flags';
-import { flagTableForImage } from '../sglang-version';
+import { renderedSpecFlags } from '../rendered-spec-flags';
+import { canonicalName, deprecatedChoice, deprecatedReplacementFlag } from '../spec-flags';
 
 /** A deprecated flag or value: it still works on this release and will stop working on a later one. */
 export const sglangFlagDeprecated: LintRule = {
@@ -9,11 +9,9 @@ export const sglangFlagDeprecated: LintRule = {
   reason:
     'SGLang\'s own flag table for the image\'s release: Deprecated* argparse actions, deprecated help texts and choices marked "Deprecated alias for" in its source',
   check(spec) {
-    const { table } = flagTableForImage(spec.sglang.image);
+    const { table, flags } = renderedSpecFlags(spec);
     const findings: Finding[] = [];
-    for (const [key, value] of Object.entries(spec.sglang.args)) {
-      if (value === false) continue;
-      const resolved = resolveSpecFlag(table, key);
+    for (const { key, value, resolved } of flags) {
       if (resolved.kind !== 'flag') continue;
       const deprecation = resolved.flag.deprecated;
       if (deprecation && deprecation.errorMessage === undefined) {

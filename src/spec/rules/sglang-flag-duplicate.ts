@@ -1,6 +1,5 @@
 import { findingOf, type Finding, type LintRule } from '../finding';
-import { resolveSpecFlag } from '../spec-flags';
-import { flagTableForImage } from '../sglang-version';
+import { renderedSpecFlags } from '../rendered-spec-flags';
 
 /** Two keys that set the same SGLang setting (`tp` and `tp-size`, `nsa-decode-backend` and `dsa-decode-backend`). */
 export const sglangFlagDuplicate: LintRule = {
@@ -9,11 +8,9 @@ export const sglangFlagDuplicate: LintRule = {
   reason:
     "SGLang's own flag table for the image's release: spellings that share an argparse dest are one setting, and argparse silently keeps the last one",
   check(spec) {
-    const { table } = flagTableForImage(spec.sglang.image);
+    const { table, flags } = renderedSpecFlags(spec);
     const byDest = new Map<string, string[]>();
-    for (const [key, value] of Object.entries(spec.sglang.args)) {
-      if (value === false) continue;
-      const resolved = resolveSpecFlag(table, key);
+    for (const { key, resolved } of flags) {
       if (resolved.kind !== 'flag') continue;
       byDest.set(resolved.flag.dest, [...(byDest.get(resolved.flag.dest) ?? []), key]);
     }

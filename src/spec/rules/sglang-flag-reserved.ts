@@ -1,7 +1,6 @@
 import { RESERVED_ARG_KEYS } from '../arg-safety';
 import { findingOf, type Finding, type LintRule } from '../finding';
-import { resolveSpecFlag } from '../spec-flags';
-import { flagTableForImage } from '../sglang-version';
+import { renderedSpecFlags } from '../rendered-spec-flags';
 
 /** The argparse dests of the flags glm-ops sets itself (RESERVED_ARG_KEYS), whatever the spelling. */
 const RESERVED_DESTS: Readonly<Record<string, string>> = {
@@ -22,11 +21,10 @@ export const sglangFlagReserved: LintRule = {
   reason:
     "SGLang's own flag table for the image's release: aliases and abbreviations reach the same argparse dest as the flags glm-ops renders",
   check(spec) {
-    const { table } = flagTableForImage(spec.sglang.image);
+    const { table, flags } = renderedSpecFlags(spec);
     const findings: Finding[] = [];
-    for (const [key, value] of Object.entries(spec.sglang.args)) {
-      if (value === false || RESERVED_ARG_KEYS[key] !== undefined) continue;
-      const resolved = resolveSpecFlag(table, key);
+    for (const { key, resolved } of flags) {
+      if (RESERVED_ARG_KEYS[key] !== undefined) continue;
       const reserved = resolved.kind === 'flag' ? RESERVED_DESTS[resolved.flag.dest] : undefined;
       if (reserved === undefined) continue;
       findings.push(

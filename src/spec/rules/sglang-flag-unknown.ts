@@ -1,7 +1,6 @@
 import { findingOf, type Finding, type LintRule } from '../finding';
 import { findRename } from '../flag-renames';
-import { resolveSpecFlag } from '../spec-flags';
-import { flagTableForImage } from '../sglang-version';
+import { renderedSpecFlags } from '../rendered-spec-flags';
 
 /** A flag the release's parser does not have: real SGLang exits 2 ("unrecognized arguments") after provisioning. */
 export const sglangFlagUnknown: LintRule = {
@@ -10,12 +9,9 @@ export const sglangFlagUnknown: LintRule = {
   reason:
     "SGLang's own flag table for the image's release (server_args, extracted from the wheel): argparse exits 2 on an unrecognized argument",
   check(spec) {
-    const { table, choice, note } = flagTableForImage(spec.sglang.image);
+    const { table, choice, note, flags } = renderedSpecFlags(spec);
     const findings: Finding[] = [];
-    for (const [key, value] of Object.entries(spec.sglang.args)) {
-      // false omits the flag from the argv, so SGLang never sees it.
-      if (value === false) continue;
-      const resolved = resolveSpecFlag(table, key);
+    for (const { key, resolved } of flags) {
       if (resolved.kind !== 'unknown') continue;
       const rename = findRename(key, table);
       const suggestion = rename ? rename.to : resolved.suggestions[0];
