@@ -8,279 +8,127 @@ export interface MetricFamilySpec {
   buckets?: readonly number[];
 }
 
+/** Labels of the per-rank series most families carry (the scheduler's and tokenizer manager's collectors). */
+const RANK_LABELS = ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'];
+
+/** The token-length bounds SGLang shares between its prompt, uncached-prompt and generation histograms. */
+const TOKEN_LENGTH_BUCKETS = [
+  100, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12500, 15000, 17500, 20000,
+  22500, 25000, 27500, 30000, 35000, 40000, 60000, 80000, 100000, 200000, 300000, 400000, 600000, 800000, 1000000,
+  1100000,
+];
+
+/** RANK_LABELS with a family's extra labels, sorted as SGLang prints them. */
+function ranked(...extra: string[]): string[] {
+  return [...RANK_LABELS, ...extra].sort();
+}
+
+function gauge(name: string, help: string, labelNames: readonly string[] = RANK_LABELS): MetricFamilySpec {
+  return { name, type: 'gauge', help, labelNames };
+}
+
+function counter(name: string, help: string, labelNames: readonly string[] = RANK_LABELS): MetricFamilySpec {
+  return { name, type: 'counter', help, labelNames };
+}
+
+function histogram(
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  buckets: readonly number[],
+): MetricFamilySpec {
+  return { name, type: 'histogram', help, labelNames, buckets };
+}
+
 /**
  * The 69 families real SGLang 0.5.17 exposes with `--enable-metrics` (the recorded `/metrics` text of the
  * 2026-12-01 recordings, one H200), sorted by name: help texts, label names and bucket bounds as the server printed them.
  */
 export const SGLANG_METRIC_FAMILIES: readonly MetricFamilySpec[] = [
-  {
-    name: 'sglang:cache_hit_rate',
-    type: 'gauge',
-    help: 'The prefix cache hit rate.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:cached_tokens_total',
-    type: 'counter',
-    help: 'Number of cached prompt tokens by source (device/host/storage).',
-    labelNames: ['cache_source', 'engine_type', 'model_name'],
-  },
-  {
-    name: 'sglang:context_len',
-    type: 'gauge',
-    help: 'Maximum context length.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:cuda_graph_passes_total',
-    type: 'counter',
-    help: 'Total number of forward passes categorized by CUDA graph.',
-    labelNames: ['engine_type', 'mode', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:decode_sum_seq_lens',
-    type: 'gauge',
-    help: 'The sum of all sequence lengths in decode.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:e2e_request_latency_seconds',
-    type: 'histogram',
-    help: 'Histogram of End-to-end request latency in seconds',
-    labelNames: ['engine_type', 'is_streaming', 'model_name'],
-    buckets: [0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60, 80, 100, 200, 400, 600, 1200, 1800, 2400],
-  },
-  {
-    name: 'sglang:full_token_usage',
-    type: 'gauge',
-    help: 'The token usage for full attention layers.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:fwd_occupancy',
-    type: 'gauge',
-    help: 'Forward pass GPU occupancy percentage.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:gen_throughput',
-    type: 'gauge',
-    help: 'The generation throughput (token/s).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:generation_tokens_histogram',
-    type: 'histogram',
-    help: 'Histogram of generation token length.',
-    labelNames: ['engine_type', 'model_name'],
-    buckets: [
-      100, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12500, 15000, 17500, 20000,
-      22500, 25000, 27500, 30000, 35000, 40000, 60000, 80000, 100000, 200000, 300000, 400000, 600000, 800000, 1000000,
-      1100000,
-    ],
-  },
-  {
-    name: 'sglang:generation_tokens_total',
-    type: 'counter',
-    help: 'Number of generation tokens processed.',
-    labelNames: ['engine_type', 'is_streaming', 'model_name'],
-  },
-  {
-    name: 'sglang:graph_memory_usage_gb',
-    type: 'gauge',
-    help: 'Memory used by captured device graphs in GB.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'phase', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:http_requests_active',
-    type: 'gauge',
-    help: 'Number of currently active HTTP requests',
-    labelNames: ['endpoint', 'method'],
-  },
-  {
-    name: 'sglang:http_requests_total',
-    type: 'counter',
-    help: 'Total number of HTTP requests by endpoint and method',
-    labelNames: ['endpoint', 'method'],
-  },
-  {
-    name: 'sglang:http_responses_total',
-    type: 'counter',
-    help: 'Total number of HTTP responses by endpoint and status code',
-    labelNames: ['endpoint', 'method', 'status_code'],
-  },
-  {
-    name: 'sglang:inter_token_latency_seconds',
-    type: 'histogram',
-    help: 'Histogram of inter-token latency in seconds.',
-    labelNames: ['engine_type', 'model_name'],
-    buckets: [
+  gauge('sglang:cache_hit_rate', 'The prefix cache hit rate.'),
+  counter('sglang:cached_tokens_total', 'Number of cached prompt tokens by source (device/host/storage).', [
+    'cache_source',
+    'engine_type',
+    'model_name',
+  ]),
+  gauge('sglang:context_len', 'Maximum context length.'),
+  counter(
+    'sglang:cuda_graph_passes_total',
+    'Total number of forward passes categorized by CUDA graph.',
+    ranked('mode'),
+  ),
+  gauge('sglang:decode_sum_seq_lens', 'The sum of all sequence lengths in decode.'),
+  histogram(
+    'sglang:e2e_request_latency_seconds',
+    'Histogram of End-to-end request latency in seconds',
+    ['engine_type', 'is_streaming', 'model_name'],
+    [0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60, 80, 100, 200, 400, 600, 1200, 1800, 2400],
+  ),
+  gauge('sglang:full_token_usage', 'The token usage for full attention layers.'),
+  gauge('sglang:fwd_occupancy', 'Forward pass GPU occupancy percentage.'),
+  gauge('sglang:gen_throughput', 'The generation throughput (token/s).'),
+  histogram(
+    'sglang:generation_tokens_histogram',
+    'Histogram of generation token length.',
+    ['engine_type', 'model_name'],
+    TOKEN_LENGTH_BUCKETS,
+  ),
+  counter('sglang:generation_tokens_total', 'Number of generation tokens processed.', [
+    'engine_type',
+    'is_streaming',
+    'model_name',
+  ]),
+  gauge('sglang:graph_memory_usage_gb', 'Memory used by captured device graphs in GB.', ranked('phase')),
+  gauge('sglang:http_requests_active', 'Number of currently active HTTP requests', ['endpoint', 'method']),
+  counter('sglang:http_requests_total', 'Total number of HTTP requests by endpoint and method', ['endpoint', 'method']),
+  counter('sglang:http_responses_total', 'Total number of HTTP responses by endpoint and status code', [
+    'endpoint',
+    'method',
+    'status_code',
+  ]),
+  histogram(
+    'sglang:inter_token_latency_seconds',
+    'Histogram of inter-token latency in seconds.',
+    ['engine_type', 'model_name'],
+    [
       0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.06, 0.08, 0.1, 0.2, 0.4, 0.6, 0.8, 1,
       2, 4, 6, 8,
     ],
-  },
-  {
-    name: 'sglang:is_cuda_graph',
-    type: 'gauge',
-    help: 'Whether the batch is using CUDA graph.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:kv_available_tokens',
-    type: 'gauge',
-    help: 'Number of free token slots in the KV cache pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:kv_cache_memory_usage_gb',
-    type: 'gauge',
-    help: 'Memory used by the KV cache pools in GB.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:kv_evictable_tokens',
-    type: 'gauge',
-    help: 'Number of evictable (radix-cached) token slots in the KV cache pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:kv_used_tokens',
-    type: 'gauge',
-    help: 'Number of actively used token slots in the KV cache pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:mamba_available_tokens',
-    type: 'gauge',
-    help: 'Number of free state slots in the mamba SSM pool (hybrid-SSM only).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:mamba_evictable_tokens',
-    type: 'gauge',
-    help: 'Number of evictable (radix-cached) state slots in the mamba SSM pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:mamba_usage',
-    type: 'gauge',
-    help: 'The token usage for Mamba layers.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:mamba_used_tokens',
-    type: 'gauge',
-    help: 'Number of actively used state slots in the mamba SSM pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:max_total_num_tokens',
-    type: 'gauge',
-    help: 'Maximum total number of tokens in the KV cache pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:new_token_ratio',
-    type: 'gauge',
-    help: 'The new token ratio.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_decode_prealloc_queue_reqs',
-    type: 'gauge',
-    help: 'The number of requests in the decode prealloc queue.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_decode_transfer_queue_reqs',
-    type: 'gauge',
-    help: 'The number of requests in the decode transfer queue.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_grammar_queue_reqs',
-    type: 'gauge',
-    help: 'The number of requests in the grammar waiting queue.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_pages',
-    type: 'gauge',
-    help: 'Number of KV cache pages.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_paused_reqs',
-    type: 'gauge',
-    help: 'The number of paused requests by async weight sync.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pid', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_prefill_bootstrap_queue_reqs',
-    type: 'gauge',
-    help: 'The number of requests in the prefill bootstrap queue.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_prefill_inflight_queue_reqs',
-    type: 'gauge',
-    help: 'The number of requests in the prefill inflight queue.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_queue_reqs',
-    type: 'gauge',
-    help: 'The number of requests in the waiting queue.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_requests_total',
-    type: 'counter',
-    help: 'Number of requests processed.',
-    labelNames: ['engine_type', 'is_streaming', 'model_name'],
-  },
-  {
-    name: 'sglang:num_retracted_reqs',
-    type: 'gauge',
-    help: 'The number of retracted requests.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pid', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_running_reqs',
-    type: 'gauge',
-    help: 'The number of running requests.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_unique_running_routing_keys',
-    type: 'gauge',
-    help: 'Number of unique routing keys in running batch.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:num_used_tokens',
-    type: 'gauge',
-    help: 'The number of used tokens.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:page_size',
-    type: 'gauge',
-    help: 'KV cache page size in tokens.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:pending_prealloc_token_usage',
-    type: 'gauge',
-    help: 'The token usage for pending preallocated tokens (not preallocated yet).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:per_stage_req_latency_seconds',
-    type: 'histogram',
-    help: 'The latency of each stage of requests.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'stage', 'tp_rank'],
-    buckets: [
+  ),
+  gauge('sglang:is_cuda_graph', 'Whether the batch is using CUDA graph.'),
+  gauge('sglang:kv_available_tokens', 'Number of free token slots in the KV cache pool.'),
+  gauge('sglang:kv_cache_memory_usage_gb', 'Memory used by the KV cache pools in GB.'),
+  gauge('sglang:kv_evictable_tokens', 'Number of evictable (radix-cached) token slots in the KV cache pool.'),
+  gauge('sglang:kv_used_tokens', 'Number of actively used token slots in the KV cache pool.'),
+  gauge('sglang:mamba_available_tokens', 'Number of free state slots in the mamba SSM pool (hybrid-SSM only).'),
+  gauge('sglang:mamba_evictable_tokens', 'Number of evictable (radix-cached) state slots in the mamba SSM pool.'),
+  gauge('sglang:mamba_usage', 'The token usage for Mamba layers.'),
+  gauge('sglang:mamba_used_tokens', 'Number of actively used state slots in the mamba SSM pool.'),
+  gauge('sglang:max_total_num_tokens', 'Maximum total number of tokens in the KV cache pool.'),
+  gauge('sglang:new_token_ratio', 'The new token ratio.'),
+  gauge('sglang:num_decode_prealloc_queue_reqs', 'The number of requests in the decode prealloc queue.'),
+  gauge('sglang:num_decode_transfer_queue_reqs', 'The number of requests in the decode transfer queue.'),
+  gauge('sglang:num_grammar_queue_reqs', 'The number of requests in the grammar waiting queue.'),
+  gauge('sglang:num_pages', 'Number of KV cache pages.'),
+  gauge('sglang:num_paused_reqs', 'The number of paused requests by async weight sync.', ranked('pid')),
+  gauge('sglang:num_prefill_bootstrap_queue_reqs', 'The number of requests in the prefill bootstrap queue.'),
+  gauge('sglang:num_prefill_inflight_queue_reqs', 'The number of requests in the prefill inflight queue.'),
+  gauge('sglang:num_queue_reqs', 'The number of requests in the waiting queue.'),
+  counter('sglang:num_requests_total', 'Number of requests processed.', ['engine_type', 'is_streaming', 'model_name']),
+  gauge('sglang:num_retracted_reqs', 'The number of retracted requests.', ranked('pid')),
+  gauge('sglang:num_running_reqs', 'The number of running requests.'),
+  gauge('sglang:num_unique_running_routing_keys', 'Number of unique routing keys in running batch.'),
+  gauge('sglang:num_used_tokens', 'The number of used tokens.'),
+  gauge('sglang:page_size', 'KV cache page size in tokens.'),
+  gauge(
+    'sglang:pending_prealloc_token_usage',
+    'The token usage for pending preallocated tokens (not preallocated yet).',
+  ),
+  histogram(
+    'sglang:per_stage_req_latency_seconds',
+    'The latency of each stage of requests.',
+    ranked('stage'),
+    [
       0.001, 0.0016200000000000001, 0.0026244000000000007, 0.004251528, 0.006887475360000002, 0.011157710083200004,
       0.018075490334784006, 0.029282294342350097, 0.047437316834607154, 0.07684845327206359, 0.12449449430074302,
       0.20168108076720373, 0.3267233508428701, 0.5292918283654495, 0.8574527619520282, 1.389073474362286,
@@ -288,176 +136,90 @@ export const SGLANG_METRIC_FAMILIES: readonly MetricFamilySpec[] = [
       25.10818416014034, 40.67525833942735, 65.89391850987231, 106.74814798599316, 172.93199973730896,
       280.1498395744405, 453.84274011059364, 735.2252389791618, 1191.064887146242,
     ],
-  },
-  {
-    name: 'sglang:process_cpu_seconds_total',
-    type: 'counter',
-    help: 'Total CPU time consumed by this process (user + system)',
-    labelNames: ['component'],
-  },
-  {
-    name: 'sglang:prompt_tokens_histogram',
-    type: 'histogram',
-    help: 'Histogram of prompt token length.',
-    labelNames: ['engine_type', 'model_name'],
-    buckets: [
-      100, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12500, 15000, 17500, 20000,
-      22500, 25000, 27500, 30000, 35000, 40000, 60000, 80000, 100000, 200000, 300000, 400000, 600000, 800000, 1000000,
-      1100000,
-    ],
-  },
-  {
-    name: 'sglang:prompt_tokens_total',
-    type: 'counter',
-    help: 'Number of prefill tokens processed.',
-    labelNames: ['engine_type', 'is_streaming', 'model_name'],
-  },
-  {
-    name: 'sglang:queue_time_seconds',
-    type: 'histogram',
-    help: 'Histogram of queueing time in seconds.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-    buckets: [
+  ),
+  counter('sglang:process_cpu_seconds_total', 'Total CPU time consumed by this process (user + system)', ['component']),
+  histogram(
+    'sglang:prompt_tokens_histogram',
+    'Histogram of prompt token length.',
+    ['engine_type', 'model_name'],
+    TOKEN_LENGTH_BUCKETS,
+  ),
+  counter('sglang:prompt_tokens_total', 'Number of prefill tokens processed.', [
+    'engine_type',
+    'is_streaming',
+    'model_name',
+  ]),
+  histogram(
+    'sglang:queue_time_seconds',
+    'Histogram of queueing time in seconds.',
+    RANK_LABELS,
+    [
       0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.2, 0.5, 1, 2, 3, 4, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 100, 200, 300,
       400, 500, 600, 700, 800, 900, 1000, 1200, 1400, 1600, 1800, 2000, 2500, 3000,
     ],
-  },
-  {
-    name: 'sglang:realtime_tokens_total',
-    type: 'counter',
-    help: 'Total number of tokens processed (updated on each log interval). mode: prefill_compute, prefill_cache, decode.',
-    labelNames: ['engine_type', 'mode', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:routing_key_all_req_count',
-    type: 'gauge',
-    help: 'Distribution of routing keys by running+waiting request count (gt < count <= le).',
-    labelNames: ['engine_type', 'gt', 'le', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:routing_key_running_req_count',
-    type: 'gauge',
-    help: 'Distribution of routing keys by running request count (gt < count <= le).',
-    labelNames: ['engine_type', 'gt', 'le', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:routing_keys_active',
-    type: 'gauge',
-    help: 'Number of unique routing keys with active requests',
-    labelNames: [],
-  },
-  {
-    name: 'sglang:spec_accept_length',
-    type: 'gauge',
-    help: 'Mean acceptance length of speculative decoding (accepted drafts + bonus token per forward).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:spec_accept_rate',
-    type: 'gauge',
-    help: 'Speculative acceptance rate (`accepted drafts / proposed drafts` in batch).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:spec_block_accept_length',
-    type: 'gauge',
-    help: 'Mean uncapped full-block accept length per verify step (accept + cap-trimmed drafts; exact only in DSpark cap-accept mode).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:spec_cap_length',
-    type: 'gauge',
-    help: 'Mean DSpark confidence-scheduled verify window per verify step, incl the bonus slot (0 when no cap is scheduled).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:spec_num_draft_tokens',
-    type: 'gauge',
-    help: 'Currently active speculative_num_draft_tokens (decouples from steps under topk>1).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:spec_num_steps',
-    type: 'gauge',
-    help: 'Currently active speculative_num_steps.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:startup_available_gpu_memory_gb',
-    type: 'gauge',
-    help: 'Available GPU memory in GB at startup.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:startup_cuda_graph_time_seconds',
-    type: 'gauge',
-    help: 'CUDA graph capture duration by phase in seconds.',
-    labelNames: ['engine_type', 'model_name', 'phase'],
-  },
-  {
-    name: 'sglang:startup_time_seconds',
-    type: 'gauge',
-    help: 'Engine startup duration by phase in seconds.',
-    labelNames: ['engine_type', 'model_name', 'phase'],
-  },
-  {
-    name: 'sglang:swa_available_tokens',
-    type: 'gauge',
-    help: 'Number of free token slots in the SWA pool (hybrid-SWA only).',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:swa_evictable_tokens',
-    type: 'gauge',
-    help: 'Number of evictable (radix-cached) token slots in the SWA pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:swa_token_usage',
-    type: 'gauge',
-    help: 'The token usage for SWA layers.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:swa_used_tokens',
-    type: 'gauge',
-    help: 'Number of actively used token slots in the SWA pool.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:time_to_first_token_seconds',
-    type: 'histogram',
-    help: 'Histogram of time to first token in seconds.',
-    labelNames: ['engine_type', 'is_streaming', 'model_name'],
-    buckets: [0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60, 80, 100, 200, 400],
-  },
-  {
-    name: 'sglang:token_usage',
-    type: 'gauge',
-    help: 'The token usage.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:uncached_prompt_tokens_histogram',
-    type: 'histogram',
-    help: 'Histogram of uncached (compute) prompt token length.',
-    labelNames: ['engine_type', 'model_name'],
-    buckets: [
-      100, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 12500, 15000, 17500, 20000,
-      22500, 25000, 27500, 30000, 35000, 40000, 60000, 80000, 100000, 200000, 300000, 400000, 600000, 800000, 1000000,
-      1100000,
-    ],
-  },
-  {
-    name: 'sglang:utilization',
-    type: 'gauge',
-    help: 'The utilization.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
-  {
-    name: 'sglang:weight_memory_usage_gb',
-    type: 'gauge',
-    help: 'Memory used by model weights in GB.',
-    labelNames: ['engine_type', 'model_name', 'moe_ep_rank', 'pp_rank', 'tp_rank'],
-  },
+  ),
+  counter(
+    'sglang:realtime_tokens_total',
+    'Total number of tokens processed (updated on each log interval). mode: prefill_compute, prefill_cache, decode.',
+    ranked('mode'),
+  ),
+  gauge(
+    'sglang:routing_key_all_req_count',
+    'Distribution of routing keys by running+waiting request count (gt < count <= le).',
+    ranked('gt', 'le'),
+  ),
+  gauge(
+    'sglang:routing_key_running_req_count',
+    'Distribution of routing keys by running request count (gt < count <= le).',
+    ranked('gt', 'le'),
+  ),
+  gauge('sglang:routing_keys_active', 'Number of unique routing keys with active requests', []),
+  gauge(
+    'sglang:spec_accept_length',
+    'Mean acceptance length of speculative decoding (accepted drafts + bonus token per forward).',
+  ),
+  gauge('sglang:spec_accept_rate', 'Speculative acceptance rate (`accepted drafts / proposed drafts` in batch).'),
+  gauge(
+    'sglang:spec_block_accept_length',
+    'Mean uncapped full-block accept length per verify step (accept + cap-trimmed drafts; exact only in DSpark cap-accept mode).',
+  ),
+  gauge(
+    'sglang:spec_cap_length',
+    'Mean DSpark confidence-scheduled verify window per verify step, incl the bonus slot (0 when no cap is scheduled).',
+  ),
+  gauge(
+    'sglang:spec_num_draft_tokens',
+    'Currently active speculative_num_draft_tokens (decouples from steps under topk>1).',
+  ),
+  gauge('sglang:spec_num_steps', 'Currently active speculative_num_steps.'),
+  gauge('sglang:startup_available_gpu_memory_gb', 'Available GPU memory in GB at startup.'),
+  gauge('sglang:startup_cuda_graph_time_seconds', 'CUDA graph capture duration by phase in seconds.', [
+    'engine_type',
+    'model_name',
+    'phase',
+  ]),
+  gauge('sglang:startup_time_seconds', 'Engine startup duration by phase in seconds.', [
+    'engine_type',
+    'model_name',
+    'phase',
+  ]),
+  gauge('sglang:swa_available_tokens', 'Number of free token slots in the SWA pool (hybrid-SWA only).'),
+  gauge('sglang:swa_evictable_tokens', 'Number of evictable (radix-cached) token slots in the SWA pool.'),
+  gauge('sglang:swa_token_usage', 'The token usage for SWA layers.'),
+  gauge('sglang:swa_used_tokens', 'Number of actively used token slots in the SWA pool.'),
+  histogram(
+    'sglang:time_to_first_token_seconds',
+    'Histogram of time to first token in seconds.',
+    ['engine_type', 'is_streaming', 'model_name'],
+    [0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60, 80, 100, 200, 400],
+  ),
+  gauge('sglang:token_usage', 'The token usage.'),
+  histogram(
+    'sglang:uncached_prompt_tokens_histogram',
+    'Histogram of uncached (compute) prompt token length.',
+    ['engine_type', 'model_name'],
+    TOKEN_LENGTH_BUCKETS,
+  ),
+  gauge('sglang:utilization', 'The utilization.'),
+  gauge('sglang:weight_memory_usage_gb', 'Memory used by model weights in GB.'),
 ];
