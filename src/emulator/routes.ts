@@ -28,6 +28,30 @@ interface Route {
   needsJsonContentType?: boolean;
 }
 
+/** A generation handler: takes the parsed JSON body and answers on `res`. */
+type GenerationHandler = (
+  engine: Engine,
+  res: http.ServerResponse,
+  body: ParsedBody,
+  arrivalMs: number,
+) => Promise<void>;
+
+/** A generation route: read the JSON body (answering itself when it cannot), then hand it to the handler. */
+function generationRoute(
+  engine: Engine,
+  handler: GenerationHandler,
+  options: Pick<Route, 'methods' | 'needsJsonContentType'>,
+): Route {
+  return {
+    ...options,
+    isGeneration: true,
+    handle: async ({ req, res, arrivalMs }) => {
+      const body = await readJson(engine, req, res);
+      if (body) await handler(engine, res, body, arrivalMs);
+    },
+  };
+}
+
 /** The routes of SGLang's HTTP server the emulator serves, by path (health, metrics and control live elsewhere). */
 function routesFor(engine: Engine): Map<string, Route> {
   const wire = wireOf(engine);
@@ -40,39 +64,10 @@ function routesFor(engine: Engine): Map<string, Route> {
     ['/flush_cache', { methods: ['GET', 'POST'], handle: ({ res }) => flushCache(engine, res) }],
     [
       '/v1/chat/completions',
-      {
-        methods: ['POST'],
-        isGeneration: true,
-        needsJsonContentType: true,
-        handle: async ({ req, res, arrivalMs }) => {
-          const body = await readJson(engine, req, res);
-          if (body) await handleChatCompletion(engine, res, body, arrivalMs);
-        },
-      },
+      generationRoute(engine, handleChatCompletion, { methods: ['POST'], needsJsonContentType: true }),
     ],
-    [
-      '/v1/completions',
-      {
-        methods: ['POST'],
-        isGeneration: true,
-        needsJsonContentType: true,
-        handle: async ({ req, res, arrivalMs }) => {
-          const body = await readJson(engine, req, res);
-          if (body) await handleCompletion(engine, res, body, arrivalMs);
-        },
-      },
-    ],
-    [
-      '/generate',
-      {
-        methods: ['POST', 'PUT'],
-        isGeneration: true,
-        handle: async ({ req, res, arrivalMs }) => {
-          const body = await readJson(engine, req, res);
-          if (body) await handleGenerate(engine, res, body, arrivalMs);
-        },
-      },
-    ],
+    ['/v1/completions', generationRoute(engine, handleCompletion, { methods: ['POST'], needsJsonContentType: true })],
+    ['/generate', generationRoute(engine, handleGenerate, { methods: ['POST', 'PUT'] })],
   ]);
   if (wire.hasGetLoadRoute) routes.set('/get_load', { methods: ['GET'], handle: ({ res }) => getLoad(engine, res) });
   if (wire.hasReadyRoute) routes.set('/ready', { methods: ['GET'], handle: ({ res }) => ready(engine, res) });
