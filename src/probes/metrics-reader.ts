@@ -138,10 +138,7 @@ export function readGauge(
   name: string,
   labels: Record<string, string> = {},
 ): number | undefined {
-  const family = families.get(name);
-  if (!family) return undefined;
-  const series = family.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  return series?.value;
+  return seriesWith(families, name, labels)[0]?.value;
 }
 
 /**
@@ -153,11 +150,13 @@ export function readTotal(
   name: string,
   labels: Record<string, string> = {},
 ): number | undefined {
-  const family = families.get(name);
-  const matching = (family?.series ?? []).filter(
-    (s) => s.value !== undefined && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
+  const matching = seriesWith(families, name, labels).filter((s) => s.value !== undefined);
   return matching.length === 0 ? undefined : matching.reduce((sum, s) => sum + (s.value ?? 0), 0);
+}
+
+/** The series of a family whose labels include `labels` (none when the family is absent). */
+function seriesWith(families: MetricFamilies, name: string, labels: Record<string, string>) {
+  return (families.get(name)?.series ?? []).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 
 /** The names of `required` that the families lack. */
