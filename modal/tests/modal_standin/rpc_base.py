@@ -42,6 +42,18 @@ class ServicerBase:
         self.blob_url = blob_url.rstrip("/")
         self.web_url = web_url.rstrip("/")
 
+    @staticmethod
+    def listed_page(objects, environment: str, pagination) -> list:
+        """One page of a List RPC as Modal pages it: the named objects of `environment` created before
+        `pagination.created_before`, newest first, at most `pagination.max_objects` (0: all)."""
+        before = pagination.created_before or float("inf")
+        page = sorted(
+            (o for o in objects if o.environment == environment and o.name and o.created_at < before),
+            key=lambda o: o.created_at,
+            reverse=True,
+        )
+        return page[: pagination.max_objects] if pagination.max_objects else page
+
     def changed(self) -> None:
         """Called after every mutation: persists the state when the server has a state folder."""
         self.store.save()

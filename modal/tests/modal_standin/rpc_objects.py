@@ -109,18 +109,7 @@ class ObjectRpcs:
     async def SecretList(self, stream) -> None:
         request: api_pb2.SecretListRequest = await stream.recv_message()
         environment = self._environment_name(request.environment_name)
-        before = request.pagination.created_before or float("inf")
-        secrets = sorted(
-            (
-                s
-                for s in self.store.secrets.values()
-                if s.environment == environment and s.name and s.created_at < before
-            ),
-            key=lambda s: s.created_at,
-            reverse=True,
-        )
-        if request.pagination.max_objects:
-            secrets = secrets[: request.pagination.max_objects]
+        secrets = self.listed_page(self.store.secrets.values(), environment, request.pagination)
         response = api_pb2.SecretListResponse(environment_name=environment)
         for secret in secrets:
             response.items.append(

@@ -89,18 +89,7 @@ class VolumeRpcs:
     async def VolumeList(self, stream) -> None:
         request: api_pb2.VolumeListRequest = await stream.recv_message()
         environment = self._environment_name(request.environment_name)
-        before = request.pagination.created_before or float("inf")
-        volumes = sorted(
-            (
-                v
-                for v in self.store.volumes.values()
-                if v.environment == environment and v.name and v.created_at < before
-            ),
-            key=lambda v: v.created_at,
-            reverse=True,
-        )
-        if request.pagination.max_objects:
-            volumes = volumes[: request.pagination.max_objects]
+        volumes = self.listed_page(self.store.volumes.values(), environment, request.pagination)
         response = api_pb2.VolumeListResponse(environment_name=environment)
         for volume in volumes:
             response.items.append(
