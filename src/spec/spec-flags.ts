@@ -80,8 +80,3 @@ export function deprecatedChoice(
   const mark = flag.deprecatedChoices?.find((entry) => entry.value === value);
   return mark ? { replacement: mark.replacement, source: mark.source } : undefined;
 }
-
-/** A short "(SGLang 0.5.10)" tag plus the note when the table is not the image's own version. */
-export function tableLabel(table: SglangFlagTable): string {
-  return `SGLang ${table.version}`;
-}
