@@ -1,4 +1,5 @@
 import type { Platform } from '../platforms/platform';
+import { DomainError } from '../shared/domain-error';
 import { ErrorType } from '../shared/errors';
 import { createServingActivities } from './serving-activities';
 import { createSpecActivities } from './spec-activities';
@@ -17,7 +18,7 @@ export interface ActivityDeps {
 }
 
 /** Thrown when a spec names a platform this worker was not given. */
-export class PlatformNotConfiguredError extends Error {
+export class PlatformNotConfiguredError extends DomainError {
   readonly errorType = ErrorType.PlatformUnavailable;
   constructor(name: string) {
     super(`this worker has no ${name} platform configured: run a worker for the ${name} task queue`);

@@ -30,35 +30,34 @@ export interface PingHealthResult {
 }
 
 /** Activities of the keep-warm schedule: one timed /health ping. */
-export const createKeepWarmActivities = (deps: KeepWarmActivityDeps) => ({
-  /**
-   * One GET /health with the guide's 120 s timeout. Cold is decided from the duration against `coldThresholdMs`,
-   * not from a platform counter: the Platform port has none, and Modal shows a cold start to a client only as time.
-   */
-  async pingHealth(input: PingHealthInput): Promise<PingHealthResult> {
-    const { apiKey, url } = await withFailureTypes(async () => ({
-      apiKey: deps.resolveSecret(input.secretName),
-      url: (await deps.platformNamed(input.platform).endpoint(input.app)).url,
-    }));
-    const startedMs = Date.now();
-    const result = await probeHealth({
-      baseUrl: url,
-      apiKey,
-      timeoutMs: input.timeoutSec * 1000,
-      signal: cancellationSignal(),
-    });
-    const durationMs = Date.now() - startedMs;
-    const wasCold = result.outcome === 'ok' && durationMs >= input.coldThresholdMs;
-    log.info('keep-warm ping', { app: input.app, outcome: result.outcome, durationMs, wasCold });
-    return {
-      outcome: result.outcome,
-      ...(result.status !== undefined ? { httpStatus: result.status } : {}),
-      durationMs,
-      wasCold,
-      detail: result.detail,
-    };
-  },
-});
+export const createKeepWarmActivities = (deps: KeepWarmActivityDeps) =>
+  withFailureTypes({
+    /**
+     * One GET /health with the guide's 120 s timeout. Cold is decided from the duration against `coldThresholdMs`,
+     * not from a platform counter: the Platform port has none, and Modal shows a cold start to a client only as time.
+     */
+    async pingHealth(input: PingHealthInput): Promise<PingHealthResult> {
+      const apiKey = deps.resolveSecret(input.secretName);
+      const { url } = await deps.platformNamed(input.platform).endpoint(input.app);
+      const startedMs = Date.now();
+      const result = await probeHealth({
+        baseUrl: url,
+        apiKey,
+        timeoutMs: input.timeoutSec * 1000,
+        signal: cancellationSignal(),
+      });
+      const durationMs = Date.now() - startedMs;
+      const wasCold = result.outcome === 'ok' && durationMs >= input.coldThresholdMs;
+      log.info('keep-warm ping', { app: input.app, outcome: result.outcome, durationMs, wasCold });
+      return {
+        outcome: result.outcome,
+        ...(result.status !== undefined ? { httpStatus: result.status } : {}),
+        durationMs,
+        wasCold,
+        detail: result.detail,
+      };
+    },
+  });
 
 /** The keep-warm activities' surface. */
 export type KeepWarmActivities = ReturnType<typeof createKeepWarmActivities>;

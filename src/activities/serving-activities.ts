@@ -1,7 +1,7 @@
-import { activityInfo, cancellationSignal, Context, heartbeat, log, sleep } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, Context, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { Platform } from '../platforms/platform';
-import { probeHealth, type HealthOutcome } from '../probes/health-probe';
+import { pollHealth, seenOutcomes, type HealthOutcome } from '../probes/health-probe';
 import { runSmokeTests } from '../probes/smoke-tests';
 import { runWarmup } from '../probes/warmup-requests';
 import type { Spec } from '../spec/schema';
@@ -85,12 +85,11 @@ const HEARTBEAT_DURING_PROBE_MS = 2_000;
 /** Activities that drive the serving side of a platform and probe its endpoint. */
 export const createServingActivities = (deps: ServingActivityDeps) => {
   /** The endpoint and the API key to call it with; a missing secret becomes a typed, non-retryable failure. */
-  const endpointWithKey = (ref: AppRef, secretName: string): Promise<{ apiKey: string; url: string }> =>
-    withFailureTypes(async () => {
-      const apiKey = deps.resolveSecret(secretName);
-      const { url } = await deps.platformNamed(ref.platform).endpoint(ref.app);
-      return { apiKey, url };
-    });
+  const endpointWithKey = async (ref: AppRef, secretName: string): Promise<{ apiKey: string; url: string }> => {
+    const apiKey = deps.resolveSecret(secretName);
+    const { url } = await deps.platformNamed(ref.platform).endpoint(ref.app);
+    return { apiKey, url };
+  };
   /** The secret's value when it exists, for masking evidence; a missing secret has nothing to mask. */
   const knownSecret = (name: string): string[] => {
     try {
@@ -99,22 +98,20 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
       return [];
     }
   };
-  return {
-    /** The version currently serving, remembered by the workflow for compensation. */
-    async currentDeployment(ref: AppRef): Promise<DeploymentSummary | null> {
-      return withFailureTypes(async () => {
+  return withFailureTypes(
+    {
+      /** The version currently serving, remembered by the workflow for compensation. */
+      async currentDeployment(ref: AppRef): Promise<DeploymentSummary | null> {
         const current = await deps.platformNamed(ref.platform).currentDeployment(ref.app);
         return current && summarize(current);
-      });
-    },
+      },
 
-    /**
-     * Deploys the spec as a new version; a retry with the same rollout id returns the same version. Heartbeats while
-     * the platform deploys (a first Modal deploy builds images for many minutes); only a rollout abort stops it, a
-     * deploy that outlived its attempt finishes and the retry waits for it instead of starting a second one.
-     */
-    async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
-      return withFailureTypes(async () => {
+      /**
+       * Deploys the spec as a new version; a retry with the same rollout id returns the same version. Heartbeats while
+       * the platform deploys (a first Modal deploy builds images for many minutes); only a rollout abort stops it, a
+       * deploy that outlived its attempt finishes and the retry waits for it instead of starting a second one.
+       */
+      async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
         const platform = deps.platformNamed(input.spec.platform);
         const deployment = await whileHeartbeating(() =>
           platform.deploy(input.spec, { rolloutId: input.rolloutId, signal: abortRequested() }),
@@ -122,151 +119,145 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
         const { url } = await platform.endpoint(input.spec.app);
         log.info('deployed', { app: input.spec.app, version: deployment.version, rolloutId: input.rolloutId });
         return { ...summarize(deployment), endpoint: url };
-      }, ErrorType.DeployFailed);
-    },
+      },
 
-    /** Routes traffic back to an existing version. */
-    async rollbackTo(input: AppRef & { version: number }): Promise<DeploymentSummary> {
-      return withFailureTypes(async () => {
+      /** Routes traffic back to an existing version. */
+      async rollbackTo(input: AppRef & { version: number }): Promise<DeploymentSummary> {
         const deployment = await deps.platformNamed(input.platform).rollback(input.app, input.version);
         log.info('rolled back', { app: input.app, version: deployment.version });
         return summarize(deployment);
-      });
-    },
+      },
 
-    /** Stops the app (used when a first rollout fails: nothing to go back to). */
-    async stopApp(ref: AppRef): Promise<void> {
-      return withFailureTypes(() => deps.platformNamed(ref.platform).stop(ref.app));
-    },
+      /** Stops the app (used when a first rollout fails: nothing to go back to). */
+      async stopApp(ref: AppRef): Promise<void> {
+        return deps.platformNamed(ref.platform).stop(ref.app);
+      },
 
-    /** The endpoint URL of an app. */
-    async appEndpoint(ref: AppRef): Promise<string> {
-      return withFailureTypes(async () => (await deps.platformNamed(ref.platform).endpoint(ref.app)).url);
-    },
+      /** The endpoint URL of an app. */
+      async appEndpoint(ref: AppRef): Promise<string> {
+        return (await deps.platformNamed(ref.platform).endpoint(ref.app)).url;
+      },
 
-    /** Raises or lowers the warm floor of containers (keep-warm `pin`). */
-    async setMinContainers(input: AppRef & { minContainers: number }): Promise<void> {
-      return withFailureTypes(() =>
-        deps.platformNamed(input.platform).setMinContainers(input.app, input.minContainers),
-      );
-    },
+      /** Raises or lowers the warm floor of containers (keep-warm `pin`). */
+      async setMinContainers(input: AppRef & { minContainers: number }): Promise<void> {
+        return deps.platformNamed(input.platform).setMinContainers(input.app, input.minContainers);
+      },
 
-    /**
-     * Polls /health until 200 or the startup timeout, in one heartbeating activity so a long wait adds no history.
-     * 502 (engine died), 503 (starting) and timeouts are told apart in the result and the failure.
-     */
-    async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
-      const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
-      const state: HealthHeartbeat = resumed ?? { attempt: 0, startedAtMs: Date.now(), outcomes: {} };
-      if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
-      const marginSec = input.platformStartMarginSec ?? 0;
-      const deadlineMs = state.startedAtMs + (input.startupTimeoutSec + marginSec) * 1000;
-      const { apiKey, url } = await endpointWithKey(input, input.secretName);
-      const limit502 = input.consecutive502Limit ?? 3;
-      let consecutive502 = 0;
-      for (;;) {
-        state.attempt += 1;
-        const remainingMs = Math.max(1, deadlineMs - Date.now());
-        // A platform router may hold a probe while it cold-starts the engine: keep heartbeating through the hold.
-        heartbeat(state);
-        const keepAlive = setInterval(() => heartbeat(state), HEARTBEAT_DURING_PROBE_MS);
-        const result = await probeHealth({
+      /**
+       * Polls /health until 200 or the startup timeout, in one heartbeating activity so a long wait adds no history.
+       * 502 (engine died), 503 (starting) and timeouts are told apart in the result and the failure. A retry resumes
+       * the attempt count, the outcome counts and the original deadline from the last heartbeat.
+       */
+      async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
+        const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
+        if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
+        const startedAtMs = resumed?.startedAtMs ?? Date.now();
+        const marginSec = input.platformStartMarginSec ?? 0;
+        const { apiKey, url } = await endpointWithKey(input, input.secretName);
+        const limit502 = input.consecutive502Limit ?? 3;
+        let consecutive502 = 0;
+        const poll = await pollHealth({
           baseUrl: url,
           apiKey,
-          timeoutMs: Math.min(PROBE_TIMEOUT_MS, remainingMs),
+          timeoutMs: PROBE_TIMEOUT_MS,
           signal: cancellationSignal(),
-        }).finally(() => clearInterval(keepAlive));
-        state.outcomes[result.outcome] = (state.outcomes[result.outcome] ?? 0) + 1;
-        heartbeat(state);
-        if (result.outcome === 'ok') {
-          log.info(`[health] passed on attempt ${state.attempt}`, { app: input.app });
-          return { attempt: state.attempt, elapsedMs: Date.now() - state.startedAtMs, outcomes: state.outcomes };
+          pollIntervalMs: input.pollIntervalSec * 1000,
+          deadlineMs: startedAtMs + (input.startupTimeoutSec + marginSec) * 1000,
+          startAttempt: (resumed?.attempt ?? 0) + 1,
+          priorOutcomes: resumed?.outcomes ?? {},
+          onProgress: (progress) => heartbeat({ ...progress, startedAtMs } satisfies HealthHeartbeat),
+          progressIntervalMs: HEARTBEAT_DURING_PROBE_MS,
+          shouldStop: (_attempt, result) =>
+            (consecutive502 = result.outcome === 'bad-gateway' ? consecutive502 + 1 : 0) >= limit502,
+        });
+        const { attempt, last } = poll;
+        const outcomes = seenOutcomes(poll.outcomeCounts);
+        if (poll.ending === 'ok') {
+          log.info(`[health] passed on attempt ${attempt}`, { app: input.app });
+          return { attempt, elapsedMs: Date.now() - startedAtMs, outcomes };
         }
-        consecutive502 = result.outcome === 'bad-gateway' ? consecutive502 + 1 : 0;
-        if (consecutive502 >= limit502) {
+        if (poll.ending === 'stopped') {
           throw ApplicationFailure.create({
             type: ErrorType.EngineCrashed,
-            nonRetryable: true,
-            message: `the engine of ${input.app} died during start-up: ${consecutive502} consecutive 502 Bad Gateway answers from /health (attempt ${state.attempt})`,
-            details: [{ attempt: state.attempt, outcomes: state.outcomes, lastStatus: result.status }],
+            message: `the engine of ${input.app} died during start-up: ${consecutive502} consecutive 502 Bad Gateway answers from /health (attempt ${attempt})`,
+            details: [{ attempt, outcomes, lastStatus: last.status }],
           });
         }
-        if (Date.now() >= deadlineMs) {
+        throw ApplicationFailure.create({
+          type: ErrorType.HealthTimeout,
+          message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s${marginSec > 0 ? ` (+ ${marginSec}s for the platform's image pull, health and warmup)` : ''} (${attempt} attempts; last: ${last.outcome}${last.status ? ` HTTP ${last.status}` : ''}; seen: ${describeOutcomes(outcomes)})`,
+          details: [{ attempt, outcomes, lastOutcome: last.outcome }],
+        });
+      },
+
+      /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
+      async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
+        const { apiKey, url } = await endpointWithKey(input, input.secretName);
+        const results = await runWarmup({
+          baseUrl: url,
+          apiKey,
+          servedName: input.servedName,
+          timeoutMs: input.timeoutSec * 1000,
+          signal: cancellationSignal(),
+        });
+        const failed = results.filter((r) => !r.ok);
+        if (failed.length > 0) {
           throw ApplicationFailure.create({
-            type: ErrorType.HealthTimeout,
-            nonRetryable: true,
-            message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s${marginSec > 0 ? ` (+ ${marginSec}s for the platform's image pull, health and warmup)` : ''} (${state.attempt} attempts; last: ${result.outcome}${result.status ? ` HTTP ${result.status}` : ''}; seen: ${describeOutcomes(state.outcomes)})`,
-            details: [{ attempt: state.attempt, outcomes: state.outcomes, lastOutcome: result.outcome }],
+            type: ErrorType.WarmupFailed,
+            message: `warmup failed for ${failed.map((f) => `${f.name} (${f.detail})`).join(', ')}`,
+            details: [
+              { results: results.map(({ name, ok, detail, durationMs }) => ({ name, ok, detail, durationMs })) },
+            ],
           });
         }
-        await sleep(Math.min(input.pollIntervalSec * 1000, Math.max(0, deadlineMs - Date.now())));
-      }
-    },
+        return results.map((r) => ({ name: r.name, durationMs: r.durationMs }));
+      },
 
-    /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
-    async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
-      const { apiKey, url } = await endpointWithKey(input, input.secretName);
-      const results = await runWarmup({
-        baseUrl: url,
-        apiKey,
-        servedName: input.servedName,
-        timeoutMs: input.timeoutSec * 1000,
-        signal: cancellationSignal(),
-      });
-      const failed = results.filter((r) => !r.ok);
-      if (failed.length > 0) {
-        throw ApplicationFailure.create({
-          type: ErrorType.WarmupFailed,
-          message: `warmup failed for ${failed.map((f) => `${f.name} (${f.detail})`).join(', ')}`,
-          details: [{ results: results.map(({ name, ok, detail, durationMs }) => ({ name, ok, detail, durationMs })) }],
+      /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
+      async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
+        const { apiKey, url } = await endpointWithKey(input, input.secretName);
+        const results = await runSmokeTests({
+          baseUrl: url,
+          apiKey,
+          servedName: input.servedName,
+          timeoutMs: input.timeoutSec * 1000,
         });
-      }
-      return results.map((r) => ({ name: r.name, durationMs: r.durationMs }));
-    },
+        const failed = results.filter((r) => !r.passed);
+        if (failed.length > 0) {
+          throw ApplicationFailure.create({
+            type: ErrorType.SmokeTestFailed,
+            message: `smoke tests failed: ${failed.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
+            details: [{ results }],
+          });
+        }
+        return results;
+      },
 
-    /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
-    async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
-      const { apiKey, url } = await endpointWithKey(input, input.secretName);
-      const results = await runSmokeTests({
-        baseUrl: url,
-        apiKey,
-        servedName: input.servedName,
-        timeoutMs: input.timeoutSec * 1000,
-      });
-      const failed = results.filter((r) => !r.passed);
-      if (failed.length > 0) {
-        throw ApplicationFailure.create({
-          type: ErrorType.SmokeTestFailed,
-          nonRetryable: true,
-          message: `smoke tests failed: ${failed.map((f) => `${f.name}: ${f.detail}`).join('; ')}`,
-          details: [{ results }],
-        });
-      }
-      return results;
+      /** Reads the engine's recent logs and matches them against the guide's triage tables. */
+      async diagnoseApp(input: DiagnoseAppInput): Promise<DiagnosisReport[]> {
+        try {
+          const lines = await deps.platformNamed(input.platform).logs(input.app, { since: input.since, limit: 5000 });
+          const secrets = input.secretName ? knownSecret(input.secretName) : [];
+          return diagnose({
+            logLines: lines.map((l) => l.text),
+            probeOutcomes: input.probeOutcomes,
+            smokeFailures: input.smokeFailures,
+            warmupFailures: input.warmupFailures,
+            secrets,
+          }).filter((d) => d.severity !== 'benign');
+        } catch (err) {
+          // Diagnosis is best effort: a failed log fetch must not hide the original failure.
+          throw ApplicationFailure.create({
+            type: ErrorType.TransportError,
+            category: ApplicationFailureCategory.BENIGN,
+            message: `could not read logs of ${input.app}: ${err instanceof Error ? err.message : String(err)}`,
+          });
+        }
+      },
     },
-
-    /** Reads the engine's recent logs and matches them against the guide's triage tables. */
-    async diagnoseApp(input: DiagnoseAppInput): Promise<DiagnosisReport[]> {
-      try {
-        const lines = await deps.platformNamed(input.platform).logs(input.app, { since: input.since, limit: 5000 });
-        const secrets = input.secretName ? knownSecret(input.secretName) : [];
-        return diagnose({
-          logLines: lines.map((l) => l.text),
-          probeOutcomes: input.probeOutcomes,
-          smokeFailures: input.smokeFailures,
-          warmupFailures: input.warmupFailures,
-          secrets,
-        }).filter((d) => d.severity !== 'benign');
-      } catch (err) {
-        // Diagnosis is best effort: a failed log fetch must not hide the original failure.
-        throw ApplicationFailure.create({
-          type: ErrorType.TransportError,
-          category: ApplicationFailureCategory.BENIGN,
-          message: `could not read logs of ${input.app}: ${err instanceof Error ? err.message : String(err)}`,
-        });
-      }
-    },
-  };
+    // A deploy that failed for a reason nobody typed is still a failed deploy.
+    { deploy: ErrorType.DeployFailed },
+  );
 };
 
 /** Runs a platform call that may take minutes, heartbeating so a lost worker is noticed within the heartbeat timeout. */

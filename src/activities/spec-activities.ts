@@ -6,6 +6,7 @@ import { Spec } from '../spec/schema';
 import { estimateStartup } from '../spec/startup-estimate';
 import { ErrorType } from '../shared/errors';
 import type { RolloutPhaseName } from '../shared/rollout-types';
+import { withFailureTypes } from './to-application-failure';
 
 /** What the validate step reports: warnings to carry into the report and the guide's expectation per phase. */
 export interface SpecValidation {
@@ -14,33 +15,32 @@ export interface SpecValidation {
 }
 
 /** Activities over the spec itself: the same rules as `glm-ops spec check`, raised before anything is touched. */
-export const createSpecActivities = () => ({
-  /** Re-validates the spec (schema + lint); errors become a non-retryable SpecInvalid naming each field. */
-  async validateSpec(input: { spec: unknown }): Promise<SpecValidation> {
-    const parsed = Spec.safeParse(input.spec);
-    if (!parsed.success) {
-      throw ApplicationFailure.create({
-        type: ErrorType.SpecInvalid,
-        nonRetryable: true,
-        message: `the spec is invalid:\n${z.prettifyError(parsed.error)}`,
-      });
-    }
-    const { findings } = lintSpecReport(parsed.data);
-    const errors = findings.filter((f) => f.level === 'error');
-    if (errors.length > 0) {
-      throw ApplicationFailure.create({
-        type: ErrorType.SpecInvalid,
-        nonRetryable: true,
-        message: `the spec breaks ${errors.length} rule(s): ${errors.map(formatFinding).join(' | ')}`,
-        details: [{ findings: errors }],
-      });
-    }
-    return {
-      warnings: findings.filter((f) => f.level === 'warning').map(formatFinding),
-      guideExpectations: guideExpectations(parsed.data),
-    };
-  },
-});
+export const createSpecActivities = () =>
+  withFailureTypes({
+    /** Re-validates the spec (schema + lint); errors become a SpecInvalid (never retried) naming each field. */
+    async validateSpec(input: { spec: unknown }): Promise<SpecValidation> {
+      const parsed = Spec.safeParse(input.spec);
+      if (!parsed.success) {
+        throw ApplicationFailure.create({
+          type: ErrorType.SpecInvalid,
+          message: `the spec is invalid:\n${z.prettifyError(parsed.error)}`,
+        });
+      }
+      const { findings } = lintSpecReport(parsed.data);
+      const errors = findings.filter((f) => f.level === 'error');
+      if (errors.length > 0) {
+        throw ApplicationFailure.create({
+          type: ErrorType.SpecInvalid,
+          message: `the spec breaks ${errors.length} rule(s): ${errors.map(formatFinding).join(' | ')}`,
+          details: [{ findings: errors }],
+        });
+      }
+      return {
+        warnings: findings.filter((f) => f.level === 'warning').map(formatFinding),
+        guideExpectations: guideExpectations(parsed.data),
+      };
+    },
+  });
 
 /** The guide's cold-start table (section 7) as expectations for the phases a rollout times. */
 function guideExpectations(spec: Spec): Partial<Record<RolloutPhaseName, string>> {

@@ -1,5 +1,4 @@
-import { activityInfo, cancellationSignal, Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { activityInfo, Context, log } from '@temporalio/activity';
 import type {
   KernelCacheStatus,
   KernelCompileResult,
@@ -11,8 +10,7 @@ import type {
   WeightsStatus,
 } from '../platforms/platform';
 import type { Spec } from '../spec/schema';
-import { ErrorType } from '../shared/errors';
-import { toApplicationFailure } from './to-application-failure';
+import { withFailureTypes } from './to-application-failure';
 
 /** What storage activities need: the storage side of the platform a spec runs on. */
 export interface StorageActivityDeps {
@@ -21,28 +19,23 @@ export interface StorageActivityDeps {
   heartbeatIntervalMs?: number;
 }
 
-/** Error types no retry can fix when they come from storage (the workflow's retry policy lists them too). */
-const NON_RETRYABLE_STORAGE_TYPES = new Set<string>([ErrorType.WeightsNotFound, ErrorType.DiskFull, ErrorType.Aborted]);
-
 /**
  * Activities over weights, volumes and kernels. Long steps heartbeat their progress about once a second and stop
  * when the activity is cancelled; domain errors become typed ApplicationFailures with structured details.
  */
 export const createStorageActivities = (deps: StorageActivityDeps) => {
   const intervalMs = deps.heartbeatIntervalMs ?? 1000;
-  return {
+  return withFailureTypes({
     /** The weights state in the committed volume view (`full` re-hashes every file, heartbeating while it runs). */
     async weightsStatus(input: { spec: Spec; full?: boolean }): Promise<WeightsStatus> {
       const long = input.full === true ? longStep('verify', intervalMs) : {};
-      return typed(() =>
-        deps.platformFor(input.spec).weightsStatus(input.spec, { full: input.full === true, ...long }),
-      );
+      return deps.platformFor(input.spec).weightsStatus(input.spec, { full: input.full === true, ...long });
     },
 
     /** Download-with-sentinel of the spec's repo and revision, resumable; heartbeats bytes, files and rate. */
     async ensureWeights(input: { spec: Spec }): Promise<WeightsResult> {
       const long = longStep('download', intervalMs);
-      const result = await typed(() => deps.platformFor(input.spec).ensureWeights(input.spec, long));
+      const result = await deps.platformFor(input.spec).ensureWeights(input.spec, long);
       log.info('weights ready', {
         repo: input.spec.model.repo,
         commit: result.status.commit,
@@ -55,20 +48,18 @@ export const createStorageActivities = (deps: StorageActivityDeps) => {
     /** Publishes staged writes of a volume so servers that reload see them (a remote call on Modal: heartbeats). */
     async commitVolume(input: { spec: Spec; volume: VolumeKind }): Promise<void> {
       const long = longStep(`commit ${input.volume}`, intervalMs);
-      await typed(() => deps.platformFor(input.spec).commitVolume(input.spec, input.volume, long));
+      await deps.platformFor(input.spec).commitVolume(input.spec, input.volume, long);
     },
 
     /** Whether the DeepGEMM cache matches the spec's GPU, image and model revision. */
     async kernelCacheStatus(input: { spec: Spec }): Promise<KernelCacheStatus> {
-      return typed(() => deps.platformFor(input.spec).kernelCacheStatus(input.spec));
+      return deps.platformFor(input.spec).kernelCacheStatus(input.spec);
     },
 
     /** Compiles DeepGEMM kernels unless a valid marker exists; the marker is written last, then committed. */
     async compileKernels(input: { spec: Spec; rolloutId: string }): Promise<KernelCompileResult> {
       const long = longStep('compile', intervalMs);
-      return typed(() =>
-        deps.platformFor(input.spec).compileKernels(input.spec, { rolloutId: input.rolloutId, ...long }),
-      );
+      return deps.platformFor(input.spec).compileKernels(input.spec, { rolloutId: input.rolloutId, ...long });
     },
 
     /** Removes a kernel cache (marker first); with `onlyIfRolloutId`, only the one that rollout compiled. */
@@ -77,14 +68,12 @@ export const createStorageActivities = (deps: StorageActivityDeps) => {
       gpuType?: string;
       onlyIfRolloutId?: string;
     }): Promise<{ removed: boolean }> {
-      return typed(() =>
-        deps.platformFor(input.spec).invalidateKernels(input.spec, {
-          ...(input.gpuType ? { gpuType: input.gpuType } : {}),
-          ...(input.onlyIfRolloutId ? { onlyIfRolloutId: input.onlyIfRolloutId } : {}),
-        }),
-      );
+      return deps.platformFor(input.spec).invalidateKernels(input.spec, {
+        ...(input.gpuType ? { gpuType: input.gpuType } : {}),
+        ...(input.onlyIfRolloutId ? { onlyIfRolloutId: input.onlyIfRolloutId } : {}),
+      });
     },
-  };
+  });
 };
 
 /** The storage activities' surface, for workflows' `proxyActivities`. */
@@ -138,28 +127,4 @@ function throttledHeartbeat(intervalMs: number, context: Context): (progress: St
     // Called from timers and child-process callbacks too: the captured context does not depend on where.
     context.heartbeat(progress);
   };
-}
-
-/** Runs a storage call and converts domain errors into typed failures whose details name repo, file, status. */
-async function typed<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    const cancellation = cancellationSignal();
-    if (cancellation.aborted) throw cancellation.reason;
-    const base = toApplicationFailure(err);
-    if (err instanceof ApplicationFailure) throw err;
-    const error = err as Record<string, unknown>;
-    const details = Object.fromEntries(
-      ['repo', 'revision', 'status', 'file', 'attempts', 'dir', 'exitCode', 'signal', 'outputTail']
-        .filter((key) => error?.[key] !== undefined)
-        .map((key) => [key, error[key]]),
-    );
-    throw ApplicationFailure.create({
-      type: base.type ?? ErrorType.TransportError,
-      message: base.message,
-      nonRetryable: NON_RETRYABLE_STORAGE_TYPES.has(base.type ?? ''),
-      details: Object.keys(details).length > 0 ? [details] : [],
-    });
-  }
 }

@@ -1,40 +1,55 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { cancellationSignal } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { DomainError } from '../shared/domain-error';
 import { ErrorType } from '../shared/errors';
 
-const KNOWN_TYPES = new Set<string>(Object.values(ErrorType));
-
-/** Domain error class names (set with `this.name` in platforms/, storage/, probes/) and the failure type each maps to. */
-const TYPE_BY_ERROR_NAME: Record<string, ErrorType> = {
-  WeightsNotFoundError: ErrorType.WeightsNotFound,
-  WeightsCorruptError: ErrorType.WeightsCorrupt,
-  DiskFullError: ErrorType.DiskFull,
-  HubTransportError: ErrorType.TransportError,
-  CompileFailedError: ErrorType.CompileFailed,
-  StorageAbortedError: ErrorType.Aborted,
-  SecretMissingError: ErrorType.PlatformUnavailable,
-  ProbeHttpError: ErrorType.TransportError,
-};
-
 /**
- * Converts any error into an ApplicationFailure of the shared vocabulary, at the activity boundary.
- * Domain errors name their type with an `errorType` field or by class name; anything else is a retryable transport error.
+ * Converts any error into an ApplicationFailure of the shared vocabulary, at the activity boundary. A domain error
+ * names its type (`errorType`) and its details; anything else (a bug, an unexpected library error) becomes `fallback`.
+ * Retryability is not decided here: the workflows' retry profiles list the non-retryable types (`RETRYABLE`).
  */
 export function toApplicationFailure(err: unknown, fallback: ErrorType = ErrorType.TransportError): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
-  const error = err instanceof Error ? err : new Error(String(err));
-  const declared = (error as { errorType?: unknown }).errorType;
-  const type =
-    typeof declared === 'string' && KNOWN_TYPES.has(declared)
-      ? (declared as ErrorType)
-      : (TYPE_BY_ERROR_NAME[error.name] ?? fallback);
-  return ApplicationFailure.create({ type, message: error.message, cause: undefined });
+  if (err instanceof DomainError) {
+    const details = definedEntries(err.details);
+    return ApplicationFailure.create({ type: err.errorType, message: err.message, details: details ? [details] : [] });
+  }
+  return ApplicationFailure.create({ type: fallback, message: err instanceof Error ? err.message : String(err) });
 }
 
-/** Runs an activity body and converts whatever it throws. */
-export async function withFailureTypes<T>(body: () => Promise<T>, fallback?: ErrorType): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    throw toApplicationFailure(err, fallback);
-  }
+type ActivityFunction = (...args: never[]) => Promise<unknown>;
+
+/**
+ * The one boundary of the activities: wraps each function of a factory's activities so whatever it throws leaves as
+ * a typed ApplicationFailure (`fallbacks` names the type of an unexpected error, per activity; default
+ * TransportError). A cancelled activity reports the SDK's cancellation instead, whatever its body threw on the way
+ * out, so Temporal records it as cancelled rather than failed.
+ */
+export function withFailureTypes<A extends Record<string, ActivityFunction>>(
+  activities: A,
+  fallbacks: Partial<Record<keyof A, ErrorType>> = {},
+): A {
+  const wrapped = Object.entries(activities).map(([name, activity]) => [
+    name,
+    async (...args: never[]) => {
+      try {
+        return await activity(...args);
+      } catch (err) {
+        throw failureAtBoundary(err, fallbacks[name]);
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as A;
+}
+
+function failureAtBoundary(err: unknown, fallback: ErrorType | undefined): unknown {
+  if (err instanceof CancelledFailure || err instanceof ApplicationFailure) return err;
+  const cancellation = cancellationSignal();
+  if (cancellation.aborted) return cancellation.reason;
+  return toApplicationFailure(err, fallback);
+}
+
+function definedEntries(record: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const entries = Object.entries(record ?? {}).filter(([, value]) => value !== undefined);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DomainError } from '../shared/domain-error';
+import { ErrorType } from '../shared/errors';
 import { stateDir } from './paths';
 
 /** The environment variable that may hold a secret: `glm-api-key` → `GLM_OPS_SECRET_GLM_API_KEY`. */
@@ -13,7 +15,8 @@ export function secretFile(name: string, env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Thrown when a secret named in a spec has no value on this machine; the message never holds a value. */
-export class SecretMissingError extends Error {
+export class SecretMissingError extends DomainError {
+  readonly errorType = ErrorType.PlatformUnavailable;
   constructor(name: string, env: NodeJS.ProcessEnv) {
     super(`secret "${name}" is not set: export ${secretEnvVar(name)} or write it to ${secretFile(name, env)}`);
     this.name = 'SecretMissingError';

@@ -65,6 +65,14 @@ function outcomeOfStatus(status: number): HealthOutcome {
   return 'error';
 }
 
+/** Where a poll stands: what a heartbeat carries, and what a resumed poll continues from. */
+export interface HealthPollProgress {
+  /** The attempt in flight (or, after it ended, the last one). */
+  attempt: number;
+  /** Probes so far per outcome, the resumed poll's included; only outcomes seen (their names are the symptoms). */
+  outcomes: Partial<Record<HealthOutcome, number>>;
+}
+
 /** Options of a health poll: a target plus cadence, an absolute deadline and where a resumed poll starts. */
 export interface PollHealthOptions extends ProbeTarget {
   /** Pause between the end of one probe and the start of the next. */
@@ -73,8 +81,17 @@ export interface PollHealthOptions extends ProbeTarget {
   deadlineMs: number;
   /** Attempt number of the first probe (1 for a fresh poll; last heartbeat's attempt + 1 when resuming). @default 1 */
   startAttempt?: number;
+  /** Outcome counts of the attempts before `startAttempt` (a resumed poll), so the counts cover the whole wait. */
+  priorOutcomes?: Partial<Record<HealthOutcome, number>>;
   /** Called after every probe (the activity heartbeats and logs from here). */
   onAttempt?: (attempt: number, result: HealthProbeResult) => void | Promise<void>;
+  /**
+   * Called when a probe starts, every `progressIntervalMs` while it is in flight (a platform router may hold a probe
+   * while it cold-starts the engine), and when it ended: an activity heartbeats from here.
+   */
+  onProgress?: (progress: HealthPollProgress) => void;
+  /** @default 2000 */
+  progressIntervalMs?: number;
   /** Ends the poll early when this returns true (e.g. several 502s in a row = the engine died). */
   shouldStop?: (attempt: number, result: HealthProbeResult) => boolean;
 }
@@ -85,7 +102,7 @@ export interface PollHealthResult {
   ending: 'ok' | 'deadline' | 'stopped';
   /** The attempt number of the last probe (the guide's "passed on attempt N"). */
   attempt: number;
-  /** How many probes of this poll ended in each outcome. */
+  /** How many probes ended in each outcome (`priorOutcomes` included). */
   outcomeCounts: Record<HealthOutcome, number>;
   last: HealthProbeResult;
   elapsedMs: number;
@@ -100,13 +117,22 @@ export async function pollHealth(options: PollHealthOptions): Promise<PollHealth
     throw new RangeError(`pollIntervalMs ${options.pollIntervalMs} must be a number >= 0`);
   }
   const startMs = Date.now();
-  const outcomeCounts = Object.fromEntries(HEALTH_OUTCOMES.map((o) => [o, 0])) as Record<HealthOutcome, number>;
+  const outcomeCounts = Object.fromEntries(HEALTH_OUTCOMES.map((o) => [o, options.priorOutcomes?.[o] ?? 0])) as Record<
+    HealthOutcome,
+    number
+  >;
   let attempt = (options.startAttempt ?? 1) - 1;
+  const report = (): void => options.onProgress?.({ attempt, outcomes: seenOutcomes(outcomeCounts) });
   for (;;) {
     attempt += 1;
     const remainingMs = Math.max(1, options.deadlineMs - Date.now());
-    const last = await probeHealth({ ...options, timeoutMs: Math.min(options.timeoutMs, remainingMs) });
+    report();
+    const keepReporting = options.onProgress ? setInterval(report, options.progressIntervalMs ?? 2_000) : undefined;
+    const last = await probeHealth({ ...options, timeoutMs: Math.min(options.timeoutMs, remainingMs) }).finally(() =>
+      clearInterval(keepReporting),
+    );
     outcomeCounts[last.outcome] += 1;
+    report();
     await options.onAttempt?.(attempt, last);
     const done = (ending: PollHealthResult['ending']): PollHealthResult => ({
       ending,
@@ -125,4 +151,9 @@ export async function pollHealth(options: PollHealthOptions): Promise<PollHealth
       throw options.signal?.reason ?? err;
     }
   }
+}
+
+/** The outcomes seen at least once, with their counts. */
+export function seenOutcomes(counts: Partial<Record<HealthOutcome, number>>): Partial<Record<HealthOutcome, number>> {
+  return Object.fromEntries(HEALTH_OUTCOMES.filter((o) => (counts[o] ?? 0) > 0).map((o) => [o, counts[o]]));
 }

@@ -1,8 +1,12 @@
+import { DomainError } from '../shared/domain-error';
+import { ErrorType } from '../shared/errors';
+
 /** Why a request never got an HTTP answer: it timed out, the port refused it, or the connection broke. */
 export type TransportFailureKind = 'timeout' | 'refused' | 'error';
 
 /** The endpoint answered with a non-2xx status; carries the OpenAI error body's message only (never headers). */
-export class ProbeHttpError extends Error {
+export class ProbeHttpError extends DomainError {
+  readonly errorType = ErrorType.TransportError;
   constructor(
     readonly method: string,
     readonly path: string,
@@ -13,10 +17,15 @@ export class ProbeHttpError extends Error {
     super(`${method} ${path} answered HTTP ${status}${errorMessage ? `: ${errorMessage}` : ''}`);
     this.name = 'ProbeHttpError';
   }
+
+  override get details(): Record<string, unknown> {
+    return { status: this.status };
+  }
 }
 
 /** No HTTP answer at all (timeout, connection refused, reset); retrying may help. */
-export class ProbeTransportError extends Error {
+export class ProbeTransportError extends DomainError {
+  readonly errorType = ErrorType.TransportError;
   constructor(
     readonly method: string,
     readonly path: string,
@@ -29,7 +38,8 @@ export class ProbeTransportError extends Error {
 }
 
 /** The endpoint answered 2xx but the body is not what the OpenAI/SGLang protocol promises. */
-export class ProbeProtocolError extends Error {
+export class ProbeProtocolError extends DomainError {
+  readonly errorType = ErrorType.TransportError;
   constructor(
     readonly method: string,
     readonly path: string,

@@ -19,6 +19,10 @@ export const ErrorType = {
   DeployFailed: 'DeployFailed',
   /** A version or app that the caller named does not exist. */
   NotFound: 'NotFound',
+  /** What the caller asked for is already the case (the version named already serves): nothing was changed. */
+  AlreadyCurrent: 'AlreadyCurrent',
+  /** Another rollout of the app is running (one per app, `rollout/<app>`): let it finish or abort it first. */
+  RolloutInProgress: 'RolloutInProgress',
   /** /health did not answer 200 within `health.startupTimeout`. */
   HealthTimeout: 'HealthTimeout',
   /** The engine process exited (the router answers 502). */
@@ -39,14 +43,38 @@ export const ErrorType = {
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
-/** Failure types that no retry can fix: configuration and verdicts, not transport. */
-export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = [
-  ErrorType.SpecInvalid,
-  ErrorType.WeightsNotFound,
-  ErrorType.DiskFull,
-  ErrorType.NotFound,
-  ErrorType.SmokeTestFailed,
-  ErrorType.PerformanceGateFailed,
-  ErrorType.Aborted,
-  ErrorType.PlatformUnavailable,
-];
+/**
+ * Whether an activity failure of each type is worth another attempt: transport and flaky steps are, configuration
+ * and verdicts are not. The one place retryability is decided: activities never set `nonRetryable`, the workflows'
+ * retry profiles pass {@link NON_RETRYABLE_ERROR_TYPES}. A `Record` over every type, so a new type must choose.
+ */
+export const RETRYABLE: Readonly<Record<ErrorType, boolean>> = {
+  SpecInvalid: false,
+  WeightsNotFound: false,
+  // A bad file is re-downloaded; the download itself already retried each file, a new attempt may meet a fixed hub.
+  WeightsCorrupt: true,
+  DiskFull: false,
+  TransportError: true,
+  // One more try (the workflows cap compiles at two attempts): a killed compile may pass the second time.
+  CompileFailed: true,
+  DeployFailed: true,
+  NotFound: false,
+  AlreadyCurrent: false,
+  RolloutInProgress: false,
+  // The wait already spent all of health.startupTimeout: a retry resumes the same deadline, which has passed.
+  HealthTimeout: false,
+  EngineCrashed: false,
+  // Retried once (the workflows cap it): a request that timed out on a still-cold engine may pass the second time.
+  WarmupFailed: true,
+  SmokeTestFailed: false,
+  PerformanceGateFailed: false,
+  Aborted: false,
+  // Raised by workflows only, never by an activity; a person has to look.
+  CompensationFailed: false,
+  PlatformUnavailable: false,
+};
+
+/** Failure types that no retry can fix: the `retry.nonRetryableErrorTypes` of every activity proxy. */
+export const NON_RETRYABLE_ERROR_TYPES: ErrorType[] = (Object.keys(RETRYABLE) as ErrorType[]).filter(
+  (type) => !RETRYABLE[type],
+);

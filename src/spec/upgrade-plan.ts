@@ -1,3 +1,4 @@
+import { ErrorType } from '../shared/errors';
 import { formatFinding } from './finding';
 import { lintSpec } from './lint';
 import type { Spec } from './schema';
@@ -23,6 +24,7 @@ export function planUpgradeFrom(deployed: { version: number; spec: Spec }, reque
     throw new UpgradeSpecError(
       request.gpuType ? 'gpuType' : 'sglangImage',
       `v${deployed.version} already runs ${deployed.spec.sglang.image} on ${deployed.spec.gpu.type}: nothing to upgrade (give a different --sglang-image or --gpu)`,
+      ErrorType.AlreadyCurrent,
     );
   }
   const findings = lintSpec(spec);

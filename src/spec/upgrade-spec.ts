@@ -1,3 +1,5 @@
+import { DomainError } from '../shared/domain-error';
+import { ErrorType } from '../shared/errors';
 import { specFlagChanges } from './flag-renames';
 import { lookupGpu } from './gpu-catalog';
 import type { Spec } from './schema';
@@ -18,14 +20,22 @@ export interface SpecChange {
   why: string;
 }
 
-/** An upgrade asked for something the catalog cannot support. */
-export class UpgradeSpecError extends Error {
+/**
+ * An upgrade asked for something the catalog cannot support (SpecInvalid), or for nothing new: what is deployed
+ * already runs the requested image and GPU (AlreadyCurrent).
+ */
+export class UpgradeSpecError extends DomainError {
   constructor(
     readonly field: string,
     message: string,
+    readonly errorType: typeof ErrorType.SpecInvalid | typeof ErrorType.AlreadyCurrent = ErrorType.SpecInvalid,
   ) {
     super(message);
     this.name = 'UpgradeSpecError';
+  }
+
+  override get details(): Record<string, unknown> {
+    return { field: this.field };
   }
 }
 

@@ -1,5 +1,9 @@
+import { DomainError } from '../shared/domain-error';
+import { ErrorType } from '../shared/errors';
+
 /** The hub has no such repo or revision (or refuses access); no retry can fix it. */
-export class WeightsNotFoundError extends Error {
+export class WeightsNotFoundError extends DomainError {
+  readonly errorType = ErrorType.WeightsNotFound;
   constructor(
     readonly repo: string,
     readonly revision: string,
@@ -12,10 +16,15 @@ export class WeightsNotFoundError extends Error {
     );
     this.name = 'WeightsNotFoundError';
   }
+
+  override get details(): Record<string, unknown> {
+    return { repo: this.repo, revision: this.revision, status: this.status };
+  }
 }
 
 /** A file kept failing its size or sha256 check after every attempt. */
-export class WeightsCorruptError extends Error {
+export class WeightsCorruptError extends DomainError {
+  readonly errorType = ErrorType.WeightsCorrupt;
   constructor(
     readonly file: string,
     readonly attempts: number,
@@ -26,10 +35,15 @@ export class WeightsCorruptError extends Error {
     );
     this.name = 'WeightsCorruptError';
   }
+
+  override get details(): Record<string, unknown> {
+    return { file: this.file, attempts: this.attempts };
+  }
 }
 
 /** The volume has no space left; partial files are kept so a later run resumes. */
-export class DiskFullError extends Error {
+export class DiskFullError extends DomainError {
+  readonly errorType = ErrorType.DiskFull;
   constructor(
     readonly dir: string,
     readonly file: string,
@@ -39,10 +53,15 @@ export class DiskFullError extends Error {
     );
     this.name = 'DiskFullError';
   }
+
+  override get details(): Record<string, unknown> {
+    return { dir: this.dir, file: this.file };
+  }
 }
 
 /** A transient hub or network failure that outlasted the per-file retries. */
-export class HubTransportError extends Error {
+export class HubTransportError extends DomainError {
+  readonly errorType = ErrorType.TransportError;
   constructor(
     readonly url: string,
     reason: string,
@@ -51,10 +70,15 @@ export class HubTransportError extends Error {
     super(`hub request ${url} failed: ${reason}; it is retried with backoff`);
     this.name = 'HubTransportError';
   }
+
+  override get details(): Record<string, unknown> {
+    return { status: this.status };
+  }
 }
 
 /** The DeepGEMM compile step exited non-zero, was killed, or left no valid cache. */
-export class CompileFailedError extends Error {
+export class CompileFailedError extends DomainError {
+  readonly errorType = ErrorType.CompileFailed;
   constructor(
     reason: string,
     readonly exitCode: number | null,
@@ -64,10 +88,15 @@ export class CompileFailedError extends Error {
     super(`DeepGEMM compile failed: ${reason}; no marker was written, the next run compiles again`);
     this.name = 'CompileFailedError';
   }
+
+  override get details(): Record<string, unknown> {
+    return { exitCode: this.exitCode, signal: this.signal, outputTail: this.outputTail };
+  }
 }
 
 /** The caller aborted a long storage step. */
-export class StorageAbortedError extends Error {
+export class StorageAbortedError extends DomainError {
+  readonly errorType = ErrorType.Aborted;
   constructor(step: string) {
     super(`${step} was aborted; partial work is kept and the next run resumes`);
     this.name = 'StorageAbortedError';

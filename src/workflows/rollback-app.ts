@@ -23,7 +23,7 @@ export async function rollbackApp(input: RollbackInput): Promise<RollbackResult>
   const target = input.toVersion ?? (current ? current.version - 1 : undefined);
   if (target === undefined || target < 1 || target === current?.version) {
     throw ApplicationFailure.create({
-      type: ErrorType.NotFound,
+      type: target !== undefined && target === current?.version ? ErrorType.AlreadyCurrent : ErrorType.NotFound,
       nonRetryable: true,
       message:
         target === current?.version && target !== undefined

@@ -142,7 +142,7 @@ async function startRolloutChild(spec: Parameters<typeof rollout>[0]['spec'], in
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw ApplicationFailure.create({
-        type: ErrorType.DeployFailed,
+        type: ErrorType.RolloutInProgress,
         nonRetryable: true,
         message: `a rollout of ${spec.app} is already running (workflow ${workflowId}): let it finish or abort it, then upgrade again`,
       });

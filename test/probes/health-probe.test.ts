@@ -203,6 +203,33 @@ describe('pollHealth', () => {
     }
   });
 
+  test('reports progress while a held probe is in flight, and counts on from a resumed poll', async () => {
+    // A router that holds each /health (as a platform router does while it cold-starts the engine), then answers 200.
+    const router = await listen((_req, res) => void setTimeout(() => res.writeHead(200).end('OK'), 600));
+    try {
+      const progress: Array<{ attempt: number; outcomes: Record<string, number> }> = [];
+      const result = await pollHealth({
+        baseUrl: router.url,
+        timeoutMs: 5_000,
+        pollIntervalMs: 10,
+        deadlineMs: Date.now() + 10_000,
+        startAttempt: 5,
+        priorOutcomes: { starting: 4 },
+        progressIntervalMs: 50,
+        onProgress: (p) => void progress.push(structuredClone(p)),
+      });
+      expect(result).toMatchObject({ ending: 'ok', attempt: 5 });
+      expect(result.outcomeCounts).toMatchObject({ starting: 4, ok: 1, timeout: 0 });
+      // When the probe starts, at least once while it is held, and when it ends; only outcomes seen are named.
+      expect(progress.length).toBeGreaterThanOrEqual(3);
+      expect(progress.slice(0, -1).every((p) => p.attempt === 5 && p.outcomes.ok === undefined)).toBe(true);
+      expect(progress[0]).toEqual({ attempt: 5, outcomes: { starting: 4 } });
+      expect(progress.at(-1)).toEqual({ attempt: 5, outcomes: { starting: 4, ok: 1 } });
+    } finally {
+      await router.close();
+    }
+  });
+
   test('stops at the deadline without overrunning it, even against a hung engine', async () => {
     const emulator = await startTestEmulator({
       config: { faults: [{ kind: 'hang', at: 'serving', mode: 'process' }] },

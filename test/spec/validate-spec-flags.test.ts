@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createSpecActivities } from '../../src/activities/spec-activities';
-import { ErrorType } from '../../src/shared/errors';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../src/shared/errors';
 import { loadExampleSpec } from './spec-test-helpers';
 
 describe("the rollout's validate step holds sglang.args to the image's SGLang flag table", () => {
@@ -16,7 +16,8 @@ describe("the rollout's validate step holds sglang.args to the image's SGLang fl
         (err: unknown) => err,
       );
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: ErrorType.SpecInvalid, nonRetryable: true });
+    expect(failure).toMatchObject({ type: ErrorType.SpecInvalid });
+    expect(NON_RETRYABLE_ERROR_TYPES).toContain(ErrorType.SpecInvalid);
     expect((failure as Error).message).toContain(
       'sglang.args.mem-fraction-statik: "mem-fraction-statik" is not a flag of SGLang 0.5.10: did you mean mem-fraction-static?',
     );

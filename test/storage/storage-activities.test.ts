@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createStorageActivities } from '../../src/activities/storage-activities';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
-import { ErrorType } from '../../src/shared/errors';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../src/shared/errors';
 import { cliCommand, smallFixture, tempDir, testSpec } from './helpers/storage-test-kit';
 
 let root: string;
@@ -63,12 +63,14 @@ test('ensureWeights heartbeats progress, then commitVolume makes the weights val
   expect((await run(env, activities.weightsStatus, { spec })).state).toBe('valid');
 });
 
-test('a revision the hub does not know becomes a non-retryable WeightsNotFound with repo and revision in details', async () => {
+test('a revision the hub does not know becomes WeightsNotFound (never retried) with repo and revision in details', async () => {
   const activities = activitiesIn('404');
   const spec = testSpec({ model: { repo: 'zai-org/GLM-5.1-FP8', revision: 'v9.9-missing', servedName: 'glm-5.1' } });
   const failure = await failureOf(run(new MockActivityEnvironment(), activities.ensureWeights, { spec }));
   expect(failure.type).toBe(ErrorType.WeightsNotFound);
-  expect(failure.nonRetryable).toBe(true);
+  // The retry profiles decide, from the type: the activity leaves the failure's own flag alone.
+  expect(NON_RETRYABLE_ERROR_TYPES).toContain(failure.type);
+  expect(failure.nonRetryable).toBe(false);
   expect(failure.message).toContain('v9.9-missing');
   expect(failure.details?.[0]).toMatchObject({ repo: 'zai-org/GLM-5.1-FP8', revision: 'v9.9-missing', status: 404 });
 });
@@ -94,7 +96,8 @@ test('a failing compile becomes CompileFailed; the next compile succeeds and hea
   await run(env, failing.commitVolume, { spec, volume: 'weights' as const });
   const failure = await failureOf(run(env, failing.compileKernels, { spec, rolloutId: 'r1' }));
   expect(failure.type).toBe(ErrorType.CompileFailed);
-  expect(failure.nonRetryable).toBe(false);
+  expect(NON_RETRYABLE_ERROR_TYPES).not.toContain(failure.type);
+  expect(failure.details?.[0]).toMatchObject({ exitCode: expect.any(Number) });
   expect((await run(env, failing.kernelCacheStatus, { spec })).state).toBe('missing');
 
   const working = activitiesIn('compile');

@@ -1,10 +1,8 @@
+import { DomainError } from '../../shared/domain-error';
 import { ErrorType } from '../../shared/errors';
 
 /** Base of the local platform's domain errors: each carries the `ErrorType` the activity boundary reports. */
-export abstract class LocalPlatformError extends Error {
-  /** The failure type from the shared vocabulary that this error maps to. */
-  abstract readonly errorType: ErrorType;
-}
+export abstract class LocalPlatformError extends DomainError {}
 
 /** An app or version the caller named does not exist on the local platform. */
 export class NotFoundError extends LocalPlatformError {

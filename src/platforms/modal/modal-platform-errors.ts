@@ -1,9 +1,8 @@
+import { DomainError } from '../../shared/domain-error';
 import { ErrorType } from '../../shared/errors';
 
 /** Base of the Modal platform's domain errors: each carries the `ErrorType` the activity boundary reports. */
-export abstract class ModalPlatformError extends Error {
-  /** The failure type from the shared vocabulary that this error maps to. */
-  abstract readonly errorType: ErrorType;
+export abstract class ModalPlatformError extends DomainError {
   /** The client's own error line (stderr), when the error came from a failed command. */
   clientMessage?: string;
 }

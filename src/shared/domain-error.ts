@@ -1,0 +1,17 @@
+import type { ErrorType } from './errors';
+
+/**
+ * Base of every domain error (storage, probes, both platforms, config): it names its failure type from the shared
+ * vocabulary, so the activity boundary reads `errorType` instead of guessing from class names, and carries the
+ * structured context that goes into the failure's details. Whether a type is retried is decided elsewhere, once
+ * (`RETRYABLE` in errors.ts, read by the workflows' retry profiles).
+ */
+export abstract class DomainError extends Error {
+  /** The failure type this error is reported as. */
+  abstract readonly errorType: ErrorType;
+
+  /** Structured context for the failure's details (field, file, HTTP status): never a secret. */
+  get details(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+}
