@@ -2,7 +2,7 @@ import { resolveSecret } from '../../config/secrets';
 import { buildSglangArgv } from '../../spec/argv-builder';
 import type { Spec } from '../../spec/schema';
 import { engineCommand } from './engine-command';
-import type { EngineFactory, EnginePaths } from './serving-app';
+import type { EngineFactory, EnginePaths } from './engine-factory';
 
 /**
  * The engine factory the daemon runs with: the spec builder's argv, the API key from the secret the spec names

@@ -1,25 +1,14 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
-import { cliEntry } from '../../config/paths';
 import type { Spec } from '../../spec/schema';
 import { evaluateWeightsDir, SENTINEL_FILE, DownloadSentinel } from '../../storage/download-sentinel';
-import { ProgressMeter } from '../../storage/download-progress';
 import type { FileRetryPolicy } from '../../storage/file-download';
 import { fetchModelInfo, type HubConnection } from '../../storage/hub-api-client';
-import {
-  evaluateKernelCache,
-  readMarker,
-  smArchFor,
-  writeMarker,
-  KernelManifest,
-  type KernelTarget,
-} from '../../storage/kernel-cache';
+import { evaluateKernelCache, readMarker, writeMarker, type KernelTarget } from '../../storage/kernel-cache';
 import { LocalVolume } from '../../storage/local-volume';
 import { downloadSnapshot } from '../../storage/snapshot-download';
 import { kernelMarkerName, kernelRelativeDir, repoRelativeDir, weightsRelativeDir } from '../../storage/storage-layout';
-import { CompileFailedError, StorageAbortedError } from '../../storage/storage-errors';
+import { CompileFailedError } from '../../storage/storage-errors';
 import type {
   KernelCacheStatus,
   KernelCompileResult,
@@ -29,28 +18,20 @@ import type {
   WeightsResult,
   WeightsStatus,
 } from '../platform';
+import type { EnginePaths } from './engine-factory';
+import { type KernelCompileCommand, readCompileManifest, runKernelCompile } from './kernel-compile';
 
 /** What the local storage adapter needs. The hub token stays in here; it is never returned or logged. */
-export interface LocalStorageDeps {
+export interface LocalStorageDeps extends KernelCompileCommand {
   /** `<stateDir>/volumes`: one folder per volume. */
   volumesRoot: string;
   /** The Hugging Face–compatible hub (`HF_ENDPOINT`). */
   hubUrl: string;
   /** `HF_TOKEN`. */
   hubToken?: string;
-  /** The compile command before `--model-path DIR --tp N`. @default node lib/cli/main.js emulator-compile */
-  compileCommand?: string[];
-  /** Extra environment for the compile command (e.g. GLM_OPS_EMULATOR_COMPILE_SECONDS). */
-  env?: NodeJS.ProcessEnv;
   /** Parallel file downloads. @default 8 */
   downloadConcurrency?: number;
   retry?: Partial<FileRetryPolicy>;
-}
-
-/** Paths the local engine is started with: a freshly reloaded, committed view of both volumes. */
-export interface EnginePaths {
-  modelPath: string;
-  kernelCacheDir: string;
 }
 
 /**
@@ -91,7 +72,8 @@ export class LocalStorage implements StoragePort {
       });
       if (staged.state === 'valid') {
         problems.push(
-          `a complete download sits in the volume's staging view but was never committed: commit the ${spec.volumes.weights} volume, then reload (guide §18 FileNotFoundError)`,
+          `a complete download sits in the volume's staging view but was never committed: ` +
+            `commit the ${spec.volumes.weights} volume, then reload (guide §18 FileNotFoundError)`,
         );
       }
     }
@@ -169,7 +151,8 @@ export class LocalStorage implements StoragePort {
     const weights = await this.weightsStatus(spec);
     if (weights.state !== 'valid') {
       throw new CompileFailedError(
-        `the weights for ${spec.model.repo}@${target.modelRevision} are ${weights.state} in the committed view of ${spec.volumes.weights} ` +
+        `the weights for ${spec.model.repo}@${target.modelRevision} are ${weights.state} ` +
+          `in the committed view of ${spec.volumes.weights} ` +
           `(${weights.problems.join('; ') || 'no sentinel'}): run ensureWeights and commit the weights volume first`,
         null,
         null,
@@ -181,25 +164,8 @@ export class LocalStorage implements StoragePort {
     await fs.promises.rm(markerPath, { force: true });
     await fs.promises.rm(dir, { recursive: true, force: true });
     await fs.promises.mkdir(dir, { recursive: true });
-    await this.runCompile(spec, weights.path, dir, options);
-    const smArch = smArchFor(spec.gpu.type);
-    let manifest: KernelManifest;
-    try {
-      manifest = KernelManifest.parse(JSON.parse(await fs.promises.readFile(path.join(dir, 'manifest.json'), 'utf8')));
-    } catch {
-      throw new CompileFailedError(
-        `the compile exited 0 but left no valid ${path.join(dir, 'manifest.json')}`,
-        0,
-        null,
-      );
-    }
-    if (manifest.smArch !== smArch) {
-      throw new CompileFailedError(
-        `the compile produced kernels for ${manifest.smArch}, ${spec.gpu.type} needs ${smArch}`,
-        0,
-        null,
-      );
-    }
+    await runKernelCompile(spec, weights.path, dir, this.deps, options);
+    const { smArch } = await readCompileManifest(spec, dir);
     await writeMarker(markerPath, {
       model: spec.model.repo,
       gpuType: spec.gpu.type.toUpperCase(),
@@ -295,75 +261,6 @@ export class LocalStorage implements StoragePort {
   private async kernelTarget(spec: Spec): Promise<KernelTarget> {
     const modelRevision = await this.resolveCommit(spec).catch(() => spec.model.revision);
     return { repo: spec.model.repo, gpuType: spec.gpu.type, sglangImage: spec.sglang.image, modelRevision };
-  }
-
-  private async runCompile(
-    spec: Spec,
-    modelPath: string,
-    cacheDir: string,
-    options: { onProgress?: ProgressCallback; signal?: AbortSignal },
-  ): Promise<void> {
-    const command = this.deps.compileCommand ?? [process.execPath, cliEntry(), 'emulator-compile'];
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      GLM_OPS_EMULATOR_COMPILE_SECONDS: String(spec.local.compile.seconds),
-      ...(spec.local.compile.shouldFail ? { GLM_OPS_EMULATOR_COMPILE_FAIL: '1' } : {}),
-      ...this.deps.env,
-      SGLANG_DG_CACHE_DIR: cacheDir,
-      DG_JIT_CACHE_DIR: cacheDir,
-      GLM_OPS_EMULATOR_GPU: spec.gpu.type,
-      GLM_OPS_EMULATOR_TIME_SCALE: String(spec.local.timeScale),
-    };
-    const expectedMs = Number(env.GLM_OPS_EMULATOR_COMPILE_SECONDS ?? 600) * 1000 * spec.local.timeScale;
-    const meter = new ProgressMeter('compile', Math.max(1, Math.round(expectedMs)), 1, options.onProgress, 0);
-    const child = spawn(command[0]!, [...command.slice(1), '--model-path', modelPath, '--tp', String(spec.gpu.count)], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const tail: string[] = [];
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        tail.push(line);
-        if (tail.length > 20) tail.shift();
-      });
-    }
-    const startedMs = Date.now();
-    let reported = 0;
-    const ticker = setInterval(() => {
-      const elapsed = Math.min(Date.now() - startedMs, Math.round(expectedMs));
-      meter.addBytes(elapsed - reported);
-      reported = elapsed;
-    }, 250);
-    const onAbort = (): void => {
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-      child.once('error', (err) => {
-        tail.push(err.message);
-        resolve([null, null]);
-      });
-      child.once('close', (code, sig) => resolve([code, sig]));
-    });
-    clearInterval(ticker);
-    options.signal?.removeEventListener('abort', onAbort);
-    if (options.signal?.aborted) throw new StorageAbortedError('DeepGEMM compile');
-    if (exitCode !== 0) {
-      const how = signal
-        ? `was killed by ${signal}`
-        : exitCode === null
-          ? 'could not start'
-          : `exited with code ${exitCode}`;
-      throw new CompileFailedError(
-        `${command.join(' ')} ${how}${tail.length ? ` (last line: ${tail.at(-1)})` : ''}`,
-        exitCode,
-        signal,
-        tail,
-      );
-    }
-    meter.fileDone();
-    meter.flush();
   }
 }
 

@@ -14,7 +14,8 @@ import {
   hasEnvMarker,
   terminateProcessGroup,
 } from '../../process/process-identity';
-import { type AppStatus, type EngineFactory, ServingApp, type ServingTimings } from './serving-app';
+import type { EngineFactory } from './engine-factory';
+import { type AppStatus, ServingApp, type ServingTimings } from './serving-app';
 
 /** What the daemon is built from; tests inject temp folders, fast timings and a spec checker. */
 export interface PlatformDaemonDeps {
