@@ -1,23 +1,8 @@
-import {
-  ApplicationFailure,
-  log,
-  proxyActivities,
-  setCurrentDetails,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import { ErrorType } from '../shared/errors';
 import type { KeepWarmInput, KeepWarmResult } from '../shared/keep-warm-types';
-
-const quickIo = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-} satisfies ActivityOptions;
-
-/** One attempt only: a retried ping would measure a replica the first attempt already woke, and report it warm. */
-function pingOptions(timeoutSec: number): ActivityOptions {
-  return { startToCloseTimeout: `${timeoutSec + 30} seconds`, retry: { maximumAttempts: 1 } };
-}
+import { scheduledIo, singlePing } from './retry-profiles';
 
 /**
  * The keep-warm action of the `keepwarm/<app>` schedule (guide §6, §19): with `pin`, hold min containers at 1 (again
@@ -26,7 +11,7 @@ function pingOptions(timeoutSec: number): ActivityOptions {
  */
 export async function keepWarm(input: KeepWarmInput): Promise<KeepWarmResult> {
   const ref = { app: input.app, platform: input.platform };
-  const act = proxyActivities<Activities>(quickIo);
+  const act = proxyActivities<Activities>(scheduledIo);
   const checkedAt = new Date(Date.now()).toISOString();
 
   if (input.action === 'release') {
@@ -51,7 +36,7 @@ export async function keepWarm(input: KeepWarmInput): Promise<KeepWarmResult> {
       { ...ref, minContainers: input.pinnedMinContainers },
     ]);
   }
-  const ping = await proxyActivities<Activities>(pingOptions(input.timeoutSec)).pingHealth.executeWithOptions(
+  const ping = await proxyActivities<Activities>(singlePing(input.timeoutSec)).pingHealth.executeWithOptions(
     { summary: `GET /health (timeout ${input.timeoutSec}s; cold if slower than ${input.coldThresholdMs} ms)` },
     [{ ...ref, secretName: input.secretName, timeoutSec: input.timeoutSec, coldThresholdMs: input.coldThresholdMs }],
   );

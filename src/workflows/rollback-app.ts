@@ -1,13 +1,12 @@
 import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import { ErrorType } from '../shared/errors';
 import type { RollbackInput, RollbackResult } from '../shared/rollout-types';
 import { APP, DEPLOYED_VERSION, PHASE } from '../shared/search-attributes';
+import { restorePrevious } from './restore-previous';
+import { quickIo } from './retry-profiles';
 
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 6, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-});
+const act = proxyActivities<Activities>(quickIo);
 
 /**
  * The incident path: straight back to a known-good version without re-running the gates, still verifying health.
@@ -31,28 +30,17 @@ export async function rollbackApp(input: RollbackInput): Promise<RollbackResult>
           : `${input.app} has no earlier version to roll back to${current ? ` (serving v${current.version})` : ''}: name one with --to vN`,
     });
   }
-  const restored = await act.rollbackTo.executeWithOptions({ summary: `Roll back to v${target}` }, [
-    { ...ref, version: target },
-  ]);
-  const health = await proxyActivities<Activities>({
-    startToCloseTimeout: `${Math.ceil(restored.startupTimeoutSec) + 120} seconds`,
-    heartbeatTimeout: '10 seconds',
-    retry: {
-      maximumAttempts: 5,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ErrorType.HealthTimeout, ErrorType.EngineCrashed],
-    },
-  }).waitForHealth.executeWithOptions({ summary: `Verify v${target} is healthy` }, [
-    {
-      ...ref,
-      secretName: restored.secretName,
-      startupTimeoutSec: restored.startupTimeoutSec,
-      pollIntervalSec: restored.pollIntervalSec,
-    },
-  ]);
+  const restored = await restorePrevious(ref, target);
   const endpoint = await act.appEndpoint.executeWithOptions({ summary: 'Read the endpoint' }, [ref]);
   upsertSearchAttributes([
     { key: DEPLOYED_VERSION, value: target },
     { key: PHASE, value: 'done' },
   ]);
-  return { app: input.app, fromVersion: current?.version, toVersion: target, healthAttempts: health.attempt, endpoint };
+  return {
+    app: input.app,
+    fromVersion: current?.version,
+    toVersion: target,
+    healthAttempts: restored.healthAttempt,
+    endpoint,
+  };
 }

@@ -1,11 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { Activities } from '../activities';
+import { workerQuestion } from './retry-profiles';
 
-const { describeWorker } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3 },
-  summary: 'Ask the worker who it is',
-});
+const { describeWorker } = proxyActivities<Activities>({ ...workerQuestion, summary: 'Ask the worker who it is' });
 
 /** Input of the stack check. */
 export interface StackCheckInput {

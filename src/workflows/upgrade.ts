@@ -7,28 +7,21 @@ import {
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import { ErrorType } from '../shared/errors';
 import type { RolloutStatus } from '../shared/rollout-types';
 import type { UpgradeDiagnosis, UpgradeInput, UpgradeRequest, UpgradeResult } from '../shared/upgrade-types';
 import { APP, DEPLOYED_VERSION, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../shared/search-attributes';
+import { rolloutWorkflowId } from '../shared/workflow-ids';
+import { waitUntilHealthy } from './health-wait';
+import { compile, quickIo, remoteControl } from './retry-profiles';
 import { rollout } from './rollout';
 
-const retry = {
-  initialInterval: '1 second',
-  maximumInterval: '30 seconds',
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
-const quickIo = { startToCloseTimeout: '2 minutes', retry: { ...retry, maximumAttempts: 6 } } satisfies ActivityOptions;
-/** One retry for a compile, as the rollout does: a compile that failed twice needs a person. */
-const compileIo = {
-  startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '30 seconds',
-  retry: { ...retry, maximumAttempts: 2 },
-} satisfies ActivityOptions;
+const act = proxyActivities<Activities>(quickIo);
+const compiler = proxyActivities<Activities>(compile);
+const control = proxyActivities<Activities>(remoteControl);
 
 /**
  * Upgrades an app (guide §20): plan against the deployed spec (image bump, GPU change, mem-fraction tightening); on a
@@ -38,8 +31,7 @@ const compileIo = {
  */
 export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
   const ref = { app: input.app, platform: input.platform };
-  const act = proxyActivities<Activities>(quickIo);
-  const rolloutWorkflowId = `rollout/${input.app}`;
+  const childWorkflowId = rolloutWorkflowId(input.app);
   upsertSearchAttributes([
     { key: APP, value: input.app },
     { key: PHASE, value: 'plan' },
@@ -61,7 +53,7 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
     upgradeId: input.upgradeId,
     fromVersion: plan.fromVersion,
     changes: plan.changes,
-    rolloutWorkflowId,
+    rolloutWorkflowId: childWorkflowId,
     warnings: plan.warnings,
   };
 
@@ -82,11 +74,11 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
         );
       }
       if (cache.state !== 'valid') {
-        await proxyActivities<Activities>(compileIo).compileKernels.executeWithOptions(
+        await compiler.compileKernels.executeWithOptions(
           { summary: `compile_deepgemm on ${plan.spec.gpu.type} (guide §20 step 2)` },
           [{ spec: plan.spec, rolloutId: input.upgradeId }],
         );
-        await act.commitVolume.executeWithOptions({ summary: `Commit volume ${plan.spec.volumes.kernels}` }, [
+        await control.commitVolume.executeWithOptions({ summary: `Commit volume ${plan.spec.volumes.kernels}` }, [
           { spec: plan.spec, volume: 'kernels' },
         ]);
         isKernelRecompiled = true;
@@ -94,7 +86,7 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
     }
 
     setPhase('rollout');
-    const result = await startRolloutChild(plan.spec, input, rolloutWorkflowId);
+    const result = await startRolloutChild(plan.spec, input, childWorkflowId);
     setPhase('done');
     upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: result.deployedVersion }]);
     log.info('upgrade succeeded', { app: input.app, from: plan.fromVersion, to: result.deployedVersion });
@@ -111,7 +103,7 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
     if (!diagnosis) throw err;
     setPhase('verify-previous');
     log.warn('upgrade failed; verifying the previous version', { app: input.app, cause: diagnosis.cause });
-    const servingVersion = await verifyPreviousServing(act, ref, plan.fromVersion, plan.fromSpec, diagnosis);
+    const servingVersion = await verifyPreviousServing(ref, plan.fromVersion, plan.fromSpec, diagnosis);
     setPhase('rolled-back');
     upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: servingVersion }]);
     setCurrentDetails(
@@ -181,11 +173,12 @@ function diagnosisOf(err: unknown): UpgradeDiagnosis | undefined {
 }
 
 /**
- * Checks that the version from before the upgrade serves again and answers /health; a failed compensation or a
- * different version serving fails the upgrade with CompensationFailed, since a person has to look.
+ * Checks that the version from before the upgrade serves again and answers /health. The child rollout already ran
+ * `restorePrevious` as its compensation; the upgrade does not roll back a second time: a failed compensation, or a
+ * different version serving (someone moved traffic meanwhile), fails the upgrade with CompensationFailed, since a
+ * person has to look.
  */
 async function verifyPreviousServing(
-  act: ReturnType<typeof proxyActivities<Activities>>,
   ref: { app: string; platform: 'local' | 'modal' },
   fromVersion: number,
   fromSpec: { sglang: { image: string }; gpu: { type: string } },
@@ -207,22 +200,7 @@ async function verifyPreviousServing(
       details: [{ diagnosis }],
     });
   }
-  await proxyActivities<Activities>({
-    startToCloseTimeout: `${Math.ceil(current.startupTimeoutSec) + 120} seconds`,
-    heartbeatTimeout: '10 seconds',
-    retry: {
-      ...retry,
-      maximumAttempts: 3,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ErrorType.HealthTimeout, ErrorType.EngineCrashed],
-    },
-  }).waitForHealth.executeWithOptions({ summary: `Verify v${current.version} is serving and healthy` }, [
-    {
-      ...ref,
-      secretName: current.secretName,
-      startupTimeoutSec: current.startupTimeoutSec,
-      pollIntervalSec: current.pollIntervalSec,
-    },
-  ]);
+  await waitUntilHealthy(ref, current, { summary: `Verify v${current.version} is serving and healthy` });
   return current.version;
 }
 

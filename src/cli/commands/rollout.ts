@@ -14,6 +14,7 @@ import type { Spec } from '../../spec/schema';
 import { APP, initialRolloutSearchAttributes } from '../../shared/search-attributes';
 import type { RollbackResult, RolloutResult, RolloutStatus } from '../../shared/rollout-types';
 import { taskQueueFor } from '../../shared/task-queue';
+import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { rollbackApp, rollout } from '../../workflows';
 import { abort, status as statusQuery } from '../../workflows/rollout-messages';
 import { hasExplicitTemporalConfig } from '../../config/temporal-connection';
@@ -32,11 +33,6 @@ import { watchForWorker } from '../worker-watch';
  * such namespace, missing credentials), 3 refused.
  */
 export const EXIT = { succeeded: 0, failed: 1, badInput: 2, refused: 3 } as const;
-
-/** The workflow id of an app's rollout: one rollout per app at a time. */
-export function rolloutWorkflowId(app: string): string {
-  return `rollout/${app}`;
-}
 
 /** A rollout id: sortable by time, unique enough for idempotency keys. */
 export function newRolloutId(now = new Date()): string {

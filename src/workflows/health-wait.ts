@@ -1,0 +1,44 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { healthWait } from './retry-profiles';
+
+type AppRef = { app: string; platform: 'local' | 'modal' };
+
+/** How a version answers its health check: the secret's name (never its value) and its start-up timings. */
+export interface HealthCheckOf {
+  secretName: string;
+  startupTimeoutSec: number;
+  pollIntervalSec: number;
+}
+
+/** On Modal the first /health also waits for the image pull and the enter hook's health + warmup (seconds). */
+const MODAL_IMAGE_PULL_MARGIN_SEC = 15 * 60;
+
+/** What the platform adds to the engine's start-up before /health can pass (Modal: image pull, enter hook). */
+export function platformStartMarginSec(platform: 'local' | 'modal', warmupTimeoutSec: number): number {
+  return platform === 'modal' ? Math.ceil(warmupTimeoutSec) + MODAL_IMAGE_PULL_MARGIN_SEC : 0;
+}
+
+/**
+ * Polls /health of whatever serves the app until 200, in one heartbeating activity (a long wait adds no history);
+ * fails with HealthTimeout or EngineCrashed.
+ */
+export async function waitUntilHealthy(
+  ref: AppRef,
+  health: HealthCheckOf,
+  options: { summary: string; marginSec?: number },
+): Promise<{ attempt: number }> {
+  const marginSec = options.marginSec ?? 0;
+  return proxyActivities<Activities>(healthWait(health.startupTimeoutSec, marginSec)).waitForHealth.executeWithOptions(
+    { summary: options.summary },
+    [
+      {
+        ...ref,
+        secretName: health.secretName,
+        startupTimeoutSec: health.startupTimeoutSec,
+        pollIntervalSec: health.pollIntervalSec,
+        ...(marginSec > 0 ? { platformStartMarginSec: marginSec } : {}),
+      },
+    ],
+  );
+}

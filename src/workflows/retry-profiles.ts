@@ -1,0 +1,104 @@
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+
+/**
+ * The timeout and retry profiles of every activity call the workflows make, in one place, so a step's patience is
+ * decided once. Which failure types are worth a retry is decided in shared/errors.ts; these only say how often and
+ * how long.
+ */
+
+/** Backoff shared by every profile that retries; failures no retry can fix stop at once. */
+const backoff = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+};
+
+/** Control-plane calls: quick, retried with backoff on transport errors. */
+export const quickIo = {
+  startToCloseTimeout: '2 minutes',
+  retry: { ...backoff, maximumAttempts: 6 },
+} satisfies ActivityOptions;
+
+/** The diagnosis after a failure: a report, not a step; one retry, then the failure is reported without it. */
+export const diagnosis = {
+  ...quickIo,
+  retry: { ...quickIo.retry, maximumAttempts: 2 },
+} satisfies ActivityOptions;
+
+/**
+ * Downloads: long, heartbeating, resumable; a retry continues where the last attempt stopped (on Modal it re-attaches
+ * to the remote call named in the heartbeat details). A short heartbeat timeout: a dead worker is noticed in seconds,
+ * not after the 12-hour limit.
+ */
+export const longStorage = {
+  startToCloseTimeout: '12 hours',
+  heartbeatTimeout: '20 seconds',
+  retry: { ...backoff, maximumAttempts: 8 },
+  // An abort waits until the activity has seen it: only a cancellation it sees as requested stops the remote call
+  // (a compile holds 8 GPUs), and a workflow that closed first would leave the activity a "not found" instead.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+} satisfies ActivityOptions;
+
+/** A DeepGEMM compile: as long as a download, but a compile that failed twice needs a person, not a third try. */
+export const compile = {
+  ...longStorage,
+  retry: { ...longStorage.retry, maximumAttempts: 2 },
+} satisfies ActivityOptions;
+
+/**
+ * Deploys and volume commits: a first Modal deploy builds images and creates functions for many minutes, and a commit
+ * is a remote call; both heartbeat, and a retry waits for a deploy still in flight instead of starting a second.
+ */
+export const remoteControl = {
+  startToCloseTimeout: '45 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...backoff, maximumAttempts: 4 },
+  // An abort stops a deploy in flight before the compensation rolls back, rather than racing it.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+} satisfies ActivityOptions;
+
+/**
+ * The /health wait, bounded by the version's startup timeout (plus what the platform adds before the engine starts).
+ * A retry resumes the attempt count and the original deadline from the heartbeat, so attempts only decide how many
+ * lost workers or transport failures the wait survives, never how long it waits: five, the same for a new version and
+ * for a restored one.
+ */
+export function healthWait(startupTimeoutSec: number, marginSec = 0): ActivityOptions {
+  return {
+    startToCloseTimeout: `${Math.ceil(startupTimeoutSec) + marginSec + 120} seconds`,
+    heartbeatTimeout: '10 seconds',
+    retry: {
+      ...backoff,
+      maximumAttempts: 5,
+      // A wait that timed out or saw the engine die has spent its deadline: a retry would resume past it.
+      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ErrorType.HealthTimeout, ErrorType.EngineCrashed],
+    },
+  };
+}
+
+/** Probes of the endpoint (warmup, smoke): bounded by the spec's warmup timeout; a failed probe is retried once. */
+export function endpointCheck(timeoutSec: number): ActivityOptions {
+  return {
+    startToCloseTimeout: `${Math.ceil(timeoutSec) + 60} seconds`,
+    retry: { ...backoff, maximumAttempts: 2 },
+  };
+}
+
+/** The control-plane calls of a keep-warm fire: shorter and fewer than `quickIo`, so a fire ends well before the next. */
+export const scheduledIo = {
+  startToCloseTimeout: '1 minute',
+  retry: { ...backoff, maximumAttempts: 4 },
+} satisfies ActivityOptions;
+
+/** One attempt only: a retried ping would measure a replica the first attempt already woke, and report it warm. */
+export function singlePing(timeoutSec: number): ActivityOptions {
+  return { startToCloseTimeout: `${timeoutSec + 30} seconds`, retry: { maximumAttempts: 1 } };
+}
+
+/** The stack check's one question to a worker: if no worker answers in three tries, the stack is not up. */
+export const workerQuestion = {
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3 },
+} satisfies ActivityOptions;

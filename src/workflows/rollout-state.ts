@@ -1,0 +1,256 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  patched,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { ErrorType } from '../shared/errors';
+import type {
+  DiagnosisReport,
+  PhaseReport,
+  RolloutInput,
+  RolloutPhase,
+  RolloutPhaseName,
+  RolloutResult,
+  RolloutStatus,
+  SmokeResult,
+} from '../shared/rollout-types';
+import { ROLLOUT_PHASES } from '../shared/rollout-types';
+import { APP, DEPLOYED_VERSION, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../shared/search-attributes';
+import type { Compensations } from './compensations';
+import {
+  describeFailure,
+  healthAttemptOf,
+  symptomsOf,
+  type FailureDescription,
+  type Symptoms,
+} from './failure-description';
+import { abort, status } from './rollout-messages';
+
+/** What a step reports when it ends: one line for the status and the report, and whether it had nothing to do. */
+export interface PhaseOutcome {
+  detail: string;
+  isSkipped?: boolean;
+}
+
+/**
+ * Rollouts started before the knownGood memo was dropped still write it when they succeed (their histories hold the
+ * memo upsert). Once no such run is open anywhere: `deprecatePatch` this id, then delete the branch.
+ */
+const NO_KNOWN_GOOD_MEMO = 'no-known-good-memo';
+
+/**
+ * Everything a rollout records besides doing its steps: the status query and the abort update (with its validator),
+ * per-phase state and timings, the phase search attribute, and the summary a failure or a success ends with. The
+ * workflow function calls `run`, `phase`, `compensate` and `succeeded`, and so reads as its steps (the shape of
+ * samples-typescript's message-passing/safe-message-handlers, which keeps a workflow's state in a class).
+ */
+export class RolloutState {
+  private readonly status: RolloutStatus;
+  private readonly startedAtMs = Date.now();
+  /** The steps run in this scope; an abort cancels it, and compensation runs outside it. */
+  private readonly work = new CancellationScope();
+  private deployStartedAt?: string;
+
+  constructor(private readonly input: RolloutInput) {
+    const { spec, rolloutId } = input;
+    this.status = {
+      app: spec.app,
+      rolloutId,
+      phase: 'validate',
+      healthAttempt: 0,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      elapsedMs: 0,
+      phases: ROLLOUT_PHASES.map((name) => ({ name, state: 'pending' })),
+      compensations: [],
+      diagnoses: [],
+      warnings: [],
+    };
+    setHandler(status, () => this.snapshot());
+    setHandler(abort, ({ reason }) => this.requestAbort(reason), { validator: (update) => this.validateAbort(update) });
+    upsertSearchAttributes([
+      { key: APP, value: spec.app },
+      { key: GPU_TYPE, value: spec.gpu.type },
+      { key: SGLANG_IMAGE, value: spec.sglang.image },
+      { key: PHASE, value: 'validate' },
+    ]);
+  }
+
+  /** Runs the steps where an abort can cancel them. */
+  run(steps: () => Promise<void>): Promise<void> {
+    return this.work.run(steps);
+  }
+
+  /** Runs one step: its phase shows in the status and the search attribute, with its timing and outcome. */
+  async phase<T extends PhaseOutcome>(name: RolloutPhaseName, body: () => Promise<T>): Promise<T> {
+    const report = this.report(name);
+    const began = Date.now();
+    this.setPhase(name);
+    report.state = 'running';
+    report.startedAt = new Date(began).toISOString();
+    try {
+      const outcome = await body();
+      report.detail = outcome.detail;
+      report.state = outcome.isSkipped ? 'skipped' : 'done';
+      return outcome;
+    } catch (err) {
+      report.state = 'failed';
+      report.detail = describeFailure(err, isCancellation(err) ? this.abortOf() : undefined).message;
+      throw err;
+    } finally {
+      report.durationMs = Date.now() - began;
+    }
+  }
+
+  /** The lint warnings of the spec and the guide's expectation of each step on real hardware. */
+  recordValidation(validation: { warnings: string[]; guideExpectations: Record<string, string> }): void {
+    this.status.warnings = validation.warnings;
+    for (const [name, expectation] of Object.entries(validation.guideExpectations)) {
+      this.report(name as RolloutPhaseName).guideExpectation = expectation;
+    }
+  }
+
+  /** The version serving before this rollout deploys (compensation returns to it). */
+  recordPrevious(version: number | undefined): void {
+    this.status.previousVersion = version;
+  }
+
+  /** The deploy begins now: from here on, a failure is diagnosed from the engine logs written since. */
+  recordDeployStarted(): void {
+    this.deployStartedAt = new Date(Date.now()).toISOString();
+  }
+
+  /** The version this rollout deployed. */
+  recordDeployed(version: number): void {
+    this.status.deployedVersion = version;
+  }
+
+  /** The /health attempt the new version passed on. */
+  recordHealthAttempt(attempt: number): void {
+    this.status.healthAttempt = attempt;
+  }
+
+  /**
+   * After a failure, abort or cancellation: asks for a diagnosis while the failed version's logs are still there (only
+   * once a deploy began, since before that no engine of this rollout logged; not after an abort: nothing failed), then runs the compensations, newest first; neither can be cancelled, since an
+   * abort must not stop its own clean-up. Returns the failure the rollout ends with: the cause, the failed phase, the
+   * diagnoses and every compensation's outcome in one message; CompensationFailed, naming what is left to do by hand,
+   * if a compensation failed.
+   */
+  async compensate(
+    err: unknown,
+    compensations: Compensations,
+    diagnose: (evidence: Symptoms & { since: string }) => Promise<DiagnosisReport[]>,
+  ): Promise<ApplicationFailure> {
+    const abortRequest = isCancellation(err) || this.status.abortRequested !== undefined ? this.abortOf() : undefined;
+    const cause = describeFailure(err, abortRequest);
+    const failedPhase = this.status.phase;
+    if (failedPhase === 'health') this.status.healthAttempt = healthAttemptOf(err) ?? this.status.healthAttempt;
+    const since = this.deployStartedAt;
+    if (!abortRequest && since) {
+      this.status.diagnoses = await CancellationScope.nonCancellable(() => diagnose({ since, ...symptomsOf(err) }));
+    }
+    this.setPhase('compensating');
+    await CancellationScope.nonCancellable(() =>
+      compensations.runAll((outcome) => this.status.compensations.push(outcome)),
+    );
+    this.setPhase(abortRequest ? 'aborted' : 'failed');
+    return this.failure(cause, failedPhase);
+  }
+
+  /** Ends a rollout whose steps all passed: phase done, the deployed version searchable, the report. */
+  succeeded(outcome: { endpoint: string; smoke: SmokeResult[] }): RolloutResult {
+    const { spec, rolloutId } = this.input;
+    const deployedVersion = this.status.deployedVersion!;
+    this.setPhase('done');
+    upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: deployedVersion }]);
+    if (!patched(NO_KNOWN_GOOD_MEMO)) {
+      upsertMemo({
+        knownGood: {
+          version: deployedVersion,
+          rolloutId,
+          sglangImage: spec.sglang.image,
+          gpuType: spec.gpu.type,
+          at: new Date(Date.now()).toISOString(),
+        },
+      });
+    }
+    log.info('rollout succeeded', { app: spec.app, version: deployedVersion });
+    return {
+      app: spec.app,
+      rolloutId,
+      outcome: 'succeeded',
+      deployedVersion,
+      previousVersion: this.status.previousVersion,
+      endpoint: outcome.endpoint,
+      phases: this.status.phases,
+      smoke: outcome.smoke,
+      warnings: this.status.warnings,
+      totalMs: Date.now() - this.startedAtMs,
+    };
+  }
+
+  private failure(cause: FailureDescription, failedPhase: RolloutPhase): ApplicationFailure {
+    const summary = [
+      cause.message,
+      `failed in phase ${failedPhase}`,
+      ...this.status.diagnoses.map((d) => `diagnosis: ${d.title}: ${d.resolution} (${d.guideSection})`),
+      ...this.status.compensations.map(
+        (c) => `compensation ${c.outcome}: ${c.step}${c.outcome === 'failed' ? ` (${c.detail})` : ''}`,
+      ),
+    ].join('\n');
+    const leftOver = this.status.compensations.filter((c) => c.outcome === 'failed');
+    const details = [{ cause: cause.type, status: this.snapshot() }];
+    if (leftOver.length > 0) {
+      return ApplicationFailure.create({
+        type: ErrorType.CompensationFailed,
+        nonRetryable: true,
+        message: `${summary}\nleft to do by hand: ${leftOver.map((c) => c.step).join('; ')}`,
+        details,
+      });
+    }
+    return ApplicationFailure.create({ type: cause.type, nonRetryable: true, message: summary, details });
+  }
+
+  private snapshot(): RolloutStatus {
+    return { ...this.status, elapsedMs: Date.now() - this.startedAtMs };
+  }
+
+  private report(name: RolloutPhaseName): PhaseReport {
+    return this.status.phases.find((p) => p.name === name)!;
+  }
+
+  private setPhase(phase: RolloutPhase): void {
+    this.status.phase = phase;
+    upsertSearchAttributes([{ key: PHASE, value: phase }]);
+  }
+
+  private abortOf(): { reason?: string } {
+    return { reason: this.status.abortRequested };
+  }
+
+  /** True while a step runs: an abort is refused once compensation began or the rollout ended. */
+  private isRunningSteps(): boolean {
+    return (ROLLOUT_PHASES as readonly string[]).includes(this.status.phase);
+  }
+
+  private validateAbort({ reason }: { reason: string }): void {
+    if (!this.isRunningSteps()) throw new Error(`the rollout is already ${this.status.phase}`);
+    if (!reason?.trim()) throw new Error('reason: give a reason for the abort');
+  }
+
+  /** Cancels the running step (compensation follows); a second abort while the first is under way changes nothing. */
+  private requestAbort(reason: string): { acceptedInPhase: string } {
+    const acceptedInPhase = this.status.phase;
+    if (this.status.abortRequested === undefined) {
+      this.status.abortRequested = reason;
+      log.warn('abort requested', { reason, phase: acceptedInPhase });
+      this.work.cancel();
+    }
+    return { acceptedInPhase };
+  }
+}
