@@ -1,5 +1,5 @@
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
+import { NON_RETRYABLE_ERROR_TYPES } from '../shared/errors';
 
 /**
  * The timeout and retry profiles of every activity call the workflows make, in one place, so a step's patience is
@@ -69,12 +69,7 @@ export function healthWait(startupTimeoutSec: number, marginSec = 0): ActivityOp
   return {
     startToCloseTimeout: `${Math.ceil(startupTimeoutSec) + marginSec + 120} seconds`,
     heartbeatTimeout: '10 seconds',
-    retry: {
-      ...backoff,
-      maximumAttempts: 5,
-      // A wait that timed out or saw the engine die has spent its deadline: a retry would resume past it.
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, ErrorType.HealthTimeout, ErrorType.EngineCrashed],
-    },
+    retry: { ...backoff, maximumAttempts: 5 },
   };
 }
 
