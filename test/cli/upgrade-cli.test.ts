@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import execa from 'execa';
 import { stringify } from 'yaml';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 import type { Spec } from '../../src/spec/schema';
 import { rollout } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -31,7 +31,7 @@ describe('glm-ops upgrade (the built CLI against the test Temporal server and a 
     return file;
   };
   const cli = (args: string[], taskQueue = 'unused-queue') =>
-    execa(process.execPath, [cliEntry(), 'upgrade', ...args], {
+    execa(process.execPath, [builtCliEntry(), 'upgrade', ...args], {
       env: { ...stack.env, TEMPORAL_ADDRESS: testTemporalAddress(), GLM_OPS_TASK_QUEUE: taskQueue },
       reject: false,
     });

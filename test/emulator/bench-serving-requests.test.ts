@@ -5,7 +5,7 @@ import {
   makeModelDir,
   type LooseJson,
   type RunningEmulator,
-} from './emulator-fixture';
+} from '../helpers/emulator-fixture';
 
 /**
  * The calls SGLang's own `bench_serving --backend sglang` makes (sglang/benchmark/serving.py): the tokenizer from

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 import { engineCommand } from '../../src/platforms/local/engine-command';
 import { buildSglangArgv } from '../../src/spec/argv-builder';
 import { parseSpecText } from '../../src/spec/parse-spec';
 import { flagTableFor } from '../../src/spec/sglang-flags';
-import { compileProcessEntry, guideArgv, makeKernelCache, makeModelDir, spawnEmulator } from './emulator-fixture';
+import { guideArgv, makeKernelCache, makeModelDir, spawnEmulator } from '../helpers/emulator-fixture';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RECORDING = path.join(ROOT, 'test', 'fixtures', 'sglang-argv', 'fail_unknown_flag.condensed.log');
@@ -41,14 +41,9 @@ function normalise(lines: string[]): string[] {
 }
 
 describe('the emulator process rejects a bad argv as SGLang does (exit 2, argparse usage and message)', () => {
-  let entry: string;
-  beforeAll(async () => {
-    entry = await compileProcessEntry();
-  }, 120_000);
-
   it('playing 0.5.17, prints the recorded usage text and error line for the recorded argv', async () => {
     const { argv, usageAndError } = recording();
-    const emulator = spawnEmulator(entry, argv, { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.17' });
+    const emulator = spawnEmulator(argv, { GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.17' });
     const exit = await emulator.exit;
     expect(exit).toEqual({ code: 2, signal: null });
     const printed = emulator.output().trimEnd().split('\n');
@@ -59,7 +54,7 @@ describe('the emulator process rejects a bad argv as SGLang does (exit 2, argpar
 
   it("playing the guide's 0.5.10, the builder's argv with a misspelled flag exits 2 before loading anything", async () => {
     const modelDir = makeModelDir();
-    const emulator = spawnEmulator(entry, guideArgv(modelDir, ['--mem-fraction-statik', '0.8']), {
+    const emulator = spawnEmulator(guideArgv(modelDir, ['--mem-fraction-statik', '0.8']), {
       GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.10',
     });
     expect(await emulator.exit).toEqual({ code: 2, signal: null });
@@ -72,7 +67,7 @@ describe('the emulator process rejects a bad argv as SGLang does (exit 2, argpar
   });
 
   it("playing 0.5.23, the guide's 0.5.10 spellings fail the way 0.5.23 fails them", async () => {
-    const emulator = spawnEmulator(entry, guideArgv(makeModelDir()), {
+    const emulator = spawnEmulator(guideArgv(makeModelDir()), {
       GLM_OPS_EMULATOR_SGLANG_IMAGE: 'lmsysorg/sglang:v0.5.23',
     });
     expect(await emulator.exit).toEqual({ code: 2, signal: null });
@@ -86,7 +81,7 @@ describe('the emulator process rejects a bad argv as SGLang does (exit 2, argpar
     const parsed = parseSpecText(text.replace('lmsysorg/sglang:v0.5.10', 'lmsysorg/sglang:v0.5.23'));
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
     const sglangArgv = buildSglangArgv(parsed.spec, { modelPath: makeModelDir(), host: '127.0.0.1', port: 1 });
-    const command = engineCommand(parsed.spec, { sglangArgv, kernelCacheDir: makeKernelCache() }, cliEntry());
+    const command = engineCommand(parsed.spec, { sglangArgv, kernelCacheDir: makeKernelCache() }, builtCliEntry());
     expect(command.env.GLM_OPS_EMULATOR_SGLANG_IMAGE).toBe('lmsysorg/sglang:v0.5.23');
     const child = spawn(command.file, command.args, { env: { PATH: process.env.PATH, ...command.env } });
     let stderr = '';

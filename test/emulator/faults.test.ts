@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { serverLines } from '../helpers/sglang-recordings';
 import {
   chat,
-  compileProcessEntry,
   fastEnv,
   guideArgv,
   launch,
@@ -13,21 +12,17 @@ import {
   spawnEmulator,
   withFlag,
   type ChildEmulator,
-} from './emulator-fixture';
+} from '../helpers/emulator-fixture';
 
 const KEY = 'sk-fault-key';
 
 describe('fault plan: crashes in a child process', () => {
-  let entry: string;
   const children: ChildEmulator[] = [];
-  beforeAll(async () => {
-    entry = await compileProcessEntry();
-  }, 60_000);
   afterEach(() => {
     for (const child of children.splice(0)) child.kill();
   });
   const run = (faults: unknown[], extra: Record<string, unknown> = {}) => {
-    const child = spawnEmulator(entry, guideArgv(makeModelDir()), fastEnv({ faults, ...extra }));
+    const child = spawnEmulator(guideArgv(makeModelDir()), fastEnv({ faults, ...extra }));
     children.push(child);
     return child;
   };
@@ -41,7 +36,6 @@ describe('fault plan: crashes in a child process', () => {
 
   test('crash during the DeepGEMM compile with SIGKILL', async () => {
     const child = spawnEmulator(
-      entry,
       guideArgv(makeModelDir()),
       fastEnv({ faults: [{ kind: 'crash', at: 'compiling', signal: 'SIGKILL' }] }, { SGLANG_DG_CACHE_DIR: emptyDir() }),
     );
@@ -71,7 +65,6 @@ describe('fault plan: crashes in a child process', () => {
 
   test('the scheduler SIGKILLed while serving (OOM killer): stream cut, /health silent, then -9, as recorded', async () => {
     const withKey = spawnEmulator(
-      entry,
       guideArgv(makeModelDir(), ['--api-key', KEY]),
       fastEnv({ control: { enabled: true } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.01' }),
     );

@@ -1,4 +1,4 @@
-import { fastEnv, launchReady, type RunningEmulator } from './emulator-fixture';
+import { fastEnv, launchReady, type RunningEmulator } from '../helpers/emulator-fixture';
 import {
   eventsByChoice,
   recorded,
@@ -9,7 +9,7 @@ import {
   streamShape,
   type Answer,
   type RecordedExchange,
-} from './recorded-exchanges';
+} from '../helpers/recorded-exchanges';
 
 /**
  * Golden tests: the emulator, launched like the server the recordings were made with, answers each recorded request

@@ -7,11 +7,11 @@ import {
   launchReady,
   makeModelDir,
   metricValue,
-  waitFor,
   withoutFlag,
   type RunningEmulator,
   type LooseJson,
-} from './emulator-fixture';
+} from '../helpers/emulator-fixture';
+import { waitFor } from '../helpers/wait-for';
 
 const KEY = 'sk-test-secret-123';
 const TOOLS = [

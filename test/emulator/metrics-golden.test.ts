@@ -1,7 +1,7 @@
 import { measureStreamingChat } from '../../src/probes/stream-timing';
 import { parseMetricsText, type MetricFamilies } from '../../src/probes/metrics-reader';
 import { recordedBody } from '../helpers/sglang-recordings';
-import { chat, fastEnv, launchReady, makeModelDir, type RunningEmulator } from './emulator-fixture';
+import { chat, fastEnv, launchReady, makeModelDir, type RunningEmulator } from '../helpers/emulator-fixture';
 
 // The emulator's /metrics against the /metrics text the real SGLang 0.5.17 server returned after traffic
 // (test/fixtures/sglang-real): the same families, types, label names and histogram buckets; values aside.

@@ -3,7 +3,6 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  compileProcessEntry,
   fastEnv,
   guideArgv,
   launchReady,
@@ -14,20 +13,16 @@ import {
   withFlag,
   withoutFlag,
   type ChildEmulator,
-} from './emulator-fixture';
+} from '../helpers/emulator-fixture';
 
 // The guide's troubleshooting scenarios (§18) and flag mitigations (§3, §5, §14), one named test each.
 describe('misconfiguration symptoms in a child process (exit semantics)', () => {
-  let entry: string;
   const children: ChildEmulator[] = [];
-  beforeAll(async () => {
-    entry = await compileProcessEntry();
-  }, 60_000);
   afterEach(() => {
     for (const child of children.splice(0)) child.kill();
   });
   const run = (argv: string[], env: NodeJS.ProcessEnv) => {
-    const child = spawnEmulator(entry, argv, env);
+    const child = spawnEmulator(argv, env);
     children.push(child);
     return child;
   };

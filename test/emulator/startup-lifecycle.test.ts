@@ -1,7 +1,8 @@
 import * as net from 'node:net';
 import { schedulerTag } from '../../src/emulator/emulator-log';
 import { recordedExitCode, serverLines } from '../helpers/sglang-recordings';
-import { chat, fastEnv, guideArgv, launch, launchReady, makeModelDir, waitFor } from './emulator-fixture';
+import { chat, fastEnv, guideArgv, launch, launchReady, makeModelDir } from '../helpers/emulator-fixture';
+import { waitFor } from '../helpers/wait-for';
 
 // The emulator's start-up, shutdown and failure paths held to the recordings of the real SGLang 0.5.17 server
 // (test/fixtures/sglang-real): line shapes, their order, what /health answers when, and how the process ends.

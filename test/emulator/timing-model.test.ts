@@ -6,10 +6,10 @@ import {
   launchReady,
   makeModelDir,
   metricValue,
-  waitFor,
   withFlag,
   withoutFlag,
-} from './emulator-fixture';
+} from '../helpers/emulator-fixture';
+import { waitFor } from '../helpers/wait-for';
 
 // Structural checks of the timing model: what the emulator PLANS for each request (`reportTiming`), how it
 // batches tokens and queues requests. No wall-clock assertion: measured TTFT/TPOT against the plan are the
@@ -103,10 +103,13 @@ describe('timing model (guide §10 baselines), as planned per request', () => {
       const requests = Array.from({ length: 4 }, (_, i) =>
         measureStreamingChat({ baseUrl: emulator.url, body: body(`q${i}`, 120) }),
       );
-      await waitFor(async () => {
-        const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
-        return metricValue(metrics, 'sglang:num_queue_reqs') === 2;
-      }, 10_000);
+      await waitFor(
+        async () => {
+          const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
+          return metricValue(metrics, 'sglang:num_queue_reqs') === 2;
+        },
+        { what: 'two requests queued' },
+      );
       const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
       expect(metricValue(metrics, 'sglang:num_running_reqs')).toBe(2);
       const results = await Promise.all(requests);
@@ -133,10 +136,13 @@ describe('timing model (guide §10 baselines), as planned per request', () => {
       const busy = [chat(emulator.url, body('a', 200)), chat(emulator.url, body('b', 200))].map((p, i) =>
         p.then(() => order.push(`chat${i}`)),
       );
-      await waitFor(async () => {
-        const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
-        return metricValue(metrics, 'sglang:num_queue_reqs') === 1;
-      }, 10_000);
+      await waitFor(
+        async () => {
+          const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
+          return metricValue(metrics, 'sglang:num_queue_reqs') === 1;
+        },
+        { what: 'one request queued' },
+      );
       const health = fetch(`${emulator.url}/health`).then((r) => {
         order.push('health');
         return r.status;

@@ -1,6 +1,6 @@
 import { wireProfileFor } from '../../src/emulator/wire-profile';
-import { fastEnv, launchReady, type LooseJson, type RunningEmulator } from './emulator-fixture';
-import { recordingArgv, recordingLikeModelDir } from './recorded-exchanges';
+import { fastEnv, launchReady, type LooseJson, type RunningEmulator } from '../helpers/emulator-fixture';
+import { recordingArgv, recordingLikeModelDir } from '../helpers/recorded-exchanges';
 
 /**
  * Where SGLang releases differ on the wire. 0.5.17 is recorded (golden-recordings.test.ts); these are 0.5.23's

@@ -3,15 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createActivities, type Activities } from '../../src/activities';
-import { projectRoot } from '../../src/config/paths';
 import { resolveSecret, secretEnvVar } from '../../src/config/secrets';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { writeFixtureCheckpoint } from '../../src/hub/fixture-checkpoint';
 import type { HubFaultPlan } from '../../src/hub/hub-faults';
 import { platformDown, platformUp } from '../../src/platforms/local/daemon-lifecycle';
 import { LocalPlatform } from '../../src/platforms/local/local-platform';
-import { parseSpecText } from '../../src/spec/parse-spec';
 import type { Spec } from '../../src/spec/schema';
+import { builtCliEntry } from './built-lib';
+import { testSpec } from './test-spec';
 
 /** A whole local platform for one test file: fixture hub, detached platform daemon, volumes, secret, activities. */
 export interface LocalStack {
@@ -21,13 +21,14 @@ export interface LocalStack {
   hub: RunningHub;
   platform: LocalPlatform;
   activities: Activities;
-  /** The local demo spec, sped up for tests, under an app name of the test's own. */
+  /** {@link testSpec} at engine time scale 0.002 (a start-up the workflow's health polling sees). */
   specFor(app: string, patch?: (spec: Spec) => void): Spec;
   cleanup(): Promise<void>;
 }
 
 /** Starts the stack: writes a small real checkpoint, serves it, starts the real platform daemon (from lib/). */
 export async function startLocalStack(options: { faults?: HubFaultPlan; sizeMB?: number } = {}): Promise<LocalStack> {
+  builtCliEntry();
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-stack-'));
   const fixtureDir = path.join(home, 'hub-fixture');
   await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: options.sizeMB ?? 6, shardCount: 3 });
@@ -45,7 +46,6 @@ export async function startLocalStack(options: { faults?: HubFaultPlan; sizeMB?:
     resolveSecret: (name) => resolveSecret(name, env),
     heartbeatIntervalMs: 200,
   });
-  const demo = fs.readFileSync(path.join(projectRoot(), 'examples', 'local-demo.yaml'), 'utf8');
   return {
     home,
     env,
@@ -53,18 +53,11 @@ export async function startLocalStack(options: { faults?: HubFaultPlan; sizeMB?:
     hub,
     platform,
     activities,
-    specFor(app, patch) {
-      const parsed = parseSpecText(demo);
-      if (!parsed.ok) throw new Error(`examples/local-demo.yaml: ${JSON.stringify(parsed.errors)}`);
-      const spec = structuredClone(parsed.spec);
-      spec.app = app;
-      spec.local.timeScale = 0.002;
-      spec.health = { startupTimeout: 30, pollInterval: 0.1 };
-      spec.warmup = { timeout: 30 };
-      spec.modal.scaledownWindow = 600;
-      patch?.(spec);
-      return spec;
-    },
+    specFor: (app, patch) =>
+      testSpec(app, (spec) => {
+        spec.local.timeScale = 0.002;
+        patch?.(spec);
+      }),
     async cleanup() {
       await platformDown(env).catch(() => undefined);
       await hub.close();

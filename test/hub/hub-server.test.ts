@@ -6,7 +6,8 @@ import { decodeSafetensorsHeader } from '../../src/hub/safetensors-header';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { parseFaultPlan } from '../../src/hub/hub-faults';
 import type { FixtureManifest } from '../../src/hub/fixture-checkpoint';
-import { PROJECT_ROOT, cliCommand, smallFixture, tempDir } from '../storage/helpers/storage-test-kit';
+import { REPO_ROOT } from '../helpers/repo-files';
+import { cliCommand, smallFixture, tempDir } from '../helpers/storage-kit';
 
 let root: string;
 let fixtureDir: string;
@@ -98,7 +99,7 @@ test('fault plans are validated with the field named', () => {
 
 test('`hub serve` prints its URL and serves; `hub fixture` rejects a bad size with one line', async () => {
   const [node, ...args] = cliCommand();
-  const child = spawn(node!, [...args, 'hub', 'serve', '--fixture', fixtureDir, '--port', '0'], { cwd: PROJECT_ROOT });
+  const child = spawn(node!, [...args, 'hub', 'serve', '--fixture', fixtureDir, '--port', '0'], { cwd: REPO_ROOT });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout }).on('line', (line) => {
@@ -112,7 +113,7 @@ test('`hub serve` prints its URL and serves; `hub fixture` rejects a bad size wi
     child.kill('SIGTERM');
   }
   const bad = spawn(node!, [...args, 'hub', 'fixture', '--out', path.join(root, 'bad'), '--size-mb', '-3'], {
-    cwd: PROJECT_ROOT,
+    cwd: REPO_ROOT,
   });
   let stderr = '';
   bad.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { EmulatorHandle } from '../../src/emulator';
 import { createChatCompletion, streamChatCompletion } from '../../src/probes/chat-client';
 import { ProbeHttpError, ProbeProtocolError, ProbeTransportError } from '../../src/probes/probe-errors';
-import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
+import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 
 const WEATHER = {
   type: 'function' as const,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createChatCompletion } from '../../src/probes/chat-client';
 import { readEngineInfo } from '../../src/probes/engine-info';
 import { ProbeHttpError, ProbeProtocolError } from '../../src/probes/probe-errors';
-import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
+import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 
 const EAGLE = [
   '--speculative-algorithm',

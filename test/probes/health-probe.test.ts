@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pollHealth, probeHealth } from '../../src/probes/health-probe';
 import { readTimeline } from '../helpers/sglang-recordings';
-import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
+import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);

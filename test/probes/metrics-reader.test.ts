@@ -8,7 +8,7 @@ import {
   SGLANG_CORE_METRICS,
 } from '../../src/probes/metrics-reader';
 import { recordedBody } from '../helpers/sglang-recordings';
-import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
+import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 
 test("reads the emulator's /metrics: SGLang core families with the served model label", async () => {
   const emulator = await startTestEmulator();

@@ -1,6 +1,6 @@
 import { runSmokeTests, SMOKE_TEST_NAMES } from '../../src/probes/smoke-tests';
 import { diagnose } from '../../src/triage/diagnose';
-import { startTestEmulator, TEST_API_KEY, type TestEmulatorOptions } from './emulator-fixture';
+import { startTestEmulator, TEST_API_KEY, type TestEmulatorOptions } from '../helpers/emulator-fixture';
 
 async function smokeAgainst(options: TestEmulatorOptions) {
   const emulator = await startTestEmulator(options);

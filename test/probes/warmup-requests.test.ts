@@ -1,6 +1,6 @@
 import { runWarmup } from '../../src/probes/warmup-requests';
 import { WARMUP_REQUESTS } from '../../src/spec/warmup-requests';
-import { startTestEmulator, TEST_API_KEY } from './emulator-fixture';
+import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 
 test('the four guide requests: plain chat, thinking off, long context, tool call — each answered', async () => {
   expect(WARMUP_REQUESTS.map((r) => r.name)).toEqual(['plain-chat', 'thinking-off', 'long-context', 'tool-call']);

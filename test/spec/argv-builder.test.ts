@@ -3,7 +3,7 @@ import { renderDeployConfig } from '../../src/platforms/modal/deploy-config';
 import type { Spec } from '../../src/spec/schema';
 import { parseSglangArgv } from '../../src/spec/sglang-argparse';
 import { flagTableFor } from '../../src/spec/sglang-flags';
-import { loadExampleSpec } from './spec-test-helpers';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 /** The example spec on another SGLang image, with some args replaced or added. */
 function onImage(spec: Spec, image: string, args: Record<string, string | number | boolean> = {}): Spec {

@@ -1,6 +1,6 @@
 import { estimateMonthlyCost, UnknownGpuPriceError } from '../../src/spec/cost-model';
 import { GPU_CATALOG, lookupGpu, resolveGpuPrice } from '../../src/spec/gpu-catalog';
-import { loadExampleSpec } from './spec-test-helpers';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 describe('estimateMonthlyCost', () => {
   const spec = loadExampleSpec('examples/glm-5.1-b200.yaml');

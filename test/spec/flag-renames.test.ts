@@ -4,7 +4,8 @@ import { findRename, isBreaking, specFlagChanges } from '../../src/spec/flag-ren
 import { fixSpecFlags } from '../../src/spec/fix-spec-flags';
 import { flagTableFor, type SglangFlagTable } from '../../src/spec/sglang-flags';
 import { deriveUpgradedSpec } from '../../src/spec/upgrade-spec';
-import { loadExampleSpec, readRepoFile } from './spec-test-helpers';
+import { readRepoFile } from '../helpers/repo-files';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 function table(version: string): SglangFlagTable {
   return flagTableFor(version)!;

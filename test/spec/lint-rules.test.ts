@@ -4,7 +4,8 @@ import { checkExitCode, checkSpecText } from '../../src/spec/check-spec';
 import type { LintContext } from '../../src/spec/finding';
 import { lintSpec } from '../../src/spec/lint';
 import { LINT_RULES } from '../../src/spec/rules';
-import { loadExampleSpec, readRepoFile, REPO_ROOT } from './spec-test-helpers';
+import { readRepoFile, REPO_ROOT } from '../helpers/repo-files';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'spec', 'rules');
 

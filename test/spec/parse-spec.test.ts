@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadSpecFile, MAX_SPEC_FILE_BYTES, parseSpecText, type ParseResult } from '../../src/spec/parse-spec';
-import { readRepoFile } from './spec-test-helpers';
+import { readRepoFile } from '../helpers/repo-files';
 
 const example = readRepoFile('examples/glm-5.1-b200.yaml');
 

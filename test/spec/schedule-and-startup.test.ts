@@ -1,6 +1,6 @@
 import { CronSyntaxError, measureCronCoverage, parseCron } from '../../src/spec/cron-schedule';
 import { estimateStartup } from '../../src/spec/startup-estimate';
-import { loadExampleSpec } from './spec-test-helpers';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 describe('cron schedule', () => {
   it("measures the guide's business-hours ping", () => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatUsage, matchOption, parseSglangArgv, SglangArgvError } from '../../src/spec/sglang-argparse';
 import { flagTableFor, type SglangFlagTable } from '../../src/spec/sglang-flags';
-import { REPO_ROOT } from './spec-test-helpers';
+import { REPO_ROOT } from '../helpers/repo-files';
 
 function table(version: string): SglangFlagTable {
   const found = flagTableFor(version);

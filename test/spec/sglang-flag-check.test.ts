@@ -1,7 +1,7 @@
 import { checkExitCode, checkSpecText } from '../../src/spec/check-spec';
 import type { Finding } from '../../src/spec/finding';
 import { resolveFlagTable, sglangVersionFromImage } from '../../src/spec/sglang-version';
-import { readRepoFile } from './spec-test-helpers';
+import { readRepoFile } from '../helpers/repo-files';
 
 const B200 = readRepoFile('examples/glm-5.1-b200.yaml');
 

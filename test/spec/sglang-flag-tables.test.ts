@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allFlagTables, flagTableFor, SglangFlagTableFile, type SglangFlagTable } from '../../src/spec/sglang-flags';
-import { REPO_ROOT } from './spec-test-helpers';
+import { REPO_ROOT } from '../helpers/repo-files';
 
 function python(): string {
   const venv = path.join(REPO_ROOT, '.venv', 'bin', 'python');

@@ -2,41 +2,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
-import { REPO_ROOT } from './spec-test-helpers';
+import { REPO_ROOT } from '../helpers/repo-files';
+import { builtCliEntry } from '../helpers/built-lib';
 
-let buildDir: string;
+// The real CLI from lib/ (scripts/setup.sh builds it; builtCliEntry refuses a stale one).
 let entry: string;
-
-beforeAll(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-spec-cli-'));
-  await execa(
-    path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'),
-    [
-      '--outDir',
-      buildDir,
-      '--rootDir',
-      REPO_ROOT,
-      '--module',
-      'commonjs',
-      '--target',
-      'es2022',
-      '--strict',
-      '--esModuleInterop',
-      '--resolveJsonModule',
-      '--skipLibCheck',
-      '--types',
-      'node',
-      path.join(REPO_ROOT, 'test', 'spec', 'spec-cli-entry.ts'),
-    ],
-    { cwd: REPO_ROOT },
-  );
-  entry = path.join(buildDir, 'test', 'spec', 'spec-cli-entry.js');
-}, 120_000);
-
-afterAll(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+beforeAll(() => (entry = builtCliEntry()));
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  execa('node', [entry, ...args], {
+  execa(process.execPath, [entry, ...args], {
     cwd: REPO_ROOT,
     reject: false,
     env: { ...env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },

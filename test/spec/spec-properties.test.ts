@@ -5,7 +5,7 @@ import { lintSpec } from '../../src/spec/lint';
 import { parseSpecText } from '../../src/spec/parse-spec';
 import { newestFlagTable } from '../../src/spec/sglang-flags';
 import { resolveSpecFlag } from '../../src/spec/spec-flags';
-import { readRepoFile } from './spec-test-helpers';
+import { readRepoFile } from '../helpers/repo-files';
 
 const base = YAML.parse(readRepoFile('examples/glm-5.1-b200.yaml')) as Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { lintSpec } from '../../src/spec/lint';
 import { deriveUpgradedSpec, UpgradeSpecError } from '../../src/spec/upgrade-spec';
-import { loadExampleSpec } from './spec-test-helpers';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 describe('deriveUpgradedSpec', () => {
   const spec = loadExampleSpec('examples/glm-5.1-b200.yaml');

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createSpecActivities } from '../../src/activities/spec-activities';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../src/shared/errors';
-import { loadExampleSpec } from './spec-test-helpers';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 describe("the rollout's validate step holds sglang.args to the image's SGLang flag table", () => {
   const spec = loadExampleSpec('examples/glm-5.1-b200.yaml');

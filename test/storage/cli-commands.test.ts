@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
 import { COMPILE_SUCCESS_LINE } from '../../src/emulator/compile-deep-gemm';
-import { PROJECT_ROOT, cliCommand, smallFixture, tempDir, testSpec } from './helpers/storage-test-kit';
+import { stringify } from 'yaml';
+import { cliCommand, smallFixture, tempDir, storageSpec } from '../helpers/storage-kit';
+import { REPO_ROOT } from '../helpers/repo-files';
 
 let root: string;
 let hub: RunningHub;
@@ -24,7 +26,7 @@ function cli(
   env: NodeJS.ProcessEnv,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const [node, ...prefix] = cliCommand();
-  const child = spawn(node!, [...prefix, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
+  const child = spawn(node!, [...prefix, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,18 +68,9 @@ test('emulator-compile prints the guide §12 noise and the success line, and wri
 test('verify SPEC reports weights and kernels (text and --json), exit 1 until both are valid', async () => {
   const home = path.join(root, 'home');
   const specFile = path.join(root, 'spec.yaml');
-  fs.writeFileSync(
-    specFile,
-    [
-      'app: glm-test',
-      'platform: local',
-      'model: { repo: zai-org/GLM-5.1-FP8, revision: main, servedName: glm-5.1 }',
-      'gpu: { type: B200, count: 8 }',
-      'sglang: { image: "lmsysorg/sglang:v0.5.10-cu129" }',
-      'local: { timeScale: 0.001 }',
-      '',
-    ].join('\n'),
-  );
+  // The CLI reads the same spec the storage below prepares, so both agree on the volumes' paths.
+  const spec = storageSpec();
+  fs.writeFileSync(specFile, stringify(spec));
   const env = { GLM_OPS_HOME: home, HF_ENDPOINT: hub.url };
   const before = await cli(['verify', specFile, '--json'], env);
   expect(before.status).toBe(1);
@@ -92,7 +85,6 @@ test('verify SPEC reports weights and kernels (text and --json), exit 1 until bo
     hubUrl: hub.url,
     compileCommand: [...cliCommand(), 'emulator-compile'],
   });
-  const spec = testSpec();
   await storage.ensureWeights(spec);
   await storage.commitVolume(spec, 'weights');
   await storage.compileKernels(spec, { rolloutId: 'cli' });

@@ -4,7 +4,7 @@ import type { FixtureManifest } from '../../src/hub/fixture-checkpoint';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
 import { kernelMarkerName, kernelRelativeDir } from '../../src/storage/storage-layout';
-import { cliCommand, smallFixture, tempDir, testSpec } from './helpers/storage-test-kit';
+import { cliCommand, smallFixture, tempDir, storageSpec } from '../helpers/storage-kit';
 
 let root: string;
 let hub: RunningHub;
@@ -31,7 +31,7 @@ function storageIn(name: string, env: NodeJS.ProcessEnv = {}): LocalStorage {
 
 test('weights: missing → ensureWeights (staged) → still missing for readers until commitVolume → valid', async () => {
   const storage = storageIn('weights');
-  const spec = testSpec();
+  const spec = storageSpec();
   expect((await storage.weightsStatus(spec)).state).toBe('missing');
   const result = await storage.ensureWeights(spec);
   expect(result).toMatchObject({ skipped: false, status: { state: 'valid', commit: manifest.commit } });
@@ -49,8 +49,8 @@ test('weights: missing → ensureWeights (staged) → still missing for readers 
 
 test('kernels: compile writes the marker last and commits; B200 and H200 caches live side by side; rollback needs no recompile', async () => {
   const storage = storageIn('kernels');
-  const b200 = testSpec();
-  const h200 = testSpec({ gpu: { type: 'H200', count: 8 } });
+  const b200 = storageSpec();
+  const h200 = storageSpec((s) => (s.gpu = { type: 'H200', count: 8 }));
   expect((await storage.kernelCacheStatus(b200)).state).toBe('missing');
   await expect(storage.compileKernels(b200, { rolloutId: 'r1' })).rejects.toMatchObject({
     name: 'CompileFailedError',
@@ -87,7 +87,7 @@ test('kernels: compile writes the marker last and commits; B200 and H200 caches 
 
 test("a marker saying B200 in the H200 folder (or the guide's single root marker) is stale and gets recompiled", async () => {
   const storage = storageIn('stale-marker');
-  const h200 = testSpec({ gpu: { type: 'H200', count: 8 } });
+  const h200 = storageSpec((s) => (s.gpu = { type: 'H200', count: 8 }));
   await storage.ensureWeights(h200);
   await storage.commitVolume(h200, 'weights');
   const kernels = storage.volume(h200, 'kernels');
@@ -116,7 +116,7 @@ test("a marker saying B200 in the H200 folder (or the guide's single root marker
 
 test('a failed or killed compile leaves no marker, and the next run compiles again', async () => {
   const failing = storageIn('compile-fail', { GLM_OPS_EMULATOR_COMPILE_FAIL: '1' });
-  const spec = testSpec();
+  const spec = storageSpec();
   await failing.ensureWeights(spec);
   await failing.commitVolume(spec, 'weights');
   const err = await failing.compileKernels(spec, { rolloutId: 'r1' }).catch((e: unknown) => e);
@@ -129,7 +129,10 @@ test('a failed or killed compile leaves no marker, and the next run compiles aga
   expect(fs.existsSync(markerInStaging)).toBe(false);
 
   const killer = new AbortController();
-  const slow = testSpec({ local: { timeScale: 1, compile: { seconds: 30 } } });
+  const slow = storageSpec((s) => {
+    s.local.timeScale = 1;
+    s.local.compile.seconds = 30;
+  });
   const working = storageIn('compile-fail');
   const killed = working.compileKernels(slow, { rolloutId: 'r2', signal: killer.signal });
   setTimeout(() => killer.abort(), 1500);
@@ -141,7 +144,7 @@ test('a failed or killed compile leaves no marker, and the next run compiles aga
 
 test('invalidateKernels removes the marker first, then the cache, and honours onlyIfRolloutId', async () => {
   const storage = storageIn('invalidate');
-  const spec = testSpec();
+  const spec = storageSpec();
   await storage.ensureWeights(spec);
   await storage.commitVolume(spec, 'weights');
   await storage.compileKernels(spec, { rolloutId: 'mine' });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocalVolume } from '../../src/storage/local-volume';
-import { tempDir } from './helpers/storage-test-kit';
+import { tempDir } from '../helpers/storage-kit';
 
 let root: string;
 beforeEach(() => {

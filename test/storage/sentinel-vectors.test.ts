@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { evaluateWeightsDir, SENTINEL_FILE } from '../../src/storage/download-sentinel';
-import { tempDir } from './helpers/storage-test-kit';
+import { tempDir } from '../helpers/storage-kit';
 
 /** Shared accept/reject vectors: modal/deploy.py is tested against the same files. */
 interface SentinelVector {

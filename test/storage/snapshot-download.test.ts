@@ -7,7 +7,9 @@ import type { HubFaultPlan } from '../../src/hub/hub-faults';
 import type { StorageProgress } from '../../src/platforms/platform';
 import { evaluateWeightsDir, SENTINEL_FILE } from '../../src/storage/download-sentinel';
 import { downloadSnapshot, type SnapshotDownloadOptions } from '../../src/storage/snapshot-download';
-import { PROJECT_ROOT, TS_REGISTER, smallFixture, tempDir } from './helpers/storage-test-kit';
+import { REPO_ROOT } from '../helpers/repo-files';
+import { smallFixture, tempDir } from '../helpers/storage-kit';
+import { tsSourceCommand } from '../helpers/ts-source';
 
 const REPO = 'zai-org/GLM-5.1-FP8';
 let root: string;
@@ -244,11 +246,11 @@ test('disk full: a size-capped filesystem gives a clear DiskFull error and no se
 test('a downloader process killed mid-download: the next run resumes and finishes', async () => {
   const hub = await hubWith([{ kind: 'slow', file: '*', bytesPerSec: 4_000_000 }]);
   const out = tempDir('kill');
-  const child = spawn(
-    process.execPath,
-    ['-r', TS_REGISTER, path.join(__dirname, 'helpers', 'download-child.ts'), hub.url, REPO, 'main', out],
-    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const [node, ...args] = tsSourceCommand(path.join(REPO_ROOT, 'test', 'helpers', 'download-child.ts'));
+  const child = spawn(node!, [...args, hub.url, REPO, 'main', out], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let progressed = 0;
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {

@@ -6,7 +6,7 @@ import { createStorageActivities } from '../../src/activities/storage-activities
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../src/shared/errors';
-import { cliCommand, smallFixture, tempDir, testSpec } from './helpers/storage-test-kit';
+import { cliCommand, smallFixture, tempDir, storageSpec } from '../helpers/storage-kit';
 
 let root: string;
 let hub: RunningHub;
@@ -50,7 +50,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 
 test('ensureWeights heartbeats progress, then commitVolume makes the weights valid', async () => {
   const activities = activitiesIn('ok');
-  const spec = testSpec();
+  const spec = storageSpec();
   const env = new MockActivityEnvironment();
   const beats: Array<{ bytesDone: number; stage: string }> = [];
   env.on('heartbeat', (details: { bytesDone: number; stage: string }) => beats.push(details));
@@ -65,7 +65,7 @@ test('ensureWeights heartbeats progress, then commitVolume makes the weights val
 
 test('a revision the hub does not know becomes WeightsNotFound (never retried) with repo and revision in details', async () => {
   const activities = activitiesIn('404');
-  const spec = testSpec({ model: { repo: 'zai-org/GLM-5.1-FP8', revision: 'v9.9-missing', servedName: 'glm-5.1' } });
+  const spec = storageSpec((s) => (s.model.revision = 'v9.9-missing'));
   const failure = await failureOf(run(new MockActivityEnvironment(), activities.ensureWeights, { spec }));
   expect(failure.type).toBe(ErrorType.WeightsNotFound);
   // The retry profiles decide, from the type: the activity leaves the failure's own flag alone.
@@ -77,7 +77,7 @@ test('a revision the hub does not know becomes WeightsNotFound (never retried) w
 
 test('cancelling ensureWeights stops the download without a sentinel', async () => {
   const activities = activitiesIn('cancel');
-  const spec = testSpec();
+  const spec = storageSpec();
   const env = new MockActivityEnvironment();
   const timer = setTimeout(() => env.cancel(), 150);
   const err = await run(env, activities.ensureWeights, { spec }).catch((e: unknown) => e);
@@ -89,7 +89,7 @@ test('cancelling ensureWeights stops the download without a sentinel', async () 
 });
 
 test('a failing compile becomes CompileFailed; the next compile succeeds and heartbeats', async () => {
-  const spec = testSpec();
+  const spec = storageSpec();
   const failing = activitiesIn('compile', { GLM_OPS_EMULATOR_COMPILE_FAIL: '1' });
   const env = new MockActivityEnvironment();
   await run(env, failing.ensureWeights, { spec });

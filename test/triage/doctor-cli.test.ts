@@ -2,19 +2,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 
 const LOGS = path.join(__dirname, '..', 'fixtures', 'logs');
 
 function doctor(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [cliEntry(), 'doctor', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(process.execPath, [builtCliEntry(), 'doctor', ...args], { encoding: 'utf8', timeout: 20_000 });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-beforeAll(() => {
-  if (!fs.existsSync(cliEntry()))
-    throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
-});
+// Fails with what to run when lib/ is missing or stale (the CLI runs from there).
+beforeAll(() => builtCliEntry());
 
 test('a DeepGEMM compile log (captured from the compile twin) is benign noise only → exit 0', () => {
   const run = doctor(path.join(LOGS, 'compile-deepgemm.txt'));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 import { diagnose, hasFindings } from '../../src/triage/diagnose';
 
 const API_KEY = 'sk-triage-capture-77b1';
@@ -35,7 +35,7 @@ async function captureEmulator(
   env: Record<string, string> = {},
   onReady: (url: string, stop: () => void) => void = (_url, stop) => stop(),
 ): Promise<Captured> {
-  const child = spawn(process.execPath, [cliEntry(), 'emulator', '--port', '0', '--api-key', API_KEY, ...flags], {
+  const child = spawn(process.execPath, [builtCliEntry(), 'emulator', '--port', '0', '--api-key', API_KEY, ...flags], {
     env: {
       ...process.env,
       GLM_OPS_EMULATOR_TIME_SCALE: '0.01',
@@ -71,10 +71,8 @@ const findingIds = (captured: Captured, extra: { exitCode?: number } = {}) =>
     .filter((d) => d.severity !== 'benign')
     .map((d) => d.id);
 
-beforeAll(() => {
-  if (!fs.existsSync(cliEntry()))
-    throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
-});
+// Fails with what to run when lib/ is missing or stale (the CLI runs from there).
+beforeAll(() => builtCliEntry());
 
 test('a healthy start with cached kernels: only benign noise, labelled benign', async () => {
   const captured = await captureEmulator(

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 import { COMPILE_WARNINGS } from '../../src/triage/compile-warnings';
 import { diagnose, hasFindings, TRIAGE_RULES } from '../../src/triage/diagnose';
 import type { LinePattern } from '../../src/triage/triage-rule';
@@ -168,12 +168,10 @@ describe('diagnoses of the recorded real runs', () => {
 });
 
 test('`glm-ops doctor` on a recorded real OOM log gives the OOM fix', () => {
-  if (!fs.existsSync(cliEntry()))
-    throw new Error(`build first: npx tsc -p tsconfig.build.json (${cliEntry()} missing)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-doctor-real-'));
   const logFile = path.join(dir, 'sglang.log');
   fs.writeFileSync(logFile, `${serverLines('gpu/fail_oom_mem_fraction_099.condensed.log').join('\n')}\n`);
-  const run = spawnSync(process.execPath, [cliEntry(), 'doctor', logFile, '--exit-code', '-9'], {
+  const run = spawnSync(process.execPath, [builtCliEntry(), 'doctor', logFile, '--exit-code', '-9'], {
     encoding: 'utf8',
     timeout: 20_000,
   });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { secretEnvVar } from '../../src/config/secrets';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 import type { EmulatorHandle } from '../../src/emulator';
 import type { StorageProgress } from '../../src/platforms/platform';
 import { opsAppName } from '../../src/platforms/modal/deploy-config';
@@ -13,9 +13,10 @@ import { MODAL_TASK_QUEUE } from '../../src/shared/task-queue';
 import { rollout } from '../../src/workflows';
 import { abort } from '../../src/workflows/rollout-messages';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { exampleSpec, planStorage, standinPlatform } from '../platforms/modal/helpers/modal-fixtures';
-import { type ModalStandin, startModalStandin } from '../platforms/modal/helpers/modal-standin';
-import { startTestEmulator, TEST_API_KEY } from '../probes/emulator-fixture';
+import { planStorage, standinPlatform } from '../helpers/modal-fixtures';
+import { exampleSpec } from '../helpers/test-spec';
+import { type ModalStandin, startModalStandin } from '../helpers/modal-standin';
+import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 import { recordHistory } from '../helpers/record-history';
 import { testClient, testTemporalAddress } from '../helpers/temporal';
 
@@ -58,7 +59,7 @@ function startWorker(logFile: string): ChildProcess {
     // The worker's own environment may force colours; the adapter must not care.
     FORCE_COLOR: '1',
   };
-  const child = spawn(process.execPath, [cliEntry(), 'worker', '--task-queue', MODAL_TASK_QUEUE], {
+  const child = spawn(process.execPath, [builtCliEntry(), 'worker', '--task-queue', MODAL_TASK_QUEUE], {
     env,
     stdio: ['ignore', log, log],
   });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cliEntry } from '../../src/config/paths';
+import { builtCliEntry } from '../helpers/built-lib';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
 import { status } from '../../src/workflows/rollout-messages';
@@ -14,7 +14,7 @@ jest.setTimeout(180_000);
 /** A real worker process (the CLI's `worker` command from lib/), pointed at the test server and the stack. */
 function startWorkerProcess(stack: LocalStack, taskQueue: string, logFile: string): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [cliEntry(), 'worker', '--task-queue', taskQueue], {
+  const child = spawn(process.execPath, [builtCliEntry(), 'worker', '--task-queue', taskQueue], {
     env: { ...stack.env, TEMPORAL_ADDRESS: testTemporalAddress() },
     stdio: ['ignore', log, log],
   });

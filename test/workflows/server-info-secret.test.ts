@@ -3,7 +3,7 @@ import type { RolloutResult } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { testId, withWorker } from '../helpers/temporal';
-import { ensureLibBuilt } from '../platforms/local/helpers/platform-fixture';
+import { builtCliEntry } from '../helpers/built-lib';
 
 jest.setTimeout(180_000);
 
@@ -23,7 +23,7 @@ function historyText(json: string): string {
 describe('/server_info carries the API key; what glm-ops reads from it never reaches Temporal', () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    ensureLibBuilt();
+    builtCliEntry();
     stack = await startLocalStack();
   });
   afterAll(async () => stack?.cleanup());

@@ -1,10 +1,5 @@
-import {
-  eventually,
-  startPlatformFixture,
-  streamChat,
-  testSpec,
-  type PlatformFixture,
-} from './helpers/platform-fixture';
+import { startPlatformFixture, streamChat, type PlatformFixture } from '../../helpers/platform-fixture';
+import { waitFor } from '../../helpers/wait-for';
 
 // A cold start the way real SGLang does it: the engine's own port refuses connections until the model has loaded
 // (then /health is 503 during SGLang's warm-up). The local platform must read that refusal as "starting": the
@@ -30,7 +25,7 @@ describe('local platform: cold start against a port that opens only after load',
   });
 
   test('a request held while the engine port refuses is answered 200 once it serves, not 502', async () => {
-    const spec = testSpec('cold-app', (s) => {
+    const spec = fixture.specFor('cold-app', (s) => {
       // 3 000 s of engine time at 1/1000 speed: ~3 s of real load with the port closed.
       s.local.emulator = {
         phases: { weightLoadMs: 3_000_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
@@ -41,7 +36,9 @@ describe('local platform: cold start against a port that opens only after load',
     const { url } = await fixture.client.endpoint('cold-app');
     const held = streamChat(url, fixture.apiKey);
     const status = async () => (await fixture.client.status()).apps.find((a) => a.app === 'cold-app')!;
-    expect(await eventually(async () => (await status()).engines.length === 1)).toBe(true);
+    await waitFor(async () => (await status()).engines.length === 1, {
+      what: 'one engine started by the held request',
+    });
     const engine = (await status()).engines[0]!;
     expect(engine.state).toBe('starting');
     // The engine is alive and loading, and its port is closed: the router must be holding, not failing.

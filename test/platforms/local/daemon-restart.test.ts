@@ -2,13 +2,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { isProcessAlive } from '../../../src/process/process-identity';
-import {
-  eventually,
-  startPlatformFixture,
-  streamChat,
-  testSpec,
-  type PlatformFixture,
-} from './helpers/platform-fixture';
+import { startPlatformFixture, streamChat, type PlatformFixture } from '../../helpers/platform-fixture';
+import { waitFor } from '../../helpers/wait-for';
 
 describe('local platform: daemon restart from its state', () => {
   let fixture: PlatformFixture;
@@ -24,7 +19,7 @@ describe('local platform: daemon restart from its state', () => {
   const appStatus = async (app: string) => (await fixture.client.status()).apps.find((a) => a.app === app)!;
 
   test('a killed daemon restarts, adopts the live engine of the current version, keeps the router port', async () => {
-    await fixture.client.deploy(testSpec('adopt-app'), { rolloutId: 'a-1' });
+    await fixture.client.deploy(fixture.specFor('adopt-app'), { rolloutId: 'a-1' });
     const { url } = await fixture.client.endpoint('adopt-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const pid = (await appStatus('adopt-app')).engines[0]!.pid;
@@ -45,20 +40,20 @@ describe('local platform: daemon restart from its state', () => {
   });
 
   test('an adopted engine that dies later is still caught by the crash monitor', async () => {
-    await fixture.client.deploy(testSpec('adopt-crash-app'), { rolloutId: 'ac-1' });
+    await fixture.client.deploy(fixture.specFor('adopt-crash-app'), { rolloutId: 'ac-1' });
     const { url } = await fixture.client.endpoint('adopt-crash-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const pid = (await appStatus('adopt-crash-app')).engines[0]!.pid;
     await fixture.restartAfterCrash();
     process.kill(pid, 'SIGKILL');
-    expect(
-      await eventually(async () =>
+    await waitFor(
+      async () =>
         (await fixture.client.logs('adopt-crash-app')).some((l) => l.text.startsWith('[monitor] FATAL: SGLang died')),
-      ),
-    ).toBe(true);
-    expect(await eventually(async () => (await appStatus('adopt-crash-app')).counters.replacements === 1, 5_000)).toBe(
-      true,
+      { what: 'the crash monitor logs the death of the adopted engine' },
     );
+    await waitFor(async () => (await appStatus('adopt-crash-app')).counters.replacements === 1, {
+      what: 'one replacement engine',
+    });
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     await fixture.client.stop('adopt-crash-app');
   });
@@ -71,7 +66,7 @@ describe('local platform: daemon restart from its state', () => {
   };
 
   test('after a restart, an engine whose version is no longer current is killed, not adopted', async () => {
-    await fixture.client.deploy(testSpec('leftover-app'), { rolloutId: 'l-1' });
+    await fixture.client.deploy(fixture.specFor('leftover-app'), { rolloutId: 'l-1' });
     const { url } = await fixture.client.endpoint('leftover-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const pid = (await appStatus('leftover-app')).engines[0]!.pid;
@@ -85,16 +80,16 @@ describe('local platform: daemon restart from its state', () => {
   });
 
   test('after a restart, an engine no state records (spawned just before the kill) is found and killed', async () => {
-    await fixture.client.deploy(testSpec('orphan-app'), { rolloutId: 'o-1' });
+    await fixture.client.deploy(fixture.specFor('orphan-app'), { rolloutId: 'o-1' });
     const { url } = await fixture.client.endpoint('orphan-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const pid = (await appStatus('orphan-app')).engines[0]!.pid;
     await fixture.restartAfterCrash(() => editState('orphan-app', (state) => (state.engines = [])));
-    expect(await eventually(() => !isProcessAlive(pid), 5_000)).toBe(true);
+    await waitFor(() => !isProcessAlive(pid), { what: `the orphan engine ${pid} killed` });
   });
 
   test('the recorded router port taken by someone else: the router moves and status reports it', async () => {
-    await fixture.client.deploy(testSpec('port-app'), { rolloutId: 'p-1' });
+    await fixture.client.deploy(fixture.specFor('port-app'), { rolloutId: 'p-1' });
     const { url } = await fixture.client.endpoint('port-app');
     const port = Number(new URL(url).port);
     await fixture.running.shutdown({ stopEngines: false });

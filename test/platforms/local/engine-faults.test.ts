@@ -1,11 +1,6 @@
 import { isProcessAlive } from '../../../src/process/process-identity';
-import {
-  eventually,
-  startPlatformFixture,
-  streamChat,
-  testSpec,
-  type PlatformFixture,
-} from './helpers/platform-fixture';
+import { startPlatformFixture, streamChat, type PlatformFixture } from '../../helpers/platform-fixture';
+import { waitFor } from '../../helpers/wait-for';
 
 describe('local platform: engine faults and the crash monitor', () => {
   let fixture: PlatformFixture;
@@ -23,7 +18,7 @@ describe('local platform: engine faults and the crash monitor', () => {
   const appStatus = async (app: string) => (await fixture.client.status()).apps.find((a) => a.app === app)!;
 
   test('engine SIGKILLed during load (code -9): 502 while down, monitor line logged, replacement started', async () => {
-    const spec = testSpec('oom-app', (s) => {
+    const spec = fixture.specFor('oom-app', (s) => {
       s.local.emulator = {
         ...s.local.emulator,
         faults: [{ kind: 'crash', at: 'loading', afterMs: 50_000, signal: 'SIGKILL', oom: true }],
@@ -37,7 +32,9 @@ describe('local platform: engine faults and the crash monitor', () => {
     expect(down.status).toBe(502);
     const logs = await fixture.client.logs('oom-app');
     expect(logs.some((l) => l.stream === 'system' && l.text === '[monitor] FATAL: SGLang died (code -9)')).toBe(true);
-    expect(await eventually(async () => (await appStatus('oom-app')).counters.replacements >= 1, 5_000)).toBe(true);
+    await waitFor(async () => (await appStatus('oom-app')).counters.replacements >= 1, {
+      what: 'a replacement engine',
+    });
     const status = await appStatus('oom-app');
     expect(status.counters.badGateway502).toBeGreaterThanOrEqual(2);
     expect(status.counters.coldStarts).toBeGreaterThanOrEqual(2);
@@ -45,7 +42,7 @@ describe('local platform: engine faults and the crash monitor', () => {
   });
 
   test('engine exits 137 while serving: the request fails, code 137 is logged, the replacement serves', async () => {
-    const spec = testSpec('kill-app', (s) => {
+    const spec = fixture.specFor('kill-app', (s) => {
       s.local.emulator = {
         ...s.local.emulator,
         faults: [{ kind: 'crash', at: 'serving', afterRequests: 2, exitCode: 137 }],
@@ -57,13 +54,15 @@ describe('local platform: engine faults and the crash monitor', () => {
     const firstPid = (await appStatus('kill-app')).engines[0]!.pid;
     const second = await streamChat(url, fixture.apiKey).catch(() => ({ status: 0, body: '' }));
     expect(second.status === 200 ? second.body : 'cut').not.toContain('[DONE]');
-    expect(
-      await eventually(async () =>
+    await waitFor(
+      async () =>
         (await fixture.client.logs('kill-app')).some((l) => l.text === '[monitor] FATAL: SGLang died (code 137)'),
-      ),
-    ).toBe(true);
+      { what: 'the crash monitor logs the SIGKILL' },
+    );
     expect((await fetch(`${url}/health`)).status).toBe(502);
-    expect(await eventually(async () => (await appStatus('kill-app')).counters.replacements === 1, 5_000)).toBe(true);
+    await waitFor(async () => (await appStatus('kill-app')).counters.replacements === 1, {
+      what: 'one replacement engine',
+    });
     const after = await streamChat(url, fixture.apiKey);
     expect(after.status).toBe(200);
     const status = await appStatus('kill-app');
@@ -73,7 +72,7 @@ describe('local platform: engine faults and the crash monitor', () => {
   });
 
   test('engine hangs while loading: the held request times out at startupTimeout; stop kills it (TERM, then KILL)', async () => {
-    const spec = testSpec('hang-app', (s) => {
+    const spec = fixture.specFor('hang-app', (s) => {
       s.health.startupTimeout = 8;
       s.local.emulator = {
         ...s.local.emulator,

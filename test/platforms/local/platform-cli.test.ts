@@ -3,9 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cliEntry } from '../../../src/config/paths';
+import { builtCliEntry } from '../../helpers/built-lib';
 import { isProcessAlive, waitForExit } from '../../../src/process/process-identity';
-import { ensureLibBuilt } from './helpers/platform-fixture';
 
 const run = promisify(execFile);
 
@@ -13,7 +12,7 @@ describe('glm-ops platform up|down|status (detached daemon)', () => {
   let home: string;
   let env: NodeJS.ProcessEnv;
   const cli = (...args: string[]) =>
-    run(process.execPath, [cliEntry(), 'platform', ...args], { env, timeout: 30_000 }).then(
+    run(process.execPath, [builtCliEntry(), 'platform', ...args], { env, timeout: 30_000 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (err: { code: number; stdout: string; stderr: string }) => ({
         code: err.code,
@@ -24,7 +23,7 @@ describe('glm-ops platform up|down|status (detached daemon)', () => {
   const daemonPid = (): number => JSON.parse(fs.readFileSync(path.join(home, 'platform', 'daemon.json'), 'utf8')).pid;
 
   beforeAll(() => {
-    ensureLibBuilt();
+    builtCliEntry();
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-platform-cli-'));
     env = { ...process.env, GLM_OPS_HOME: home };
   });

@@ -1,13 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorType } from '../../../src/shared/errors';
-import {
-  eventually,
-  startPlatformFixture,
-  streamChat,
-  testSpec,
-  type PlatformFixture,
-} from './helpers/platform-fixture';
+import { startPlatformFixture, streamChat, type PlatformFixture } from '../../helpers/platform-fixture';
+import { waitFor } from '../../helpers/wait-for';
 
 describe('local platform: versions, cold start and routing', () => {
   let fixture: PlatformFixture;
@@ -21,7 +16,7 @@ describe('local platform: versions, cold start and routing', () => {
   });
 
   test('deploy records v1, the router cold-starts an engine, holds the request, then streams chat', async () => {
-    const spec = testSpec('routing-app');
+    const spec = fixture.specFor('routing-app');
     const deployment = await fixture.client.deploy(spec, { rolloutId: 'r-1' });
     expect(deployment).toMatchObject({ app: 'routing-app', version: 1, rolloutId: 'r-1', isCurrent: true });
     const { url } = await fixture.client.endpoint('routing-app');
@@ -41,10 +36,11 @@ describe('local platform: versions, cold start and routing', () => {
     expect(after.engines).toHaveLength(1);
     expect(after.engines[0]).toMatchObject({ version: 1, state: 'ready' });
 
-    const warm = Date.now();
+    // The second request is served by the warm engine: no second cold start (how fast is bench/router-overhead's).
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
-    expect(Date.now() - warm).toBeLessThan(2_000);
-    expect((await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!.counters.coldStarts).toBe(1);
+    const warm = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!;
+    expect(warm.counters.coldStarts).toBe(1);
+    expect(warm.engines.map((e) => e.pid)).toEqual(after.engines.map((e) => e.pid));
   });
 
   test('the endpoint refuses requests without the API key (the engine checks it behind the router)', async () => {
@@ -54,7 +50,7 @@ describe('local platform: versions, cold start and routing', () => {
   });
 
   test('a repeated rolloutId returns the same version; a new one makes v2 and drains v1', async () => {
-    const spec = testSpec('routing-app');
+    const spec = fixture.specFor('routing-app');
     const again = await fixture.client.deploy(spec, { rolloutId: 'r-1' });
     expect(again.version).toBe(1);
     const v2 = await fixture.client.deploy(spec, { rolloutId: 'r-2' });
@@ -64,12 +60,13 @@ describe('local platform: versions, cold start and routing', () => {
       [1, 'r-1', false],
       [2, 'r-2', true],
     ]);
-    expect(
-      await eventually(async () => {
+    await waitFor(
+      async () => {
         const app = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!;
-        return app.engines.every((e) => e.version === 2);
-      }),
-    ).toBe(true);
+        return !app.engines.some((e) => e.version === 1);
+      },
+      { what: 'v1 drained' },
+    );
     const { url } = await fixture.client.endpoint('routing-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
     const engines = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!.engines;
@@ -98,14 +95,14 @@ describe('local platform: versions, cold start and routing', () => {
   });
 
   test('an invalid spec is refused before any process starts', async () => {
-    const bad = testSpec('refused-app', (spec) => {
+    const bad = fixture.specFor('refused-app', (spec) => {
       spec.sglang.args['kv-cache-dtype'] = 'fp8_e4m3';
     });
     await expect(fixture.client.deploy(bad, { rolloutId: 'r-bad' })).rejects.toMatchObject({
       name: 'SpecRefusedError',
       errorType: ErrorType.SpecInvalid,
     });
-    const broken = { ...testSpec('refused-app'), modal: { maxContainers: 0 } } as never;
+    const broken = { ...fixture.specFor('refused-app'), modal: { maxContainers: 0 } } as never;
     const error = await fixture.client.deploy(broken, { rolloutId: 'r-bad' }).catch((err: unknown) => err);
     expect((error as Error).message).toContain('modal');
     const status = await fixture.client.status();
@@ -114,7 +111,7 @@ describe('local platform: versions, cold start and routing', () => {
   });
 
   test('a missing API key secret refuses the deploy with the secret name and no value', async () => {
-    const spec = testSpec('no-secret-app', (s) => {
+    const spec = fixture.specFor('no-secret-app', (s) => {
       s.secrets.apiKey = 'missing-secret';
     });
     const error = await fixture.client.deploy(spec, { rolloutId: 'r-x' }).catch((err: unknown) => err);

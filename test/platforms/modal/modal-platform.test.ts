@@ -9,13 +9,13 @@ import { ErrorType } from '../../../src/shared/errors';
 import {
   compiledMarker,
   downloadedWeights,
-  exampleSpec,
   planStorage,
   prepareEnvironment,
   standinPlatform,
   TEST_TIMEOUTS,
-} from './helpers/modal-fixtures';
-import { DEPLOY_PY, MODAL_BIN, type ModalStandin, PYTHON_BIN, startModalStandin } from './helpers/modal-standin';
+} from '../../helpers/modal-fixtures';
+import { exampleSpec } from '../../helpers/test-spec';
+import { DEPLOY_PY, MODAL_BIN, type ModalStandin, PYTHON_BIN, startModalStandin } from '../../helpers/modal-standin';
 
 /**
  * ModalPlatform through the real `modal` CLI and SDK (the pinned client in .venv) against the stand-in control plane:

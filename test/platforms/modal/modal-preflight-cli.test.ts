@@ -2,7 +2,7 @@ import execa from 'execa';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type ModalStandin, startModalStandin } from './helpers/modal-standin';
+import { type ModalStandin, startModalStandin } from '../../helpers/modal-standin';
 
 /**
  * `glm-ops rollout` of a modal spec checks, with the real client against the stand-in, that the API-key secret exists

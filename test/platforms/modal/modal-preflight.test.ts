@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkModalReady, checkModalResources } from '../../../src/platforms/modal/modal-preflight';
-import { type ModalStandin, startModalStandin } from './helpers/modal-standin';
+import { type ModalStandin, startModalStandin } from '../../helpers/modal-standin';
 
 describe('checkModalReady', () => {
   let home: string;

@@ -1,5 +1,5 @@
 // A downloader in its own process, so a test can SIGKILL it mid-download. Args: endpoint repo revision outDir.
-import { downloadSnapshot } from '../../../src/storage/snapshot-download';
+import { downloadSnapshot } from '../../src/storage/snapshot-download';
 import * as path from 'node:path';
 
 const [endpoint, repo, revision, outDir] = process.argv.slice(2) as [string, string, string, string];

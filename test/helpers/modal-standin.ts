@@ -4,13 +4,12 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-
-const root = path.join(__dirname, '..', '..', '..', '..');
+import { REPO_ROOT } from './repo-files';
 
 /** The project's pinned client and its Python (the real `modal` CLI and SDK that the adapter runs). */
-export const MODAL_BIN = path.join(root, '.venv', 'bin', 'modal');
-export const PYTHON_BIN = path.join(root, '.venv', 'bin', 'python');
-export const DEPLOY_PY = path.join(root, 'modal', 'deploy.py');
+export const MODAL_BIN = path.join(REPO_ROOT, '.venv', 'bin', 'modal');
+export const PYTHON_BIN = path.join(REPO_ROOT, '.venv', 'bin', 'python');
+export const DEPLOY_PY = path.join(REPO_ROOT, 'modal', 'deploy.py');
 
 /** One call the stand-in's control plane saw (GET /calls). */
 export interface StandinCall {
@@ -74,7 +73,7 @@ export async function startModalStandin(): Promise<ModalStandin> {
   const errFd = fs.openSync(errFile, 'a');
   const child: ChildProcess = spawn(
     PYTHON_BIN,
-    [path.join(root, 'modal', 'tests', 'modal_standin', 'server.py'), '--port', '0'],
+    [path.join(REPO_ROOT, 'modal', 'tests', 'modal_standin', 'server.py'), '--port', '0'],
     {
       stdio: ['ignore', 'pipe', errFd],
     },

@@ -1,13 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { startEmulator, type EmulatorHandle } from '../../src/emulator';
 import { buildSglangArgv } from '../../src/spec/argv-builder';
-import { parseSpecText } from '../../src/spec/parse-spec';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { REPO_ROOT } from './repo-files';
+import { loadExampleSpec } from './test-spec';
+import { builtCliEntry } from './built-lib';
 
 /** A temp folder with `config.json` and, optionally, a safetensors index and its shards. */
 export function makeModelDir(options: { shards?: number; dropShard?: boolean; noConfig?: boolean } = {}): string {
@@ -40,9 +39,10 @@ export function makeKernelCache(smArch = 'sm100'): string {
  * temp model folder and a free port: the emulator is always driven by what glm-ops would really launch.
  */
 export function guideArgv(modelDir: string, extra: string[] = []): string[] {
-  const parsed = parseSpecText(fs.readFileSync(path.join(ROOT, 'examples', 'glm-5.1-b200.yaml'), 'utf8'));
-  if (!parsed.ok) throw new Error(`examples/glm-5.1-b200.yaml: ${JSON.stringify(parsed.errors)}`);
-  const argv = buildSglangArgv(parsed.spec, { modelPath: modelDir, host: '127.0.0.1' });
+  const argv = buildSglangArgv(loadExampleSpec('examples/glm-5.1-b200.yaml'), {
+    modelPath: modelDir,
+    host: '127.0.0.1',
+  });
   // The builder renders a real port; the emulator also takes 0 (a free one), which parallel tests need.
   argv[argv.indexOf('--port') + 1] = '0';
   return [...argv, ...extra];
@@ -74,6 +74,59 @@ export function fastEnv(config: Record<string, unknown> = {}, extra: NodeJS.Proc
     GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({ phases: { graphCaptureMs: 0 }, ...config }),
     ...extra,
   };
+}
+
+/** The API key the probe tests serve with; tests assert it never shows up in results. */
+export const TEST_API_KEY = 'sk-probe-test-3f9a1c77e2';
+
+/** The flags a probe needs the engine to have (not the guide's whole argv); `omit` drops flags with their values. */
+export function healthyArgs(modelDir: string, omit: string[] = []): string[] {
+  const pairs: Array<[string, string?]> = [
+    ['--model-path', modelDir],
+    ['--port', '0'],
+    ['--served-model-name', 'glm-5.1'],
+    ['--api-key', TEST_API_KEY],
+    ['--tool-call-parser', 'glm47'],
+    ['--reasoning-parser', 'glm45'],
+    ['--enable-metrics'],
+  ];
+  return pairs
+    .filter(([flag]) => !omit.includes(flag))
+    .flatMap(([flag, value]) => (value === undefined ? [flag] : [flag, value]));
+}
+
+/** Options of a probe-test emulator: extra flags, config (phases, faults), and whether to wait until it serves. */
+export interface TestEmulatorOptions {
+  omit?: string[];
+  extraArgs?: string[];
+  config?: Record<string, unknown>;
+  shouldWaitReady?: boolean;
+  logLines?: string[];
+}
+
+/**
+ * Starts an in-process emulator with {@link healthyArgs} at time scale 0.01 and short phases (a start-up the probes
+ * can poll through); the caller closes it.
+ */
+export async function startTestEmulator(options: TestEmulatorOptions = {}): Promise<EmulatorHandle> {
+  const phases = {
+    weightLoadMs: 5_000,
+    graphCaptureMs: 2_000,
+    healthGenerateMs: 100,
+    ...(options.config?.phases as object),
+  };
+  const config = { ...options.config, phases };
+  const handle = await startEmulator(
+    [...healthyArgs(makeModelDir(), options.omit), ...(options.extraArgs ?? [])],
+    {
+      GLM_OPS_EMULATOR_TIME_SCALE: '0.01',
+      GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify(config),
+      SGLANG_DG_CACHE_DIR: makeKernelCache(),
+    },
+    { onLog: options.logLines ? (line) => options.logLines!.push(line) : undefined },
+  );
+  if (options.shouldWaitReady !== false) await handle.ready;
+  return handle;
 }
 
 /** An in-process emulator plus its captured log lines. */
@@ -119,48 +172,6 @@ export function metricValue(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** Polls until a predicate holds or the timeout passes. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
-
-/** Compiles the emulator's process entry into a private folder (no shared lib/ build), once per test file. */
-export async function compileProcessEntry(): Promise<string> {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-emu-build-'));
-  await promisify(execFile)(
-    path.join(ROOT, 'node_modules/.bin/tsc'),
-    [
-      '--outDir',
-      outDir,
-      '--rootDir',
-      path.join(ROOT, 'src'),
-      '--module',
-      'commonjs',
-      '--target',
-      'es2022',
-      '--esModuleInterop',
-      '--resolveJsonModule',
-      '--skipLibCheck',
-      '--types',
-      'node',
-      '--strict',
-      path.join(ROOT, 'src/emulator/run-emulator-process.ts'),
-    ],
-    { cwd: ROOT },
-  );
-  const entry = path.join(outDir, 'entry.js');
-  fs.writeFileSync(
-    entry,
-    "require('./emulator/run-emulator-process').runEmulatorProcess(process.argv.slice(2)).catch((e) => { console.error(e); process.exit(1); });\n",
-  );
-  return entry;
-}
-
 /** A child-process emulator: its output so far, its port once printed, and how it ended. */
 export interface ChildEmulator {
   child: ChildProcess;
@@ -170,10 +181,13 @@ export interface ChildEmulator {
   kill(): void;
 }
 
-/** Runs the emulator as a real child process, reading the port from the Uvicorn line. */
-export function spawnEmulator(entry: string, argv: string[], env: NodeJS.ProcessEnv): ChildEmulator {
-  const child = spawn(process.execPath, [entry, ...argv], {
-    env: { PATH: process.env.PATH, NODE_PATH: path.join(ROOT, 'node_modules'), ...env },
+/**
+ * Runs the emulator as a real child process, `glm-ops emulator <argv>` from lib/ (as the local platform launches
+ * engines), reading the port from the Uvicorn line.
+ */
+export function spawnEmulator(argv: string[], env: NodeJS.ProcessEnv): ChildEmulator {
+  const child = spawn(process.execPath, [builtCliEntry(), 'emulator', ...argv], {
+    env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

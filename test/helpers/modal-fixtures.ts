@@ -2,27 +2,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ModalPlatform, type ModalTimeouts } from '../../../../src/platforms/modal/modal-platform';
-import { defaultModelPath, MODEL_CACHE_MOUNT } from '../../../../src/spec/argv-builder';
-import { opsAppName } from '../../../../src/platforms/modal/deploy-config';
-import { parseSpecText } from '../../../../src/spec/parse-spec';
-import type { Spec } from '../../../../src/spec/schema';
-import { lookupGpu } from '../../../../src/spec/gpu-catalog';
-import { SENTINEL_FILE } from '../../../../src/storage/download-sentinel';
-import { kernelMarkerName } from '../../../../src/storage/storage-layout';
+import { ModalPlatform, type ModalTimeouts } from '../../src/platforms/modal/modal-platform';
+import { defaultModelPath, MODEL_CACHE_MOUNT } from '../../src/spec/argv-builder';
+import { opsAppName } from '../../src/platforms/modal/deploy-config';
+import type { Spec } from '../../src/spec/schema';
+import { lookupGpu } from '../../src/spec/gpu-catalog';
+import { SENTINEL_FILE } from '../../src/storage/download-sentinel';
+import { kernelMarkerName } from '../../src/storage/storage-layout';
 import { DEPLOY_PY, type CallPlan, type ModalStandin, MODAL_BIN, PYTHON_BIN } from './modal-standin';
-
-const root = path.join(__dirname, '..', '..', '..', '..');
-
-/** The production example spec (8×B200) under an app name of the test's own. */
-export function exampleSpec(app: string, patch?: (spec: Spec) => void): Spec {
-  const result = parseSpecText(fs.readFileSync(path.join(root, 'examples', 'glm-5.1-b200.yaml'), 'utf8'));
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  const spec = structuredClone(result.spec);
-  spec.app = app;
-  patch?.(spec);
-  return spec;
-}
 
 /** Fast polling for tests: the call semantics are the production ones, only the waits are shorter. */
 export const TEST_TIMEOUTS: Partial<ModalTimeouts> = { pollWaitSec: 1, progressEveryMs: 200 };
