@@ -2,7 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createUpgradeActivities } from '../../src/activities/upgrade-activities';
 import type { Deployment, Platform } from '../../src/platforms/platform';
 import { ErrorType } from '../../src/shared/errors';
-import { loadExampleSpec } from '../spec/spec-test-helpers';
+import { loadExampleSpec } from '../helpers/test-spec';
 
 const spec = loadExampleSpec('examples/glm-5.1-b200.yaml');
 
