@@ -23,7 +23,10 @@ const TREE: Record<string, string> = {
   // Siblings of one rank.
   'src/hub/hub.ts': 'export const HUB = 1;\n',
   'src/storage/sibling.ts': "import { HUB } from '../hub/hub';\nexport const S = HUB;\n",
-  // shared/ may name a spec type, but not import spec code.
+  // Every layer uses shared/'s vocabulary; shared/ may name a spec type (the one upward edge), but not import spec code.
+  'src/shared/errors.ts': "export const ErrorType = { SpecInvalid: 'SpecInvalid' } as const;\n",
+  'src/spec/uses-vocabulary.ts':
+    "import { ErrorType } from '../shared/errors';\nexport const T = ErrorType.SpecInvalid;\n",
   'src/shared/contract.ts': "import type { Spec } from '../spec/schema';\nexport interface Input { spec: Spec }\n",
   'src/shared/value-from-spec.ts': "import { SPEC_VERSION } from '../spec/schema';\nexport const V = SPEC_VERSION;\n",
   // Workflows: activities as types only, no Node built-ins, nothing else of src/.
@@ -85,7 +88,7 @@ describe('the layer rules of .dependency-cruiser.cjs', () => {
     ]);
   });
 
-  it('let shared/ name spec/ types but not import spec/ code', () => {
+  it('let shared/ name spec/ types (type-only, the one upward edge) but not import spec/ code', () => {
     expect(reported('shared-types-and-constants')).toEqual(['src/shared/value-from-spec.ts -> src/spec/schema.ts']);
   });
 
@@ -108,6 +111,7 @@ describe('the layer rules of .dependency-cruiser.cjs', () => {
       'src/platforms/platform.ts',
       'src/platforms/local/local-adapter.ts',
       'src/shared/contract.ts',
+      'src/spec/uses-vocabulary.ts',
       'src/workflows/typed.ts',
     ]) {
       expect({ file, rules: fromFile(file) }).toEqual({ file, rules: [] });
