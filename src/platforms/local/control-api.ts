@@ -2,6 +2,8 @@ import * as http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import { DomainError } from '../../shared/domain-error';
+import { ErrorType } from '../../shared/errors';
 import { LocalPlatformError, SpecRefusedError, statusForError, type WireError } from './local-platform-errors';
 import type { DaemonInfo, PlatformDaemon } from './platform-daemon';
 
@@ -56,7 +58,7 @@ function sendError(res: http.ServerResponse, err: unknown): void {
   const error = err as Error;
   const wire: WireError = {
     name: error.name ?? 'Error',
-    errorType: err instanceof LocalPlatformError ? err.errorType : 'TransportError',
+    errorType: err instanceof DomainError ? err.errorType : ErrorType.TransportError,
     message: error.message ?? String(err),
   };
   const status = err instanceof BadRequestError ? 400 : statusForError(err);
@@ -105,7 +107,11 @@ export class ControlApi {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!isAuthorized(req, this.token)) {
       send(res, 401, {
-        error: { name: 'Unauthorized', errorType: 'PlatformUnavailable', message: 'missing or wrong bearer token' },
+        error: {
+          name: 'Unauthorized',
+          errorType: ErrorType.PlatformUnavailable,
+          message: 'missing or wrong bearer token',
+        },
       });
       return;
     }
@@ -120,7 +126,7 @@ export class ControlApi {
     const match = /^\/v1\/apps\/([^/]+)\/([a-z-]+)$/.exec(url.pathname);
     if (!match)
       return send(res, 404, {
-        error: { name: 'NotFoundError', errorType: 'NotFound', message: `no route ${method} ${url.pathname}` },
+        error: { name: 'NotFoundError', errorType: ErrorType.NotFound, message: `no route ${method} ${url.pathname}` },
       });
     const app = decodeURIComponent(match[1]!);
     const action = `${method} ${match[2]}`;
@@ -165,7 +171,11 @@ export class ControlApi {
         return send(res, 200, { ok: true });
       default:
         return send(res, 404, {
-          error: { name: 'NotFoundError', errorType: 'NotFound', message: `no route ${method} ${url.pathname}` },
+          error: {
+            name: 'NotFoundError',
+            errorType: ErrorType.NotFound,
+            message: `no route ${method} ${url.pathname}`,
+          },
         });
     }
   }
