@@ -31,8 +31,8 @@ describe('chat client against a healthy emulator', () => {
     });
     expect(reply.status).toBe(200);
     expect(reply.model).toBe('glm-5.1');
-    expect(reply.reasoningContent).toBeTruthy();
-    expect(reply.content).toBeTruthy();
+    expect(reply.reasoningContent).toMatch(/\S/);
+    expect(reply.content).toMatch(/\S/);
     expect(reply.usage!.completionTokens).toBeGreaterThan(0);
     expect(reply.usage!.totalTokens).toBe(reply.usage!.promptTokens + reply.usage!.completionTokens);
     expect(reply.toolCalls).toEqual([]);
@@ -46,7 +46,7 @@ describe('chat client against a healthy emulator', () => {
       chat_template_kwargs: { enable_thinking: false },
     });
     expect(reply.reasoningContent).toBeNull();
-    expect(reply.content).toBeTruthy();
+    expect(reply.content).toMatch(/\S/);
   });
 
   test('tools → tool_calls with JSON arguments naming the declared function', async () => {

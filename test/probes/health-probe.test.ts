@@ -237,9 +237,10 @@ describe('pollHealth', () => {
     try {
       await new Promise((r) => setTimeout(r, 50));
       const startMs = Date.now();
+      // Each probe's own limit (120 s) outlasts the test's timeout: only cutting it to the time left ends the poll.
       const result = await pollHealth({
         baseUrl: emulator.url,
-        timeoutMs: 5_000,
+        timeoutMs: 120_000,
         pollIntervalMs: 50,
         deadlineMs: startMs + 400,
       });
@@ -247,8 +248,6 @@ describe('pollHealth', () => {
       expect(result.ending).toBe('deadline');
       expect(result.outcomeCounts.timeout).toBeGreaterThanOrEqual(1);
       expect(tookMs).toBeGreaterThanOrEqual(390);
-      // Each probe's limit was cut to the time left (5 s otherwise); a loose bound that a busy machine cannot reach.
-      expect(result.last.latencyMs).toBeLessThan(4_000);
     } finally {
       await emulator.close();
     }

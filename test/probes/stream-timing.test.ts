@@ -51,8 +51,9 @@ describe('measureStreamingChat (bench_serving definitions)', () => {
       const result = await measureStreamingChat({ baseUrl: server.url, apiKey: 'k-123', body: { messages: [] } });
       expect(server.lastAuth()).toBe('Bearer k-123');
       expect(result.isOk).toBe(true);
+      // The empty first chunk (10 ms) is not the first token: the reasoning chunk (~100 ms) is. A lower bound,
+      // which a loaded machine only makes longer; the measurement's accuracy is bench/emulator-timing's.
       expect(result.ttftMs).toBeGreaterThanOrEqual(95);
-      expect(result.ttftMs).toBeLessThan(250);
       expect(result.outputTokens).toBe(11);
       expect(result.itlMs).toHaveLength(2);
       expect(result.tpotMs).toBeCloseTo((result.latencyMs - result.ttftMs) / 10, 6);

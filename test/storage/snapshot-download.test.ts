@@ -76,14 +76,13 @@ test('downloads every file, pins the revision to the commit, writes a sentinel t
   fs.rmSync(out, { recursive: true, force: true });
 });
 
-test('a re-run with a valid sentinel transfers nothing and finishes well under a second', async () => {
+test('a re-run with a valid sentinel transfers nothing: no file request, 0 bytes', async () => {
   const hub = await hubWith();
   const out = tempDir('rerun');
   await download(hub, out);
   const fileRequestsBefore = hub.requests.filter((r) => r.file !== 'api').length;
-  const startedMs = Date.now();
+  expect(fileRequestsBefore).toBeGreaterThan(0);
   const again = await download(hub, out);
-  expect(Date.now() - startedMs).toBeLessThan(500);
   expect(again).toMatchObject({ skipped: true, bytesDownloaded: 0 });
   expect(hub.requests.filter((r) => r.file !== 'api')).toHaveLength(fileRequestsBefore);
   fs.rmSync(out, { recursive: true, force: true });

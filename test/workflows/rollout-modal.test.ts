@@ -145,7 +145,8 @@ test('download across a worker SIGKILL (one remote call, one deploy), a re-run w
     expect(result.outcome).toBe('succeeded');
     expect(result.deployedVersion).toBe(1);
     expect(result.endpoint).toBe(emulator.url);
-    expect(result.smoke.every((s) => s.passed)).toBe(true);
+    expect(result.smoke.length).toBeGreaterThan(0);
+    expect(result.smoke.filter((s) => !s.passed)).toEqual([]);
 
     const calls = await standin.calls();
     const named = (fn: string): string[] =>

@@ -150,6 +150,8 @@ describe('local platform: versions, cold start and routing', () => {
     expect(app.engines).toHaveLength(0);
     const { url } = await fixture.client.endpoint('routing-app');
     expect((await fetch(`${url}/health`)).status).toBe(503);
-    expect((await fixture.client.history('routing-app')).every((d) => !d.isCurrent)).toBe(true);
+    const history = await fixture.client.history('routing-app');
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.filter((d) => d.isCurrent)).toEqual([]);
   });
 });
