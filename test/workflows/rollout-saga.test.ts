@@ -6,7 +6,8 @@ import type { Spec } from '../../src/spec/schema';
 import { rollout } from '../../src/workflows';
 import { abort, status } from '../../src/workflows/rollout-messages';
 import { testId, withWorker } from '../helpers/temporal';
-import { deploymentSummary, failure, Gate, SagaFakes, sagaSpec, WEIGHTS_COMMIT } from './saga-fakes';
+import { testSpec } from '../helpers/test-spec';
+import { deploymentSummary, failure, Gate, SagaFakes, WEIGHTS_COMMIT } from './saga-fakes';
 
 /**
  * Every branch of the rollout saga, on the real dev server with typed fake activities: which steps run, in which
@@ -62,7 +63,7 @@ async function runRollout(
   fakes: SagaFakes,
   patch: (spec: Spec) => void = () => undefined,
 ): Promise<{ result?: RolloutResult; failed?: Awaited<ReturnType<typeof failureOf>>; spec: Spec }> {
-  const spec = sagaSpec(testId('saga'));
+  const spec = testSpec(testId('saga'));
   patch(spec);
   return withWorker(fakes.activities, async ({ client, taskQueue }) => {
     const handle = await start(client, taskQueue, spec);
@@ -138,7 +139,7 @@ describe('rollout saga (fake activities, real dev server)', () => {
 
   it('no longer writes the knownGood memo; a patch marker records why older histories still do', async () => {
     const fakes = new SagaFakes();
-    const spec = sagaSpec(testId('saga'));
+    const spec = testSpec(testId('saga'));
     const events = await withWorker(fakes.activities, async ({ client, taskQueue }) => {
       const handle = await start(client, taskQueue, spec);
       await handle.result();
@@ -375,7 +376,7 @@ describe('rollout abort (update and validator)', () => {
       },
       ...overrides,
     });
-    const spec = sagaSpec(testId('abort'));
+    const spec = testSpec(testId('abort'));
     await withWorker(fakes.activities, async ({ client, taskQueue }) => {
       const handle = await start(client, taskQueue, spec);
       try {

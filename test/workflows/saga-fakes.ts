@@ -1,11 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type Activities } from '../../src/activities';
 import type { DeploymentSummary } from '../../src/activities/serving-activities';
 import { ErrorType } from '../../src/shared/errors';
-import { parseSpecText } from '../../src/spec/parse-spec';
-import type { Spec } from '../../src/spec/schema';
 
 /**
  * Typed fake activities for the workflow saga tests: each workflow runs on the real dev server against these, so
@@ -60,14 +56,6 @@ export class SagaFakes {
   inputsOf<K extends keyof Activities>(name: K): Parameters<Activities[K]>[0][] {
     return this.calls.filter((c) => c.name === name).map((c) => c.input as Parameters<Activities[K]>[0]);
   }
-}
-
-/** A spec for app `app` (examples/local-demo.yaml), JSON-plain as a workflow receives it. */
-export function sagaSpec(app: string): Spec {
-  const text = fs.readFileSync(path.resolve(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8');
-  const parsed = parseSpecText(text);
-  if (!parsed.ok) throw new Error(`examples/local-demo.yaml does not parse: ${JSON.stringify(parsed.errors)}`);
-  return { ...structuredClone(parsed.spec), app };
 }
 
 /** A deployment as the serving activities report it. */

@@ -7,7 +7,8 @@ import type { UpgradeResult } from '../../src/shared/upgrade-types';
 import type { Spec } from '../../src/spec/schema';
 import { rollbackApp, rollout, upgrade } from '../../src/workflows';
 import { testId, withWorker } from '../helpers/temporal';
-import { deploymentSummary, failure, Gate, SagaFakes, sagaSpec } from './saga-fakes';
+import { testSpec } from '../helpers/test-spec';
+import { deploymentSummary, failure, Gate, SagaFakes } from './saga-fakes';
 
 /**
  * The upgrade (plan → recompile on a GPU change → child rollout → verify the previous version after a failure) and
@@ -50,7 +51,7 @@ function upgradeFakes(fromSpec: Spec, spec: Spec, overrides: Partial<Activities>
 }
 
 function specs(patch: (next: Spec) => void = (next) => void (next.sglang.image = NEW_IMAGE)): [Spec, Spec] {
-  const fromSpec = sagaSpec(testId('upgrade'));
+  const fromSpec = testSpec(testId('upgrade'));
   const spec = structuredClone(fromSpec);
   patch(spec);
   return [fromSpec, spec];
