@@ -126,3 +126,8 @@ function startTicks(pid: number): string {
     return '';
   }
 }
+
+/** The guard key of an app's deploys: one lock per app name (the same name in another environment waits a little). */
+export function appLockKey(app: string): string {
+  return `app.${app}`;
+}
