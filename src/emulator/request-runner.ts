@@ -5,13 +5,9 @@ import type { Engine } from './engine';
 import { recordAborted, recordFinished, recordInterToken } from './request-metrics';
 import { SeededRandom } from './seeded-random';
 import { noteStep } from './serving-stats';
+import { type DecodeStep, planSteps, planTiming, type RequestTiming } from './timing-model';
 
-/** The model's timing for one request, in wall-clock ms (already time-scaled). */
-export interface RequestTiming {
-  queueMs: number;
-  ttftMs: number;
-  tpotMs: number;
-}
+export type { RequestTiming } from './timing-model';
 
 /** What `reportTiming` adds to a reply: the plan, and how late the first write was against it. */
 export interface TimingReport extends RequestTiming {
@@ -39,12 +35,6 @@ export interface ClientPresence {
 /** How a generation ended: every token delivered, or the client/engine went away first. */
 export type GenerationResult = { completed: true; timing: TimingReport; e2eMs: number } | { completed: false };
 
-interface Step {
-  /** Offset from the first token, in wall-clock ms. */
-  atMs: number;
-  tokens: ModelToken[];
-}
-
 /**
  * Runs one generation through the emulated scheduler: waits for a decode slot (`--max-running-requests`), pays
  * prefill, then delivers the tokens in decode steps on the TPOT grid (EAGLE verify steps of 3–4 tokens), calling
@@ -68,10 +58,16 @@ export async function runGeneration(
     await Promise.race([ticket.granted, client.closed]);
     if (client.isClosed() || engine.isGone) return abort();
     const admittedMs = performance.now();
-    const timing = computeTiming(engine, job.promptTokens, admittedMs - arrivalMs);
+    const timing = planTiming(engine.settings.config.timing, {
+      promptTokens: job.promptTokens,
+      queueMs: admittedMs - arrivalMs,
+      running: engine.scheduler.running,
+      isSpeculative: engine.isSpeculative,
+      timeScale: engine.settings.timeScale,
+    });
     heldTokens = job.promptTokens;
     engine.usedTokens += heldTokens;
-    const steps = planSteps(engine, job, timing.tpotMs);
+    const steps = decodeSteps(engine, job, timing.tpotMs);
     const firstTokenMs = admittedMs + (timing.ttftMs - timing.queueMs);
     let previousMs = firstTokenMs;
     let firstWriteLateMs = 0;
@@ -123,41 +119,17 @@ export async function runGeneration(
   }
 }
 
-/** The timing model: queue wait, prefill (grows with the prompt), TPOT under load. */
-function computeTiming(engine: Engine, promptTokens: number, queueMs: number): RequestTiming {
-  const model = engine.settings.config.timing;
-  const prefillMs = model.ttftBaseMs + model.prefillMsPerToken * promptTokens;
-  const running = engine.scheduler.running;
-  const baseTpot = engine.isSpeculative ? model.tpotEagleMs : model.tpotPlainMs;
-  const tpotMs = engine.scaled(baseTpot * (1 + model.tpotLoadSlope * Math.max(0, running - 1)));
-  return { queueMs, ttftMs: queueMs + engine.scaled(prefillMs), tpotMs };
-}
-
-/** Groups tokens into decode steps: one per token without EAGLE, accept-length runs (mean ~3.5) with it. */
-function planSteps(engine: Engine, job: GenerationJob, tpotMs: number): Step[] {
-  const steps: Step[] = [];
-  const tokens = job.tokens;
-  if (tokens.length === 0) return steps;
-  steps.push({ atMs: 0, tokens: [tokens[0] as ModelToken] });
+/** The job's tokens in decode steps on the TPOT grid, the EAGLE accept lengths seeded by the request's text. */
+function decodeSteps(engine: Engine, job: GenerationJob, tpotMs: number): Array<DecodeStep<ModelToken>> {
   const maxAccept = (engine.args.speculativeNumSteps ?? 3) + 1;
-  const meanAccept = Math.min(engine.settings.config.timing.acceptLength, maxAccept);
   const rng = SeededRandom.fromText(job.seedText, engine.settings.config.seed + 1);
-  let index = 1;
-  while (index < tokens.length) {
-    const size = engine.isSpeculative ? acceptLength(rng, meanAccept, maxAccept) : 1;
-    const last = Math.min(tokens.length - 1, index + size - 1);
-    // A step's tokens land when its last one is due, so (latency - ttft) / (n - 1) equals TPOT exactly.
-    steps.push({ atMs: last * tpotMs, tokens: tokens.slice(index, last + 1) });
-    index = last + 1;
-  }
-  return steps;
-}
-
-function acceptLength(rng: SeededRandom, mean: number, max: number): number {
-  // Two neighbouring lengths whose mix has the configured mean.
-  const low = Math.floor(mean);
-  const high = Math.min(max, low + 1);
-  return rng.next() < mean - low ? high : low;
+  return planSteps(job.tokens, {
+    tpotMs,
+    isSpeculative: engine.isSpeculative,
+    maxAccept,
+    meanAccept: Math.min(engine.settings.config.timing.acceptLength, maxAccept),
+    random: () => rng.next(),
+  });
 }
 
 function sleepMs(ms: number): Promise<void> {

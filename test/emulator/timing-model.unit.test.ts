@@ -1,0 +1,122 @@
+import { TimingModel } from '../../src/emulator/emulator-config';
+import { planSteps, planTiming, type StepOptions } from '../../src/emulator/timing-model';
+
+// The timing model's arithmetic, without a server: the guide's §10 constants in, the plan out.
+// (timing-model.test.ts checks the same plan as a running emulator reports it.)
+const guide = TimingModel.parse({});
+const inputs = { promptTokens: 0, queueMs: 0, running: 1, isSpeculative: true, timeScale: 1 };
+
+describe('planTiming', () => {
+  test.each([
+    ['EAGLE, short prompt, alone', {}, { queueMs: 0, ttftMs: 240, tpotMs: 7.7 }],
+    ['without EAGLE', { isSpeculative: false }, { queueMs: 0, ttftMs: 240, tpotMs: 20 }],
+    ['prefill grows 0.006 ms per prompt token', { promptTokens: 1000 }, { queueMs: 0, ttftMs: 246, tpotMs: 7.7 }],
+    ['the queue wait is part of TTFT', { queueMs: 50 }, { queueMs: 50, ttftMs: 290, tpotMs: 7.7 }],
+    ['TPOT grows 0.75 % per extra running request', { running: 49 }, { queueMs: 0, ttftMs: 240, tpotMs: 7.7 * 1.36 }],
+    ['time scale applies to prefill and TPOT', { timeScale: 0.001 }, { queueMs: 0, ttftMs: 0.24, tpotMs: 0.0077 }],
+    [
+      'time scale does not apply to the measured queue wait',
+      { timeScale: 0.5, queueMs: 10 },
+      { queueMs: 10, ttftMs: 130, tpotMs: 3.85 },
+    ],
+  ])('%s', (_name, over, expected) => {
+    const timing = planTiming(guide, { ...inputs, ...over });
+    expect(timing.queueMs).toBe(expected.queueMs);
+    expect(timing.ttftMs).toBeCloseTo(expected.ttftMs, 9);
+    expect(timing.tpotMs).toBeCloseTo(expected.tpotMs, 9);
+  });
+});
+
+describe('planSteps', () => {
+  const tokens = Array.from({ length: 40 }, (_, i) => i);
+  const eagle = (random: () => number): StepOptions => ({
+    tpotMs: 7.7,
+    isSpeculative: true,
+    maxAccept: 4,
+    meanAccept: 3.5,
+    random,
+  });
+
+  test('no tokens, no steps', () => {
+    expect(
+      planSteps(
+        [],
+        eagle(() => 0),
+      ),
+    ).toEqual([]);
+  });
+
+  test('the prefill step yields the first token alone, at offset 0', () => {
+    expect(
+      planSteps(
+        tokens,
+        eagle(() => 0),
+      )[0],
+    ).toEqual({ atMs: 0, tokens: [0] });
+  });
+
+  test('without EAGLE: one token per step, on the TPOT grid', () => {
+    const steps = planSteps(tokens.slice(0, 5), { ...eagle(() => 0), isSpeculative: false, tpotMs: 20 });
+    expect(steps).toEqual([
+      { atMs: 0, tokens: [0] },
+      { atMs: 20, tokens: [1] },
+      { atMs: 40, tokens: [2] },
+      { atMs: 60, tokens: [3] },
+      { atMs: 80, tokens: [4] },
+    ]);
+  });
+
+  test('EAGLE: a draw under the fraction takes the longer accept length, otherwise the shorter', () => {
+    const long = planSteps(
+      tokens.slice(0, 9),
+      eagle(() => 0.49),
+    );
+    expect(long.map((s) => s.tokens.length)).toEqual([1, 4, 4]);
+    const short = planSteps(
+      tokens.slice(0, 7),
+      eagle(() => 0.5),
+    );
+    expect(short.map((s) => s.tokens.length)).toEqual([1, 3, 3]);
+  });
+
+  test('a step lands when its last token is due, so (latency - TTFT) / (n - 1) is TPOT', () => {
+    const steps = planSteps(
+      tokens,
+      eagle(() => 0.3),
+    );
+    const last = steps.at(-1)!;
+    expect(last.atMs / (tokens.length - 1)).toBeCloseTo(7.7, 9);
+    for (const step of steps) expect(step.atMs).toBeCloseTo((step.tokens.at(-1) as number) * 7.7, 9);
+  });
+
+  test('every token is delivered once, in order, and the last step is cut to what is left', () => {
+    const steps = planSteps(
+      tokens.slice(0, 6),
+      eagle(() => 0),
+    );
+    expect(steps.flatMap((s) => s.tokens)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(steps.map((s) => s.tokens.length)).toEqual([1, 4, 1]);
+  });
+
+  test('accept lengths never exceed maxAccept, and a mean of 3.5 mixes 3s and 4s', () => {
+    let state = 1;
+    const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
+    const sizes = planSteps(
+      Array.from({ length: 4001 }, (_, i) => i),
+      eagle(random),
+    )
+      .slice(1, -1)
+      .map((s) => s.tokens.length);
+    expect(new Set(sizes)).toEqual(new Set([3, 4]));
+    const mean = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+    expect(mean).toBeGreaterThan(3.4);
+    expect(mean).toBeLessThan(3.6);
+  });
+
+  test('an integral mean gives verify steps of exactly that length, whatever the draw', () => {
+    for (const draw of [0, 0.5, 0.99]) {
+      const steps = planSteps(tokens.slice(0, 7), { ...eagle(() => draw), maxAccept: 3, meanAccept: 3 });
+      expect(steps.map((s) => s.tokens.length)).toEqual([1, 3, 3]);
+    }
+  });
+});
