@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     timings: { stopGraceMs: 2_000, replaceDelayMs: 1_000, maxReplaceDelayMs: 5_000, tickMs: 100 },
     checkSpec: checkDeploySpec,
   });
-  const client = new LocalServingClient(env);
+  const client = new LocalServingClient(platformPaths(env));
   try {
     await client.deploy(spec, { rolloutId: 'bench-1' });
     const { url: routerUrl } = await client.endpoint(spec.app);

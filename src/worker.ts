@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { loadConfig, type Config } from './config/config';
 import { describeConnection, loadTemporalConfig, TemporalConfigError } from './config/temporal-connection';
 import { checkNamespace, NamespaceNotReadyError } from './config/temporal-namespace-check';
 import { resolveSecret } from './config/secrets';
@@ -14,7 +15,8 @@ export interface WorkerOptions {
   taskQueue: string;
   /** Stops the worker when aborted (SIGINT/SIGTERM in the CLI). */
   signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
+  /** The settings the entry point read from its environment (loadConfig). */
+  config: Config;
   /** Where start-up lines go (where it connected, what it drives); silent when omitted. */
   report?: (line: string) => void;
 }
@@ -44,11 +46,11 @@ async function connect(config: ReturnType<typeof loadTemporalConfig>): Promise<N
  * polls, it says where it connected and checks the namespace and glm-ops' search attributes.
  */
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const env = options.env ?? process.env;
+  const settings = options.config;
   const report = options.report ?? (() => undefined);
   let config: ReturnType<typeof loadTemporalConfig>;
   try {
-    config = loadTemporalConfig(env, () => embeddedTemporal(env));
+    config = loadTemporalConfig(settings.env, () => embeddedTemporal(settings.stateDir));
   } catch (err) {
     if (err instanceof TemporalConfigError) throw new WorkerNotReadyError(err.message);
     throw err;
@@ -66,15 +68,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       throw new WorkerNotReadyError(`${err.problem}; run:${commands}\nthen start the worker again`);
     });
     for (const warning of checked.warnings) report(`warning: ${warning}`);
-    report(describePlatforms(options.taskQueue, env));
+    report(describePlatforms(options.taskQueue, settings));
     const worker = await Worker.create({
       connection,
       namespace: config.namespace,
       taskQueue: options.taskQueue,
       identity,
       activities: createActivities({
-        platforms: platformsFor(options.taskQueue, env),
-        resolveSecret: (name) => resolveSecret(name, env),
+        platforms: platformsFor(options.taskQueue, settings),
+        resolveSecret: (name) => resolveSecret(name, settings.env),
       }),
       ...workflowCodeOption(),
     });
@@ -89,8 +91,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
 if (require.main === module) {
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+  const config = loadConfig(process.env);
   runWorker({
-    taskQueue: process.env.GLM_OPS_TASK_QUEUE ?? LOCAL_TASK_QUEUE,
+    taskQueue: config.taskQueue ?? LOCAL_TASK_QUEUE,
+    config,
     signal: controller.signal,
     report: (line) => console.log(line),
   }).catch((err) => {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { loadConfig } from '../config/config';
 import { registerCommands } from './commands';
 
 async function main(): Promise<void> {
@@ -6,7 +7,8 @@ async function main(): Promise<void> {
     .description('Deploy and operate GLM-5.1 FP8 on Modal with SGLang, as durable Temporal workflows')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
-  registerCommands(program);
+  // The environment is read and checked once, here; commands get the parsed settings.
+  registerCommands(program, loadConfig(process.env));
   await program.parseAsync(process.argv);
 }
 

@@ -1,4 +1,5 @@
 import { Connection } from '@temporalio/client';
+import type { Config } from '../config/config';
 import {
   describeConnection,
   hasExplicitTemporalConfig,
@@ -46,50 +47,50 @@ export interface StackOptions {
 export async function ensureStackForSpec(
   spec: Spec,
   report: StackReporter,
-  env: NodeJS.ProcessEnv = process.env,
+  config: Config,
   options: StackOptions = {},
 ): Promise<void> {
-  if (hasExplicitTemporalConfig(env)) {
-    await ensureAroundUserTemporal(spec, report, env, options);
+  if (hasExplicitTemporalConfig(config.env)) {
+    await ensureAroundUserTemporal(spec, report, config, options);
     return;
   }
   if (spec.platform === 'modal') {
-    const readiness = checkModalReady(env);
+    const readiness = checkModalReady(config.env);
     if (!readiness.ok) throw new PlatformNotReadyError(`platform modal: ${readiness.problem}: ${readiness.fix}`);
     // The API-key secret and the volumes, with the real client, before any workflow or local process starts.
-    const resources = await checkModalResources(spec, env);
+    const resources = await checkModalResources(spec, config.env);
     if (!resources.ok) throw new PlatformNotReadyError(`platform modal: ${resources.problem}: ${resources.fix}`);
     for (const note of resources.notes) report(note);
   }
   if (spec.platform === 'local') {
-    await stackUp(report, env);
+    await stackUp(report, config);
     return;
   }
-  const temporal = await ensureTemporal(report, env);
+  const temporal = await ensureTemporal(report, config);
   await waitForFrontend(String(temporal.info.address), temporal.pid, 30_000, temporal.logFile);
-  await ensureWorker(temporal, report, env, { taskQueue: MODAL_TASK_QUEUE });
+  await ensureWorker(temporal, report, config, { taskQueue: MODAL_TASK_QUEUE });
 }
 
 /** The user's Temporal: check it before any side effect, then start the local parts, then say who runs what. */
 async function ensureAroundUserTemporal(
   spec: Spec,
   report: StackReporter,
-  env: NodeJS.ProcessEnv,
+  config: Config,
   options: StackOptions,
 ): Promise<void> {
-  const config = userTemporalConfig(env);
-  const taskQueue = specTaskQueue(spec, env);
-  for (const warning of await checkUserTemporal(config, options.requireWorker ? taskQueue : undefined)) {
+  const temporal = userTemporalConfig(config);
+  const taskQueue = specTaskQueue(spec, config);
+  for (const warning of await checkUserTemporal(temporal, options.requireWorker ? taskQueue : undefined)) {
     report(`warning: ${warning}`);
   }
-  const parts = spec.platform === 'local' ? await localPlatformUp(report, env, { useOwnHub: true }) : undefined;
-  report(whoRunsWhat(config, taskQueue, parts));
+  const parts = spec.platform === 'local' ? await localPlatformUp(report, config, { useOwnHub: true }) : undefined;
+  report(whoRunsWhat(temporal, taskQueue, parts));
 }
 
 /** The user's Temporal settings; an unreadable profile is "not ready", named by the file. */
-function userTemporalConfig(env: NodeJS.ProcessEnv): TemporalConnectConfig {
+function userTemporalConfig(config: Config): TemporalConnectConfig {
   try {
-    return loadTemporalConfig(env, () => embeddedTemporal(env));
+    return loadTemporalConfig(config.env, () => embeddedTemporal(config.stateDir));
   } catch (err) {
     if (err instanceof TemporalConfigError) throw new PlatformNotReadyError(err.message);
     throw err;
@@ -97,18 +98,17 @@ function userTemporalConfig(env: NodeJS.ProcessEnv): TemporalConnectConfig {
 }
 
 /** The queue a spec's workflows run on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
-export function specTaskQueue(spec: Pick<Spec, 'platform'>, env: NodeJS.ProcessEnv = process.env): string {
-  return env.GLM_OPS_TASK_QUEUE?.trim() || taskQueueFor(spec.platform);
+export function specTaskQueue(spec: Pick<Spec, 'platform'>, config: Config): string {
+  return config.taskQueue ?? taskQueueFor(spec.platform);
 }
 
 /**
  * On the user's Temporal, refuses (PlatformNotReadyError) when no worker polls the spec's queue; for commands that
  * check their own input against the running stack first and start a workflow only after that.
  */
-export async function requireWorkerFor(spec: Spec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (!hasExplicitTemporalConfig(env)) return;
-  const config = userTemporalConfig(env);
-  await checkUserTemporal(config, specTaskQueue(spec, env));
+export async function requireWorkerFor(spec: Spec, config: Config): Promise<void> {
+  if (!hasExplicitTemporalConfig(config.env)) return;
+  await checkUserTemporal(userTemporalConfig(config), specTaskQueue(spec, config));
 }
 
 /** Connects once and checks the namespace, its search attributes and (with a task queue) that a worker polls it. */

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { Config } from '../config/config';
 import { loadTemporalConfig, type TemporalConnectConfig } from '../config/temporal-connection';
 import { embeddedTemporal } from '../devstack/embedded-temporal';
 
@@ -10,8 +11,8 @@ export interface ConnectedClient {
 }
 
 /** Connects with Temporal's standard env config, or to the embedded stack when nothing is set. */
-export async function connectClient(env: NodeJS.ProcessEnv = process.env): Promise<ConnectedClient> {
-  const config = loadTemporalConfig(env, () => embeddedTemporal(env));
+export async function connectClient(settings: Config): Promise<ConnectedClient> {
+  const config = loadTemporalConfig(settings.env, () => embeddedTemporal(settings.stateDir));
   const { address, tls, apiKey, metadata } = config.connectionOptions;
   const connection = await Connection.connect({ address, tls, apiKey, metadata, connectTimeout: 5000 }).catch(
     (err: unknown) => {

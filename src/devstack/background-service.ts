@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { stateDir } from '../config/paths';
 import { terminateProcessGroup } from '../process/process-identity';
 import { isOurProcess } from './process-control';
 
@@ -16,18 +15,18 @@ export interface ServiceRecord {
   info: Record<string, string | number>;
 }
 
-/** Folder of service records and logs for the dev stack. */
-export function devDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(stateDir(env), 'dev');
+/** Folder of service records and logs for the dev stack, in a glm-ops state folder (Config.stateDir). */
+export function devDir(stateDir: string): string {
+  return path.join(stateDir, 'dev');
 }
 
-function recordFile(name: string, env: NodeJS.ProcessEnv): string {
-  return path.join(devDir(env), `${name}.json`);
+function recordFile(name: string, stateDir: string): string {
+  return path.join(devDir(stateDir), `${name}.json`);
 }
 
 /** The record of a running service, or undefined when it is absent or its pid is no longer ours (stale records are removed). */
-export function runningService(name: string, env: NodeJS.ProcessEnv = process.env): ServiceRecord | undefined {
-  const file = recordFile(name, env);
+export function runningService(name: string, stateDir: string): ServiceRecord | undefined {
+  const file = recordFile(name, stateDir);
   if (!fs.existsSync(file)) return undefined;
   const record = JSON.parse(fs.readFileSync(file, 'utf8')) as ServiceRecord;
   if (isOurProcess(record.pid, record.fragments)) return record;
@@ -36,9 +35,9 @@ export function runningService(name: string, env: NodeJS.ProcessEnv = process.en
 }
 
 /** Persists a service record. */
-export function saveService(record: ServiceRecord, env: NodeJS.ProcessEnv = process.env): void {
-  fs.mkdirSync(devDir(env), { recursive: true });
-  fs.writeFileSync(recordFile(record.name, env), JSON.stringify(record, null, 2));
+export function saveService(record: ServiceRecord, stateDir: string): void {
+  fs.mkdirSync(devDir(stateDir), { recursive: true });
+  fs.writeFileSync(recordFile(record.name, stateDir), JSON.stringify(record, null, 2));
 }
 
 /** Starts a command detached in its own process group with output to a log file; returns its pid. */
@@ -57,12 +56,9 @@ export function spawnDetached(
 }
 
 /** Stops a recorded service by pid (SIGTERM, then SIGKILL) and forgets it; only processes we started are signalled. */
-export async function stopService(
-  name: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<'stopped' | 'not running'> {
-  const record = runningService(name, env);
-  fs.rmSync(recordFile(name, env), { force: true });
+export async function stopService(name: string, stateDir: string): Promise<'stopped' | 'not running'> {
+  const record = runningService(name, stateDir);
+  fs.rmSync(recordFile(name, stateDir), { force: true });
   if (!record) return 'not running';
   await terminateProcessGroup(record.pid, 10_000);
   return 'stopped';

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { cliEntry, stateDir } from '../config/paths';
+import type { Config } from '../config/config';
+import { cliEntry } from '../config/paths';
 import { ensureLocalSecret } from '../config/secrets';
 import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
 import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
@@ -37,21 +38,18 @@ export const DEMO_API_KEY_SECRET = 'glm-api-key';
 const TEMPORAL_FRAGMENTS = ['server', 'start-dev'];
 
 /** Starts the Temporal dev server with on-disk SQLite, or reports the running one. */
-export async function ensureTemporal(
-  report: StackReporter,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ServiceRecord> {
-  const running = runningService('temporal', env);
+export async function ensureTemporal(report: StackReporter, config: Config): Promise<ServiceRecord> {
+  const running = runningService('temporal', config.stateDir);
   if (running) {
     report(`Temporal dev server already running (pid ${running.pid}) at ${running.info.address}`);
     return running;
   }
-  const dbFile = path.join(devDir(env), 'temporal.db');
-  const logFile = path.join(devDir(env), 'temporal.log');
+  const dbFile = path.join(devDir(config.stateDir), 'temporal.db');
+  const logFile = path.join(devDir(config.stateDir), 'temporal.log');
   const server = await startDevServer({
     dbFile,
-    preferredPort: portFromEnv(env.GLM_OPS_TEMPORAL_PORT, 7233),
-    preferredUiPort: portFromEnv(env.GLM_OPS_TEMPORAL_UI_PORT, 8233),
+    preferredPort: portFromEnv(config.env.GLM_OPS_TEMPORAL_PORT, 7233),
+    preferredUiPort: portFromEnv(config.env.GLM_OPS_TEMPORAL_UI_PORT, 8233),
     headless: false,
     logFile,
     detached: true,
@@ -65,7 +63,7 @@ export async function ensureTemporal(
     startedAt: new Date().toISOString(),
     info: { address: server.address, uiUrl: server.uiUrl ?? '', dbFile },
   };
-  saveService(record, env);
+  saveService(record, config.stateDir);
   report(`Temporal dev server started (pid ${server.pid}) at ${server.address}, SQLite ${dbFile}`);
   return record;
 }
@@ -83,22 +81,22 @@ function portFromEnv(value: string | undefined, fallback: number): number {
 export async function ensureWorker(
   temporalRecord: ServiceRecord,
   report: StackReporter,
-  env: NodeJS.ProcessEnv = process.env,
+  config: Config,
   options: { taskQueue?: string; hubUrl?: string } = {},
 ): Promise<ServiceRecord> {
   const taskQueue = options.taskQueue ?? LOCAL_TASK_QUEUE;
   const name = taskQueue === LOCAL_TASK_QUEUE ? 'worker' : `worker-${taskQueue}`;
-  const running = runningService(name, env);
+  const running = runningService(name, config.stateDir);
   if (running) {
     report(`worker already running (pid ${running.pid}) on task queue ${running.info.taskQueue}`);
     return running;
   }
-  const logFile = path.join(devDir(env), `${name}.log`);
+  const logFile = path.join(devDir(config.stateDir), `${name}.log`);
   const entry = cliEntry();
   const pid = spawnDetached(process.execPath, [entry, 'worker', '--task-queue', taskQueue], {
     logFile,
     env: {
-      ...env,
+      ...config.env,
       TEMPORAL_ADDRESS: String(temporalRecord.info.address),
       ...(options.hubUrl ? { HF_ENDPOINT: options.hubUrl } : {}),
     },
@@ -111,25 +109,25 @@ export async function ensureWorker(
     startedAt: new Date().toISOString(),
     info: { taskQueue },
   };
-  saveService(record, env);
+  saveService(record, config.stateDir);
   await waitForPoller(String(temporalRecord.info.address), taskQueue, pid, logFile);
   report(`worker started (pid ${pid}) on task queue ${taskQueue}, log ${logFile}`);
   return record;
 }
 
 /** Writes the fixture checkpoint (once) and serves it as the local Hugging Face–compatible hub. */
-export async function ensureHub(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<ServiceRecord> {
-  const running = runningService('hub', env);
+export async function ensureHub(report: StackReporter, config: Config): Promise<ServiceRecord> {
+  const running = runningService('hub', config.stateDir);
   if (running) {
     report(`hub already running (pid ${running.pid}) at ${running.info.url}`);
     return running;
   }
-  const fixtureDir = path.join(stateDir(env), 'hub', 'fixture');
+  const fixtureDir = path.join(config.stateDir, 'hub', 'fixture');
   if (!fs.existsSync(path.join(fixtureDir, HUB_MANIFEST_FILE))) {
     report(`writing the fixture checkpoint (safetensors shards + index, config, tokenizer) to ${fixtureDir}`);
-    await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: Number(env.GLM_OPS_FIXTURE_SIZE_MB ?? 200) });
+    await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: Number(config.env.GLM_OPS_FIXTURE_SIZE_MB ?? 200) });
   }
-  const logFile = path.join(devDir(env), 'hub.log');
+  const logFile = path.join(devDir(config.stateDir), 'hub.log');
   const entry = cliEntry();
   const port = await preferredOrFreePort(8700);
   const url = `http://127.0.0.1:${port.port}`;
@@ -138,7 +136,7 @@ export async function ensureHub(report: StackReporter, env: NodeJS.ProcessEnv = 
     [entry, 'hub', 'serve', '--fixture', fixtureDir, '--port', String(port.port)],
     {
       logFile,
-      env,
+      env: config.env,
     },
   );
   const record: ServiceRecord = {
@@ -149,7 +147,7 @@ export async function ensureHub(report: StackReporter, env: NodeJS.ProcessEnv = 
     startedAt: new Date().toISOString(),
     info: { url, fixtureDir },
   };
-  saveService(record, env);
+  saveService(record, config.stateDir);
   await waitForHttp(`${url}/api/models/zai-org/GLM-5.1-FP8/revision/main`, pid, logFile);
   report(`hub started (pid ${pid}) at ${url}, serving the fixture in ${fixtureDir}`);
   return record;
@@ -207,13 +205,13 @@ export interface LocalPlatformParts {
  */
 export async function localPlatformUp(
   report: StackReporter,
-  env: NodeJS.ProcessEnv = process.env,
+  config: Config,
   options: { useOwnHub?: boolean } = {},
 ): Promise<LocalPlatformParts> {
-  ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, env);
-  const ownHub = options.useOwnHub ? env.HF_ENDPOINT?.trim() : undefined;
-  const hubUrl = ownHub || String((await ensureHub(report, env)).info.url);
-  const platform = await platformUp({ ...env, HF_ENDPOINT: hubUrl });
+  ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, config.env);
+  const ownHub = options.useOwnHub ? config.hub.endpoint : undefined;
+  const hubUrl = ownHub || String((await ensureHub(report, config)).info.url);
+  const platform = await platformUp({ ...config.env, HF_ENDPOINT: hubUrl });
   report(
     `${platform.wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'} (pid ${platform.status.pid}), state in ${platform.status.stateDir}`,
   );
@@ -224,27 +222,31 @@ export async function localPlatformUp(
  * Brings up the embedded stack for the local platform: the demo's API key secret, the fixture hub, the platform
  * daemon, the Temporal dev server (UI, SQLite, search attributes) and a worker wired to all of them.
  */
-export async function stackUp(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<StackStatus> {
-  const parts = await localPlatformUp(report, env);
-  const temporalRecord = await ensureTemporal(report, env);
+export async function stackUp(report: StackReporter, config: Config): Promise<StackStatus> {
+  const parts = await localPlatformUp(report, config);
+  const temporalRecord = await ensureTemporal(report, config);
   await waitForFrontend(String(temporalRecord.info.address), temporalRecord.pid, 30_000, temporalRecord.logFile);
-  const worker = await ensureWorker(temporalRecord, report, env, { hubUrl: parts.hubUrl });
-  return toStatus(temporalRecord, worker, runningService('hub', env));
+  const worker = await ensureWorker(temporalRecord, report, config, { hubUrl: parts.hubUrl });
+  return toStatus(temporalRecord, worker, runningService('hub', config.stateDir));
 }
 
 /** What is running now. */
-export function stackStatus(env: NodeJS.ProcessEnv = process.env): StackStatus {
-  return toStatus(runningService('temporal', env), runningService('worker', env), runningService('hub', env));
+export function stackStatus(config: Config): StackStatus {
+  return toStatus(
+    runningService('temporal', config.stateDir),
+    runningService('worker', config.stateDir),
+    runningService('hub', config.stateDir),
+  );
 }
 
 /** Stops everything `dev up` started (workers, hub, platform daemon and its engines, Temporal), by pid. */
-export async function stackDown(report: StackReporter, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function stackDown(report: StackReporter, config: Config): Promise<void> {
   for (const name of ['worker', 'worker-glm-ops-modal', 'hub']) {
-    const outcome = await stopService(name, env);
+    const outcome = await stopService(name, config.stateDir);
     if (name === 'worker' || outcome === 'stopped') report(`${name}: ${outcome}`);
   }
-  report(`platform daemon: ${(await platformDown(env)) ? 'stopped' : 'not running'}`);
-  report(`temporal: ${await stopService('temporal', env)}`);
+  report(`platform daemon: ${(await platformDown(config.env)) ? 'stopped' : 'not running'}`);
+  report(`temporal: ${await stopService('temporal', config.stateDir)}`);
 }
 
 function toStatus(temporalRecord?: ServiceRecord, worker?: ServiceRecord, hub?: ServiceRecord): StackStatus {

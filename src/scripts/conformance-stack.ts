@@ -60,7 +60,7 @@ async function main(home: string): Promise<void> {
     timings: { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 100 },
     checkSpec: checkDeploySpec,
   });
-  const client = new LocalServingClient(env);
+  const client = new LocalServingClient(platformPaths(env));
   await client.deploy(spec, { rolloutId: 'conformance-1' });
   const { url: routerUrl } = await client.endpoint(spec.app);
 

@@ -62,7 +62,7 @@ export async function startPlatformFixture(
     home,
     env,
     apiKey,
-    client: new LocalServingClient(env),
+    client: new LocalServingClient(platformPaths(env)),
     running: await start(),
     specFor: (app, patch) =>
       testSpec(app, (spec) => {

@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { LocalServingClient } from '../../src/platforms/local/local-serving-client';
+import { platformPaths } from '../../src/platforms/local/platform-paths';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { keepWarmScheduleId, keepWarmSchedules } from '../../src/schedules/keep-warm-schedule';
 import {
@@ -43,7 +44,7 @@ describe('keep-warm schedules (real Temporal schedules, triggered; real platform
     const deadline = Date.now() + 30_000;
     for (;;) {
       await sleep(250);
-      const status = await new LocalServingClient(stack.env).status();
+      const status = await new LocalServingClient(platformPaths(stack.env)).status();
       const entry = status.apps.find((a) => a.app === app);
       if (entry && entry.engines.filter((e) => e.state !== 'exited').length === 0) return;
       if (Date.now() > deadline) throw new Error(`${app} never scaled to zero`);

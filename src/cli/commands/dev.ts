@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { stackDown, stackStatus, stackUp } from '../../devstack/dev-stack';
 import { temporalCliPath, temporalCliVersion } from '../../devstack/temporal-cli';
 import { stackCheck } from '../../workflows/stack-check';
@@ -6,7 +7,7 @@ import { LOCAL_TASK_QUEUE } from '../../shared/task-queue';
 import { connectClient, workflowUiLink } from '../temporal-client';
 
 /** `glm-ops dev up|down|status|check`: the embedded Temporal stack. */
-export function registerDevCommand(program: Command): void {
+export function registerDevCommand(program: Command, settings: Config): void {
   const dev = program
     .command('dev')
     .description('the embedded stack: Temporal dev server (Web UI), worker, platform daemon, fixture hub');
@@ -18,7 +19,7 @@ export function registerDevCommand(program: Command): void {
     )
     .action(async () => {
       console.log(await temporalCliVersion(temporalCliPath()));
-      const status = await stackUp((line) => console.log(line));
+      const status = await stackUp((line) => console.log(line), settings);
       console.log(`Temporal Web UI: ${status.temporal?.uiUrl}`);
     });
 
@@ -26,7 +27,7 @@ export function registerDevCommand(program: Command): void {
     .command('down')
     .description('stop every process `dev up` started (by pid)')
     .action(async () => {
-      await stackDown((line) => console.log(line));
+      await stackDown((line) => console.log(line), settings);
     });
 
   dev
@@ -34,7 +35,7 @@ export function registerDevCommand(program: Command): void {
     .description('show what is running')
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) => {
-      const status = stackStatus();
+      const status = stackStatus(settings);
       if (options.json) {
         console.log(JSON.stringify(status, null, 2));
         return;
@@ -57,7 +58,7 @@ export function registerDevCommand(program: Command): void {
     .command('check')
     .description('run the stack-check workflow through the worker and print where to see it in the UI')
     .action(async () => {
-      const { client, connection, config } = await connectClient();
+      const { client, connection, config } = await connectClient(settings);
       try {
         const workflowId = `stack-check/${Date.now()}`;
         const handle = await client.workflow.start(stackCheck, {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { registerDoctorCommand } from './doctor';
 import { registerPlatformCommand } from './platform';
 import { registerSpecCommand } from './spec';
@@ -14,18 +15,18 @@ import { registerKeepwarmCommand } from './keepwarm';
 import { registerUpgradeCommand } from './upgrade';
 
 /** Each command group registers itself on the program; the order here is the order of `glm-ops --help`. */
-export function registerCommands(program: Command): void {
-  registerDevCommand(program);
-  registerRolloutCommand(program);
-  registerKeepwarmCommand(program);
-  registerUpgradeCommand(program);
+export function registerCommands(program: Command, config: Config): void {
+  registerDevCommand(program, config);
+  registerRolloutCommand(program, config);
+  registerKeepwarmCommand(program, config);
+  registerUpgradeCommand(program, config);
   registerSpecCommand(program);
   registerCostCommand(program);
-  registerVerifyCommand(program);
+  registerVerifyCommand(program, config);
   registerDoctorCommand(program);
-  registerPlatformCommand(program);
+  registerPlatformCommand(program, config);
   registerHubCommand(program);
   registerEmulatorCommand(program);
   registerEmulatorCompileCommand(program);
-  registerWorkerCommand(program);
+  registerWorkerCommand(program, config);
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import type { TemporalConnectConfig } from '../../config/temporal-connection';
 import { keepWarmCost } from '../../schedules/keep-warm-cost';
 import { assertKeepWarmSettings, KeepWarmScheduleError } from '../../schedules/keep-warm-schedule';
@@ -29,8 +30,8 @@ export function scheduleUiLink(config: TemporalConnectConfig, scheduleId: string
 }
 
 /** The task queue the schedules start runs on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
-export function keepWarmTaskQueue(spec: Pick<Spec, 'platform'>, env: NodeJS.ProcessEnv = process.env): string {
-  return specTaskQueue(spec, env);
+export function keepWarmTaskQueue(spec: Pick<Spec, 'platform'>, config: Config): string {
+  return specTaskQueue(spec, config);
 }
 
 function badInput(message: string): void {
@@ -57,8 +58,8 @@ async function resolveTarget(specOrApp: string): Promise<{ app: string; spec?: S
 }
 
 /** Runs a body with a connected client; a missing schedule becomes one line and exit code 2. */
-async function withClient(body: (connected: ConnectedClient) => Promise<void>): Promise<void> {
-  const connected = await connectClient();
+async function withClient(settings: Config, body: (connected: ConnectedClient) => Promise<void>): Promise<void> {
+  const connected = await connectClient(settings);
   try {
     await body(connected);
   } catch (err) {
@@ -72,7 +73,7 @@ async function withClient(body: (connected: ConnectedClient) => Promise<void>): 
 const dollars = (value: number): string => `$${Math.round(value).toLocaleString('en-US')}`;
 
 /** `glm-ops keepwarm enable|disable|pause|unpause|status|trigger`: the guide's keep-alive cron as a Temporal Schedule. */
-export function registerKeepwarmCommand(program: Command): void {
+export function registerKeepwarmCommand(program: Command, settings: Config): void {
   const keepwarm = program
     .command('keepwarm')
     .description('keep replicas warm during business hours (guide §6, §19): Temporal Schedule keepwarm/<app>');
@@ -95,13 +96,13 @@ export function registerKeepwarmCommand(program: Command): void {
       }
       try {
         // A schedule's or an upgrade's runs need a worker on the spec's queue, as a rollout does.
-        await ensureStackForSpec(spec, (line) => console.log(line), process.env, { requireWorker: true });
+        await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
       } catch (err) {
         if (err instanceof PlatformNotReadyError) return badInput(err.message);
         throw err;
       }
-      await withClient(async ({ client, config }) => {
-        const outcomes = await enableKeepWarm(client, spec, { taskQueue: keepWarmTaskQueue(spec) });
+      await withClient(settings, async ({ client, config }) => {
+        const outcomes = await enableKeepWarm(client, spec, { taskQueue: keepWarmTaskQueue(spec, settings) });
         for (const outcome of outcomes) {
           const link = outcome.change === 'deleted' ? undefined : scheduleUiLink(config, outcome.scheduleId);
           console.log(`${outcome.change} schedule ${outcome.scheduleId}${link ? `\n  ${link}` : ''}`);
@@ -120,7 +121,7 @@ export function registerKeepwarmCommand(program: Command): void {
     .action(async (specOrApp: string) => {
       const target = await resolveTarget(specOrApp);
       if (!target) return;
-      await withClient(async ({ client }) => {
+      await withClient(settings, async ({ client }) => {
         for (const id of await disableKeepWarm(client, target.app)) console.log(`deleted schedule ${id}`);
       });
     });
@@ -141,7 +142,7 @@ export function registerKeepwarmCommand(program: Command): void {
       .action(async (specOrApp: string, options: { note: string }) => {
         const target = await resolveTarget(specOrApp);
         if (!target) return;
-        await withClient(async ({ client }) => {
+        await withClient(settings, async ({ client }) => {
           for (const id of await setKeepWarmPaused(client, target.app, isPaused, options.note)) {
             console.log(`${isPaused ? 'paused' : 'unpaused'} schedule ${id}: ${options.note}`);
           }
@@ -159,7 +160,7 @@ export function registerKeepwarmCommand(program: Command): void {
     .action(async (specOrApp: string, options: { json?: boolean }) => {
       const target = await resolveTarget(specOrApp);
       if (!target) return;
-      await withClient(async ({ client, config }) => {
+      await withClient(settings, async ({ client, config }) => {
         const status = await keepWarmStatus(client, target.app);
         const cost = target.spec ? keepWarmCost(target.spec) : undefined;
         if (options.json) {
@@ -211,7 +212,7 @@ export function registerKeepwarmCommand(program: Command): void {
     .action(async (specOrApp: string, options: { wait?: boolean }) => {
       const target = await resolveTarget(specOrApp);
       if (!target) return;
-      await withClient(async ({ client }) => {
+      await withClient(settings, async ({ client }) => {
         const run = await triggerKeepWarm(client, target.app, {
           shouldWait: Boolean(options.wait),
           timeoutMs: 180_000,

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { createEngineFactory } from '../../platforms/local/default-engine-factory';
 import { platformDown, platformStatus, platformUp } from '../../platforms/local/daemon-lifecycle';
 import { checkDeploySpec } from '../../platforms/local/deploy-spec-check';
-import { localStorageFromEnv } from '../../platforms/local/local-platform';
+import { localStorageFor } from '../../platforms/local/local-platform';
 import type { PlatformStatus } from '../../platforms/local/platform-daemon';
-import { platformPaths } from '../../platforms/local/platform-paths';
+import { platformPaths, platformPathsIn } from '../../platforms/local/platform-paths';
 import { runPlatformDaemon } from '../../platforms/local/run-platform-daemon';
 
 /** Platform timings in production: Modal-like grace and replacement delays. */
@@ -38,7 +39,7 @@ function fail(err: unknown): void {
 }
 
 /** Registers `glm-ops platform up|down|status` (and the hidden `daemon` that `up` detaches). */
-export function registerPlatformCommand(program: Command): void {
+export function registerPlatformCommand(program: Command, settings: Config): void {
   const platform = program
     .command('platform')
     .description('The local serving platform daemon: routers, engines, versions and logs of local apps');
@@ -93,10 +94,11 @@ export function registerPlatformCommand(program: Command): void {
     .description('Run the platform daemon in the foreground (what `platform up` starts)')
     .action(async () => {
       const log = (text: string): void => console.log(`[${new Date().toISOString()}] ${text}`);
-      const storage = localStorageFromEnv(process.env);
+      const storage = localStorageFor(settings);
       const running = await runPlatformDaemon({
-        paths: platformPaths(),
-        factory: createEngineFactory({ env: process.env, resolveEnginePaths: (spec) => storage.enginePaths(spec) }),
+        paths: platformPathsIn(settings.stateDir),
+        // Engines are child processes: they inherit the environment as it is.
+        factory: createEngineFactory({ env: settings.env, resolveEnginePaths: (spec) => storage.enginePaths(spec) }),
         timings: DAEMON_TIMINGS,
         checkSpec: checkDeploySpec,
         log,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Config } from '../../config/config';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -90,7 +91,7 @@ async function pendingHealthAttempt(handle: WorkflowHandle): Promise<number | un
 }
 
 /** `glm-ops rollout`, `status`, `abort`, `rollback`. */
-export function registerRolloutCommand(program: Command): void {
+export function registerRolloutCommand(program: Command, settings: Config): void {
   program
     .command('rollout')
     .description('roll out a spec: weights → kernels → deploy → health → warmup → smoke, compensating on failure')
@@ -104,14 +105,14 @@ export function registerRolloutCommand(program: Command): void {
         return;
       }
       try {
-        await ensureStackForSpec(spec, (line) => console.log(line), process.env, { requireWorker: true });
+        await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
       } catch (err) {
         if (!(err instanceof PlatformNotReadyError)) throw err;
         console.error(`glm-ops: ${err.message}`);
         process.exitCode = EXIT.badInput;
         return;
       }
-      const { client, connection, config } = await connectClient();
+      const { client, connection, config } = await connectClient(settings);
       try {
         const rolloutId = newRolloutId();
         const workflowId = rolloutWorkflowId(spec.app);
@@ -176,7 +177,7 @@ export function registerRolloutCommand(program: Command): void {
     .argument('<app>', 'app name')
     .option('--json', 'machine-readable output')
     .action(async (app: string, options: { json?: boolean }) => {
-      const { client, connection, config } = await connectClient();
+      const { client, connection, config } = await connectClient(settings);
       try {
         const handle = client.workflow.getHandle(rolloutWorkflowId(app));
         const description = await handle.describe().catch((err: unknown) => {
@@ -229,7 +230,7 @@ export function registerRolloutCommand(program: Command): void {
     .argument('<app>', 'app name')
     .option('--reason <text>', 'why (recorded in the history)', 'aborted from the CLI')
     .action(async (app: string, options: { reason: string }) => {
-      const { client, connection } = await connectClient();
+      const { client, connection } = await connectClient(settings);
       try {
         const handle = client.workflow.getHandle(rolloutWorkflowId(app));
         const accepted = await handle
@@ -268,8 +269,10 @@ export function registerRolloutCommand(program: Command): void {
     .option('--to <version>', 'version to return to, e.g. v3 (default: the one before the current)', parseVersion)
     .option('--platform <name>', 'local or modal', parsePlatform, 'local' as const)
     .action(async (app: string, options: { to?: number; platform: 'local' | 'modal' }) => {
-      if (options.platform === 'local' && !hasExplicitTemporalConfig()) await stackUp((line) => console.log(line));
-      const { client, connection, config } = await connectClient();
+      if (options.platform === 'local' && !hasExplicitTemporalConfig(settings.env)) {
+        await stackUp((line) => console.log(line), settings);
+      }
+      const { client, connection, config } = await connectClient(settings);
       try {
         const workflowId = `rollback/${app}/${new Date().toISOString()}`;
         const handle = await client.workflow.start(rollbackApp, {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { localPlatform } from '../../platform-wiring';
@@ -91,7 +92,7 @@ function printResult(result: UpgradeResult): void {
 }
 
 /** `glm-ops upgrade SPEC --sglang-image TAG | --gpu TYPE [--at TIME --timezone ZONE]` (guide §20). */
-export function registerUpgradeCommand(program: Command): void {
+export function registerUpgradeCommand(program: Command, settings: Config): void {
   program
     .command('upgrade')
     .description('upgrade the SGLang image or GPU type of a deployed app, now or in a maintenance window (guide §20)')
@@ -123,13 +124,13 @@ export function registerUpgradeCommand(program: Command): void {
         }
       }
       try {
-        await ensureStackForSpec(spec, (line) => console.log(line));
+        await ensureStackForSpec(spec, (line) => console.log(line), settings);
       } catch (err) {
         if (err instanceof PlatformNotReadyError) return badInput(err.message);
         throw err;
       }
       if (spec.platform === 'local') {
-        const deployed = await localPlatform(process.env).currentDeployment(spec.app);
+        const deployed = await localPlatform(settings).currentDeployment(spec.app);
         if (!deployed)
           return badInput(
             `${spec.app} was never rolled out on platform local (or is stopped): roll it out first with \`glm-ops rollout ${file}\``,
@@ -146,7 +147,7 @@ export function registerUpgradeCommand(program: Command): void {
 
       try {
         // What the upgrade plans from is checked first; its run (now or in the window) needs a worker, as a rollout.
-        await requireWorkerFor(spec);
+        await requireWorkerFor(spec, settings);
       } catch (err) {
         if (err instanceof PlatformNotReadyError) return badInput(err.message);
         throw err;
@@ -160,8 +161,8 @@ export function registerUpgradeCommand(program: Command): void {
         upgradeId: `u-${timeLabel}-${randomBytes(3).toString('hex')}`,
         requestedBy: process.env.USER ?? 'glm-ops',
       };
-      const taskQueue = keepWarmTaskQueue(spec);
-      const { client, connection, config } = await connectClient();
+      const taskQueue = keepWarmTaskQueue(spec, settings);
+      const { client, connection, config } = await connectClient(settings);
       try {
         if (checked.at) {
           await client.schedule.create(upgradeScheduleOptions(input, checked.at, { taskQueue, scheduleId: id }));

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { localPlatform } from '../../platform-wiring';
 import { loadSpecFile } from '../../spec/parse-spec';
 import { printSpecIssues } from './spec-output';
 
 /** `glm-ops verify SPEC`: the guide's verify_setup for the local volumes (weights sentinel, DeepGEMM marker). */
-export function registerVerifyCommand(program: Command): void {
+export function registerVerifyCommand(program: Command, settings: Config): void {
   program
     .command('verify')
     .description(
@@ -22,7 +23,7 @@ export function registerVerifyCommand(program: Command): void {
       }
       const spec = parsed.spec;
       // The volumes as the local worker sees them, on the same hub (HF_ENDPOINT, else the hub glm-ops runs).
-      const storage = localPlatform(process.env);
+      const storage = localPlatform(settings);
       const weights = await storage.weightsStatus(spec, { full: options.full === true });
       const kernels = await storage.kernelCacheStatus(spec);
       const isReady = weights.state === 'valid' && kernels.state === 'valid';

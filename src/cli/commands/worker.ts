@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { LOCAL_TASK_QUEUE } from '../../shared/task-queue';
 
 /** Exit code when the worker refuses to start (Temporal unreachable, no such namespace, search attributes missing). */
 const EXIT_NOT_READY = 2;
 
 /** `glm-ops worker`: run a worker in the foreground until SIGINT/SIGTERM. */
-export function registerWorkerCommand(program: Command): void {
+export function registerWorkerCommand(program: Command, settings: Config): void {
   program
     .command('worker')
     .description('run a worker (workflows + activities) in the foreground')
@@ -18,6 +19,7 @@ export function registerWorkerCommand(program: Command): void {
       try {
         await runWorker({
           taskQueue: options.taskQueue,
+          config: settings,
           signal: controller.signal,
           report: (line) => console.log(line),
         });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { ControlApiError, DaemonUnavailableError, errorFromWire, type WireError } from './local-platform-errors';
 import type { DaemonInfo } from './platform-daemon';
-import { platformPaths, type PlatformPaths } from './platform-paths';
+import type { PlatformPaths } from './platform-paths';
 
 /** Reads the published address of the daemon; undefined when none was published. */
 export function readDaemonInfo(paths: PlatformPaths): DaemonInfo | undefined {
@@ -17,10 +17,10 @@ export class ControlClient {
   readonly paths: PlatformPaths;
 
   constructor(
-    env: NodeJS.ProcessEnv = process.env,
+    paths: PlatformPaths,
     private readonly timeoutMs = 30_000,
   ) {
-    this.paths = platformPaths(env);
+    this.paths = paths;
   }
 
   /** Sends one request; resolves the JSON answer or throws the daemon's domain error. */

@@ -45,7 +45,7 @@ export async function platformUp(
   env: NodeJS.ProcessEnv = process.env,
   options: { timeoutMs?: number; entry?: string } = {},
 ): Promise<PlatformUpResult> {
-  const client = new ControlClient(env, 5_000);
+  const client = new ControlClient(platformPaths(env), 5_000);
   const running = await tryStatus(client);
   if (running) return { wasAlreadyRunning: true, status: running };
   const paths = platformPaths(env);
@@ -90,7 +90,7 @@ export async function platformDown(
   options: { timeoutMs?: number } = {},
 ): Promise<boolean> {
   const pid = daemonPid(env);
-  const client = new ControlClient(env, 5_000);
+  const client = new ControlClient(platformPaths(env), 5_000);
   let isAsked = false;
   try {
     await client.request('POST', '/v1/shutdown');
@@ -106,5 +106,5 @@ export async function platformDown(
 
 /** The running daemon's status; throws DaemonUnavailableError when none answers. */
 export async function platformStatus(env: NodeJS.ProcessEnv = process.env): Promise<PlatformStatus> {
-  return new ControlClient(env, 5_000).request<PlatformStatus>('GET', '/v1/status');
+  return new ControlClient(platformPaths(env), 5_000).request<PlatformStatus>('GET', '/v1/status');
 }

@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import { stateDir } from '../../config/paths';
+import { loadConfig, type Config } from '../../config/config';
 import type { Spec } from '../../spec/schema';
-import { hubConnectionFromEnv } from '../../storage/hub-api-client';
 import type {
   Deployment,
   Endpoint,
@@ -16,17 +15,17 @@ import type {
 } from '../platform';
 import { LocalServingClient } from './local-serving-client';
 import { LocalStorage } from './local-storage';
+import { platformPathsIn } from './platform-paths';
 
 /** The hub the local demo serves its fixture checkpoint from when HF_ENDPOINT is unset. */
 export const LOCAL_HUB_FALLBACK_URL = 'http://127.0.0.1:8700';
 
-/** LocalStorage as the daemon and the worker build it from the environment (volumes under the state dir). */
-export function localStorageFromEnv(env: NodeJS.ProcessEnv = process.env): LocalStorage {
-  const hub = hubConnectionFromEnv(env, LOCAL_HUB_FALLBACK_URL);
+/** LocalStorage as the daemon and the worker build it: volumes under the state dir, on the configured hub. */
+export function localStorageFor(config: Pick<Config, 'stateDir' | 'hub'>): LocalStorage {
   return new LocalStorage({
-    volumesRoot: path.join(stateDir(env), 'volumes'),
-    hubUrl: hub.endpoint,
-    ...(hub.token ? { hubToken: hub.token } : {}),
+    volumesRoot: path.join(config.stateDir, 'volumes'),
+    hubUrl: config.hub.endpoint ?? LOCAL_HUB_FALLBACK_URL,
+    ...(config.hub.token ? { hubToken: config.hub.token } : {}),
   });
 }
 
@@ -42,9 +41,14 @@ export class LocalPlatform implements Platform {
     private readonly serving: LocalServingClient,
   ) {}
 
-  /** Wires both halves from the environment (GLM_OPS_HOME, HF_ENDPOINT, HF_TOKEN). */
+  /** Wires both halves from the settings: the state dir (volumes, the daemon's address) and the hub. */
+  static fromConfig(config: Pick<Config, 'stateDir' | 'hub'>): LocalPlatform {
+    return new LocalPlatform(localStorageFor(config), new LocalServingClient(platformPathsIn(config.stateDir)));
+  }
+
+  /** {@link fromConfig} with the settings read from an environment (GLM_OPS_HOME, HF_ENDPOINT, HF_TOKEN). */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): LocalPlatform {
-    return new LocalPlatform(localStorageFromEnv(env), new LocalServingClient(env));
+    return LocalPlatform.fromConfig(loadConfig(env));
   }
 
   weightsStatus(spec: Spec, options?: { full?: boolean }): Promise<WeightsStatus> {

@@ -3,6 +3,7 @@ import type { Deployment, Endpoint, LogLine, ServingPort } from '../platform';
 import { ControlClient } from './control-client';
 import { SpecRefusedError } from './local-platform-errors';
 import type { PlatformStatus } from './platform-daemon';
+import type { PlatformPaths } from './platform-paths';
 
 function appRoute(app: string, action: string): string {
   return `/v1/apps/${encodeURIComponent(app)}/${action}`;
@@ -15,8 +16,8 @@ function appRoute(app: string, action: string): string {
 export class LocalServingClient implements ServingPort {
   private readonly control: ControlClient;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.control = new ControlClient(env);
+  constructor(paths: PlatformPaths) {
+    this.control = new ControlClient(paths);
   }
 
   async currentDeployment(app: string): Promise<Deployment | null> {

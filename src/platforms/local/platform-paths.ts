@@ -15,9 +15,14 @@ export interface PlatformPaths {
   appsDir: string;
 }
 
-/** Paths of the platform state folder for a given glm-ops state dir. */
+/** Paths of the platform state folder for the glm-ops state dir the environment names. */
 export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPaths {
-  const root = path.join(stateDir(env), 'platform');
+  return platformPathsIn(stateDir(env));
+}
+
+/** Paths of the platform state folder inside a glm-ops state folder (Config.stateDir). */
+export function platformPathsIn(glmOpsStateDir: string): PlatformPaths {
+  const root = path.join(glmOpsStateDir, 'platform');
   return {
     root,
     token: path.join(root, 'token'),

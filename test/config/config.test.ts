@@ -1,0 +1,34 @@
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { projectRoot } from '../../src/config/paths';
+
+describe('loadConfig: the settings an entry point reads from its environment once', () => {
+  it('resolves the state folder, the task queue override and the hub, and keeps the environment for children', () => {
+    const env = {
+      GLM_OPS_HOME: ' ./some/state ',
+      GLM_OPS_TASK_QUEUE: 'glm-ops-other',
+      HF_ENDPOINT: 'http://127.0.0.1:8799',
+      HF_TOKEN: 'hf_x',
+    };
+    const config = loadConfig(env);
+    expect(config).toEqual({
+      env,
+      projectRoot: projectRoot(),
+      stateDir: path.resolve('./some/state'),
+      taskQueue: 'glm-ops-other',
+      hub: { endpoint: 'http://127.0.0.1:8799', token: 'hf_x' },
+    });
+  });
+
+  it('treats unset and blank variables alike: the defaults apply', () => {
+    const config = loadConfig({ GLM_OPS_HOME: '', GLM_OPS_TASK_QUEUE: '  ', HF_ENDPOINT: '' });
+    expect(config.stateDir).toBe(path.join(projectRoot(), '.glm-ops'));
+    expect(config.taskQueue).toBeUndefined();
+    expect(config.hub).toEqual({});
+  });
+
+  it('refuses an HF_ENDPOINT that is not an http(s) URL, naming the variable', () => {
+    expect(() => loadConfig({ HF_ENDPOINT: 'huggingface.co' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HF_ENDPOINT: 'huggingface.co' })).toThrow(/HF_ENDPOINT/);
+  });
+});
