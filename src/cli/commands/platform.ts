@@ -5,7 +5,7 @@ import { platformDown, platformStatus, platformUp } from '../../platforms/local/
 import { checkDeploySpec } from '../../platforms/local/deploy-spec-check';
 import { localStorageFor } from '../../platforms/local/local-platform';
 import type { PlatformStatus } from '../../platforms/local/platform-daemon';
-import { platformPaths, platformPathsIn } from '../../platforms/local/platform-paths';
+import { platformPathsIn } from '../../platforms/local/platform-paths';
 import { runPlatformDaemon } from '../../platforms/local/run-platform-daemon';
 
 /** Platform timings in production: Modal-like grace and replacement delays. */
@@ -50,7 +50,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {
-        const { wasAlreadyRunning, status } = await platformUp();
+        const { wasAlreadyRunning, status } = await platformUp(settings.env);
         if (options.json) {
           console.log(JSON.stringify({ wasAlreadyRunning, ...status }, null, 2));
           return;
@@ -58,7 +58,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
         console.log(
           `${wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'}: pid ${status.pid}, control API ${status.controlUrl}`,
         );
-        console.log(`state in ${status.stateDir} (log: ${platformPaths().daemonLog})`);
+        console.log(`state in ${status.stateDir} (log: ${platformPathsIn(settings.stateDir).daemonLog})`);
       } catch (err) {
         fail(err);
       }
@@ -69,7 +69,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
     .description('Stop the platform daemon and every engine it runs')
     .action(async () => {
       try {
-        console.log((await platformDown()) ? 'platform daemon stopped' : 'platform daemon was not running');
+        console.log((await platformDown(settings.env)) ? 'platform daemon stopped' : 'platform daemon was not running');
       } catch (err) {
         fail(err);
       }
@@ -81,7 +81,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {
-        const status = await platformStatus();
+        const status = await platformStatus(settings.env);
         if (options.json) console.log(JSON.stringify(status, null, 2));
         else printStatus(status);
       } catch (err) {
