@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     timings: { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 50 },
     checkSpec: checkDeploySpec,
   });
-  const client = new LocalServingClient(env);
+  const client = new LocalServingClient(platformPaths(env));
   const liveEngines = async () => (await client.status()).apps.find((a) => a.app === spec.app)?.engines ?? [];
   try {
     await client.deploy(spec, { rolloutId: 'bench-1' });
