@@ -20,7 +20,7 @@ import type {
   SmokeResult,
 } from '../shared/rollout-types';
 import { ROLLOUT_PHASES } from '../shared/rollout-types';
-import { APP, DEPLOYED_VERSION, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../shared/search-attributes';
+import { DEPLOYED_VERSION, initialRolloutSearchAttributes, PHASE } from '../shared/search-attributes';
 import type { Compensations } from './compensations';
 import {
   describeFailure,
@@ -72,12 +72,7 @@ export class RolloutState {
     };
     setHandler(status, () => this.snapshot());
     setHandler(abort, ({ reason }) => this.requestAbort(reason), { validator: (update) => this.validateAbort(update) });
-    upsertSearchAttributes([
-      { key: APP, value: spec.app },
-      { key: GPU_TYPE, value: spec.gpu.type },
-      { key: SGLANG_IMAGE, value: spec.sglang.image },
-      { key: PHASE, value: 'validate' },
-    ]);
+    upsertSearchAttributes(initialRolloutSearchAttributes(spec));
   }
 
   /** Runs the steps where an abort can cancel them. */

@@ -13,7 +13,14 @@ import type { Activities } from '../activities';
 import { ErrorType } from '../shared/errors';
 import type { RolloutStatus } from '../shared/rollout-types';
 import type { UpgradeDiagnosis, UpgradeInput, UpgradeRequest, UpgradeResult } from '../shared/upgrade-types';
-import { APP, DEPLOYED_VERSION, GPU_TYPE, PHASE, SGLANG_IMAGE } from '../shared/search-attributes';
+import {
+  APP,
+  DEPLOYED_VERSION,
+  GPU_TYPE,
+  initialRolloutSearchAttributes,
+  PHASE,
+  SGLANG_IMAGE,
+} from '../shared/search-attributes';
 import { rolloutWorkflowId } from '../shared/workflow-ids';
 import { waitUntilHealthy } from './health-wait';
 import { compile, quickIo, remoteControl } from './retry-profiles';
@@ -124,12 +131,7 @@ async function startRolloutChild(spec: Parameters<typeof rollout>[0]['spec'], in
       workflowId,
       args: [{ spec, rolloutId: input.upgradeId, requestedBy: input.requestedBy ?? `upgrade ${input.upgradeId}` }],
       staticSummary: `Rollout of ${spec.app} for upgrade ${input.upgradeId}: ${spec.sglang.image} on ${spec.gpu.count}×${spec.gpu.type}`,
-      typedSearchAttributes: [
-        { key: APP, value: spec.app },
-        { key: GPU_TYPE, value: spec.gpu.type },
-        { key: SGLANG_IMAGE, value: spec.sglang.image },
-        { key: PHASE, value: 'validate' },
-      ],
+      typedSearchAttributes: initialRolloutSearchAttributes(spec),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
