@@ -7,7 +7,7 @@ import { runWarmup } from '../probes/warmup-requests';
 import type { Spec } from '../spec/schema';
 import { diagnose } from '../triage/diagnose';
 import { ErrorType } from '../shared/errors';
-import type { DiagnosisReport, SmokeResult } from '../shared/rollout-types';
+import type { DiagnosisReport, HealthWaitProgress, SmokeResult } from '../shared/rollout-types';
 import { withFailureTypes } from './to-application-failure';
 
 /** What serving activities need: a platform by name and the secret resolver (values never leave the worker). */
@@ -57,8 +57,7 @@ export interface HealthWaitResult {
 }
 
 /** Heartbeat details of the health wait: a retry resumes the attempt count and the original deadline. */
-interface HealthHeartbeat {
-  attempt: number;
+interface HealthHeartbeat extends HealthWaitProgress {
   startedAtMs: number;
   outcomes: Partial<Record<HealthOutcome, number>>;
 }

@@ -60,7 +60,12 @@ export interface RolloutStatus {
   app: string;
   rolloutId: string;
   phase: RolloutPhase;
-  /** Current health-poll attempt while in the health phase. */
+  /**
+   * The /health attempt the workflow last heard of: 0 while the health wait runs, then the attempt it passed or gave
+   * up on. The wait is one heartbeating activity (so polling adds no history), and a workflow cannot read its own
+   * activity's heartbeats: the live count is in the pending `waitForHealth` activity's {@link HealthWaitProgress},
+   * which `glm-ops status` reads from the workflow's description.
+   */
   healthAttempt: number;
   startedAt: string;
   elapsedMs: number;
@@ -71,6 +76,12 @@ export interface RolloutStatus {
   diagnoses: DiagnosisReport[];
   warnings: string[];
   abortRequested?: string;
+}
+
+/** What the health wait heartbeats (and a retry resumes from); clients read the live attempt from it. */
+export interface HealthWaitProgress {
+  /** The /health probe being made, from 1. */
+  attempt: number;
 }
 
 /** The report a successful rollout returns. */

@@ -1,5 +1,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { heartbeat } from '@temporalio/activity';
+import { pendingHealthAttempt } from '../../src/cli/commands/rollout';
 import { ErrorType } from '../../src/shared/errors';
 import type { RolloutResult, RolloutStatus } from '../../src/shared/rollout-types';
 import type { Spec } from '../../src/spec/schema';
@@ -7,6 +9,7 @@ import { rollout } from '../../src/workflows';
 import { abort, status } from '../../src/workflows/rollout-messages';
 import { testId, withWorker } from '../helpers/temporal';
 import { testSpec } from '../helpers/test-spec';
+import { waitFor } from '../helpers/wait-for';
 import { deploymentSummary, failure, Gate, SagaFakes, WEIGHTS_COMMIT } from './saga-fakes';
 
 /**
@@ -365,8 +368,8 @@ describe('rollout abort (update and validator)', () => {
   async function withHeldHealth(
     body: (handle: WorkflowHandle<typeof rollout>, gate: Gate, fakes: SagaFakes) => Promise<void>,
     overrides: ConstructorParameters<typeof SagaFakes>[0] = {},
+    gate = new Gate(),
   ): Promise<void> {
-    const gate = new Gate();
     let healthCalls = 0;
     const fakes = new SagaFakes({
       waitForHealth: async () => {
@@ -404,6 +407,28 @@ describe('rollout abort (update and validator)', () => {
       expect(s.phases.find((p) => p.name === 'health')!.state).toBe('failed');
       expect(fakes.names()).toEqual([...stepsThrough('waitForHealth'), ...RESTORE_V1]);
     });
+  });
+
+  it('while health runs, the query knows no attempt yet and the heartbeat carries the live one', async () => {
+    const gate = new Gate();
+    await withHeldHealth(
+      async (handle) => {
+        expect((await handle.query(status)).healthAttempt).toBe(0);
+        // The heartbeat reaches the server shortly after the call began: wait for it, then read it.
+        await waitFor(async () => (await pendingHealthAttempt(handle)) !== undefined, { what: 'the health heartbeat' });
+        expect(await pendingHealthAttempt(handle)).toBe(7);
+        gate.open();
+        expect((await handle.result()).outcome).toBe('succeeded');
+        expect((await handle.query(status)).healthAttempt).toBe(2);
+      },
+      {
+        waitForHealth: async () => {
+          heartbeat({ attempt: 7, startedAtMs: 0, outcomes: { 'not-ready': 6 } });
+          return gate.hold(async () => ({ attempt: 2, elapsedMs: 1, outcomes: { ok: 1 } }))();
+        },
+      },
+      gate,
+    );
   });
 
   it('refuses an abort without a reason, and the rollout goes on', async () => {

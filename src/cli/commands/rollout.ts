@@ -13,7 +13,7 @@ import {
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { Spec } from '../../spec/schema';
 import { APP, initialRolloutSearchAttributes } from '../../shared/search-attributes';
-import type { RollbackResult, RolloutResult, RolloutStatus } from '../../shared/rollout-types';
+import type { HealthWaitProgress, RollbackResult, RolloutResult, RolloutStatus } from '../../shared/rollout-types';
 import { taskQueueFor } from '../../shared/task-queue';
 import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { rollbackApp, rollout } from '../../workflows';
@@ -77,14 +77,14 @@ async function startRollout(
   });
 }
 
-/** The attempt count the health activity heartbeats, read from the pending activity (a query cannot see it). */
-async function pendingHealthAttempt(handle: WorkflowHandle): Promise<number | undefined> {
+/** The live /health attempt: the pending health wait's heartbeat (the status query only knows finished waits). */
+export async function pendingHealthAttempt(handle: WorkflowHandle): Promise<number | undefined> {
   const description = await handle.describe();
   for (const pending of description.raw.pendingActivities ?? []) {
     if (pending.activityType?.name !== 'waitForHealth') continue;
     const payload = pending.heartbeatDetails?.payloads?.[0];
     if (!payload) continue;
-    const details = defaultPayloadConverter.fromPayload<{ attempt?: number }>(payload);
+    const details = defaultPayloadConverter.fromPayload<Partial<HealthWaitProgress>>(payload);
     return details.attempt;
   }
   return undefined;
