@@ -1,18 +1,6 @@
 import * as path from 'node:path';
 import { stateDir } from '../../config/paths';
-import type { Spec } from '../../spec/schema';
-import type {
-  Deployment,
-  Endpoint,
-  KernelCacheStatus,
-  KernelCompileResult,
-  LogLine,
-  LongStepOptions,
-  Platform,
-  VolumeKind,
-  WeightsResult,
-  WeightsStatus,
-} from '../platform';
+import { ComposedPlatform } from '../composed-platform';
 import { ModalCli } from './modal-cli';
 import { DeployGuard } from './modal-deploy-guard';
 import { DeploymentRecordStore } from './modal-deployment-records';
@@ -53,100 +41,47 @@ export interface ModalPlatformDeps {
  * {@link ModalServing} (versions, endpoint, autoscaler) over one {@link ModalCli} and one deploy guard, so a serving
  * deploy and an ops-app deploy of the same app never run at once.
  */
-export class ModalPlatform implements Platform {
+export class ModalPlatform extends ComposedPlatform {
   readonly name = 'modal' as const;
-  private readonly storage: ModalStorage;
-  private readonly serving: ModalServing;
 
   constructor(deps: ModalPlatformDeps) {
-    const controlPy = deps.controlPy ?? path.join(path.dirname(deps.deployPy), 'control.py');
-    const timeouts = { ...DEFAULT_MODAL_TIMEOUTS, ...deps.timeouts };
-    const modalState = path.join(stateDir(deps.env), 'modal');
-    const cli = new ModalCli({
-      modalBin: deps.modalBin ?? modalCliPath(deps.env),
-      pythonBin: deps.pythonBin ?? modalPythonPath(deps.env),
-      controlPy,
-      env: deps.env,
-      runner: deps.runner ?? execaRunner,
-      timeouts,
-    });
-    const guard = new DeployGuard(deps.locksDir ?? path.join(modalState, 'locks'), {
-      staleAfterMs: timeouts.deployMs + 5 * 60_000,
-    });
-    const ops = new OpsCalls({
-      cli,
-      guard,
-      deployPy: deps.deployPy,
-      controlPy,
-      timeouts,
-      ...(deps.log ? { log: deps.log } : {}),
-    });
-    this.storage = new ModalStorage(cli, ops);
-    this.serving = new ModalServing(cli, {
+    const { storage, serving } = modalHalves(deps);
+    super(storage, serving);
+  }
+}
+
+/** The adapter's two halves over one CLI and one deploy guard. */
+function modalHalves(deps: ModalPlatformDeps): { storage: ModalStorage; serving: ModalServing } {
+  const controlPy = deps.controlPy ?? path.join(path.dirname(deps.deployPy), 'control.py');
+  const timeouts = { ...DEFAULT_MODAL_TIMEOUTS, ...deps.timeouts };
+  const modalState = path.join(stateDir(deps.env), 'modal');
+  const cli = new ModalCli({
+    modalBin: deps.modalBin ?? modalCliPath(deps.env),
+    pythonBin: deps.pythonBin ?? modalPythonPath(deps.env),
+    controlPy,
+    env: deps.env,
+    runner: deps.runner ?? execaRunner,
+    timeouts,
+  });
+  const guard = new DeployGuard(deps.locksDir ?? path.join(modalState, 'locks'), {
+    staleAfterMs: timeouts.deployMs + 5 * 60_000,
+  });
+  const ops = new OpsCalls({
+    cli,
+    guard,
+    deployPy: deps.deployPy,
+    controlPy,
+    timeouts,
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+  return {
+    storage: new ModalStorage(cli, ops),
+    serving: new ModalServing(cli, {
       guard,
       records: new DeploymentRecordStore(deps.recordsDir ?? path.join(modalState, 'deployments')),
       deployPy: deps.deployPy,
       timeouts,
       ...(deps.environment !== undefined ? { environment: deps.environment } : {}),
-    });
-  }
-
-  weightsStatus(spec: Spec, options?: { full?: boolean } & LongStepOptions): Promise<WeightsStatus> {
-    return this.storage.weightsStatus(spec, options);
-  }
-
-  ensureWeights(spec: Spec, options?: LongStepOptions): Promise<WeightsResult> {
-    return this.storage.ensureWeights(spec, options);
-  }
-
-  commitVolume(spec: Spec, volume: VolumeKind, options?: LongStepOptions): Promise<void> {
-    return this.storage.commitVolume(spec, volume, options);
-  }
-
-  kernelCacheStatus(spec: Spec): Promise<KernelCacheStatus> {
-    return this.storage.kernelCacheStatus(spec);
-  }
-
-  compileKernels(spec: Spec, options: { rolloutId: string } & LongStepOptions): Promise<KernelCompileResult> {
-    return this.storage.compileKernels(spec, options);
-  }
-
-  invalidateKernels(
-    spec: Spec,
-    options?: { gpuType?: string; onlyIfRolloutId?: string },
-  ): Promise<{ removed: boolean }> {
-    return this.storage.invalidateKernels(spec, options);
-  }
-
-  currentDeployment(app: string): Promise<Deployment | null> {
-    return this.serving.currentDeployment(app);
-  }
-
-  deploy(spec: Spec, options: { rolloutId: string; signal?: AbortSignal }): Promise<Deployment> {
-    return this.serving.deploy(spec, options);
-  }
-
-  history(app: string): Promise<Deployment[]> {
-    return this.serving.history(app);
-  }
-
-  rollback(app: string, version: number): Promise<Deployment> {
-    return this.serving.rollback(app, version);
-  }
-
-  stop(app: string): Promise<void> {
-    return this.serving.stop(app);
-  }
-
-  endpoint(app: string): Promise<Endpoint> {
-    return this.serving.endpoint(app);
-  }
-
-  logs(app: string, options?: { since?: string; limit?: number }): Promise<LogLine[]> {
-    return this.serving.logs(app, options);
-  }
-
-  setMinContainers(app: string, minContainers: number): Promise<void> {
-    return this.serving.setMinContainers(app, minContainers);
-  }
+    }),
+  };
 }
