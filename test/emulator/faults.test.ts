@@ -12,6 +12,7 @@ import {
   spawnEmulator,
   withFlag,
   type ChildEmulator,
+  waitForHealth,
 } from '../helpers/emulator-fixture';
 
 const KEY = 'sk-fault-key';
@@ -273,21 +274,6 @@ function chatInit(): RequestInit {
 
 async function fetchWithTimeout(url: string, timeoutMs: number, init: RequestInit = {}): Promise<Response> {
   return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-}
-
-async function waitForHealth(url: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      (await fetch(`${url}/health`).then(
-        (r) => r.status,
-        () => 0,
-      )) === 200
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${url}/health never returned 200`);
 }
 
 function emptyDir(): string {

@@ -13,7 +13,9 @@ import {
   withFlag,
   withoutFlag,
   type ChildEmulator,
+  waitForHealth,
 } from '../helpers/emulator-fixture';
+import { waitFor } from '../helpers/wait-for';
 
 // The guide's troubleshooting scenarios (§18) and flag mitigations (§3, §5, §14), one named test each.
 describe('misconfiguration symptoms in a child process (exit semantics)', () => {
@@ -92,7 +94,7 @@ describe('misconfiguration symptoms in a child process (exit semantics)', () => 
     const config = { phases: { weightLoadMs: 1_000, deepGemmCompileMs: 1_000_000, graphCaptureMs: 0 } };
     const cold = run(guideArgv(makeModelDir()), fastEnv(config, { SGLANG_DG_CACHE_DIR: makeKernelCache('sm90') }));
     const warm = run(guideArgv(makeModelDir()), fastEnv(config));
-    await Promise.all([waitForHealth(await cold.url, 20_000), waitForHealth(await warm.url, 20_000)]);
+    await Promise.all([waitForHealth(await cold.url), waitForHealth(await warm.url)]);
     expectInOrder(cold.output(), [
       'Entering DeepGEMM JIT Pre-Compile session',
       'DeepGEMM JIT Pre-Compile session finished.',
@@ -234,19 +236,6 @@ describe('misconfiguration symptoms over HTTP (in-process)', () => {
   });
 });
 
-async function waitForHealth(url: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const status = await fetch(`${url}/health`).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${url}/health never returned 200`);
-}
-
 /** The emulated `scheduler_e2e` of the `Engine startup timings` line (unscaled seconds). */
 function schedulerE2eSeconds(output: string): number {
   const match = /Engine startup timings \(s\): .*scheduler_e2e=([\d.]+)/.exec(output);
@@ -254,12 +243,8 @@ function schedulerE2eSeconds(output: string): number {
   return Number(match[1]);
 }
 
-async function waitForOutput(child: ChildEmulator, text: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!child.output().includes(text)) {
-    if (Date.now() > deadline) throw new Error(`no "${text}" in the output within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function waitForOutput(child: ChildEmulator, text: string): Promise<void> {
+  await waitFor(() => child.output().includes(text), { what: `"${text}" in the output`, pollMs: 10 });
 }
 
 /** Asserts the markers appear in the text in this order. */

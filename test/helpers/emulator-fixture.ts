@@ -7,6 +7,7 @@ import { buildSglangArgv } from '../../src/spec/argv-builder';
 import { REPO_ROOT } from './repo-files';
 import { loadExampleSpec } from './test-spec';
 import { builtCliEntry } from './built-lib';
+import { waitFor } from './wait-for';
 
 /** A temp folder with `config.json` and, optionally, a safetensors index and its shards. */
 export function makeModelDir(options: { shards?: number; dropShard?: boolean; noConfig?: boolean } = {}): string {
@@ -170,6 +171,16 @@ export async function chat(url: string, body: unknown, apiKey?: string): Promise
 export function metricValue(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Waits until the emulator's /health answers 200 (a refused connection counts as not yet), under {@link waitFor}'s hang guard. */
+export async function waitForHealth(url: string): Promise<void> {
+  const status = (): Promise<number> =>
+    fetch(`${url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+  await waitFor(async () => (await status()) === 200, { what: `${url}/health answering 200`, pollMs: 20 });
 }
 
 /** A child-process emulator: its output so far, its port once printed, and how it ended. */
