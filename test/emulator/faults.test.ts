@@ -67,12 +67,12 @@ describe('fault plan: crashes in a child process', () => {
   test('the scheduler SIGKILLed while serving (OOM killer): stream cut, /health silent, then -9, as recorded', async () => {
     const withKey = spawnEmulator(
       guideArgv(makeModelDir(), ['--api-key', KEY]),
-      fastEnv({ control: { enabled: true } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.01' }),
+      fastEnv({ control: { enabled: true } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.02' }),
     );
     children.push(withKey);
     const url = await withKey.url;
     await waitForHealth(url);
-    const stream = fetch(`${url}/v1/chat/completions`, {
+    const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -81,8 +81,12 @@ describe('fault plan: crashes in a child process', () => {
         ignore_eos: true,
         stream: true,
       }),
-    }).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 50));
+    });
+    // Crash only once tokens flow, so the cut lands mid-stream however busy the machine is.
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const stream = readRest(reader);
     await fetch(`${url}/emulator/faults`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -263,6 +267,17 @@ describe('fault plan: hangs, 5xx and the control endpoint (in-process)', () => {
     );
   });
 });
+
+/** The rest of a response body as text, or `cut: …` when the connection died mid-body. */
+async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) return text;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+}
 
 function chatInit(): RequestInit {
   return {

@@ -217,7 +217,8 @@ describe('shutdown and failures as recorded', () => {
       /kill_process_tree called: parent_pid=\d+, include_parent=True, pid=\d+/,
     ];
     expect(positionsInOrder(recorded, markers).every((at) => at >= 0)).toBe(true);
-    const emulator = await launchReady(singleGpuArgv(), env({}, { GLM_OPS_EMULATOR_TIME_SCALE: '0.02' }));
+    // Scaled so the stream (3000 tokens) outlasts the first 5 s drain report by seconds, however busy the machine is.
+    const emulator = await launchReady(singleGpuArgv(), env({}, { GLM_OPS_EMULATOR_TIME_SCALE: '0.1' }));
     try {
       const inflight = streamText(emulator.url, 3_000);
       await waitFor(() => emulator.logs.some((l) => l.includes('"POST /v1/chat/completions HTTP/1.1" 200 OK')));
