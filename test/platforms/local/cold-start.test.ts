@@ -26,9 +26,10 @@ describe('local platform: cold start against a port that opens only after load',
 
   test('a request held while the engine port refuses is answered 200 once it serves, not 502', async () => {
     const spec = fixture.specFor('cold-app', (s) => {
-      // 3 000 s of engine time at 1/1000 speed: ~3 s of real load with the port closed.
+      // 8 000 s of engine time at 1/1000 speed: ~8 s of real load with the port closed, long enough that a loaded
+      // machine still sees the engine starting when the test looks.
       s.local.emulator = {
-        phases: { weightLoadMs: 3_000_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
+        phases: { weightLoadMs: 8_000_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
       };
       s.health.startupTimeout = 60;
     });
