@@ -22,7 +22,6 @@ export class PlatformNotConfiguredError extends DomainError {
   readonly errorType = ErrorType.PlatformUnavailable;
   constructor(name: string) {
     super(`this worker has no ${name} platform configured: run a worker for the ${name} task queue`);
-    this.name = 'PlatformNotConfiguredError';
   }
 }
 

@@ -19,7 +19,6 @@ export class SecretMissingError extends DomainError {
   readonly errorType = ErrorType.PlatformUnavailable;
   constructor(name: string, env: NodeJS.ProcessEnv) {
     super(`secret "${name}" is not set: export ${secretEnvVar(name)} or write it to ${secretFile(name, env)}`);
-    this.name = 'SecretMissingError';
   }
 }
 

@@ -15,7 +15,6 @@ export class ProbeHttpError extends DomainError {
     readonly errorMessage: string,
   ) {
     super(`${method} ${path} answered HTTP ${status}${errorMessage ? `: ${errorMessage}` : ''}`);
-    this.name = 'ProbeHttpError';
   }
 
   override get details(): Record<string, unknown> {
@@ -33,7 +32,6 @@ export class ProbeTransportError extends DomainError {
     detail: string,
   ) {
     super(`${method} ${path}: ${detail}`);
-    this.name = 'ProbeTransportError';
   }
 }
 
@@ -46,6 +44,5 @@ export class ProbeProtocolError extends DomainError {
     detail: string,
   ) {
     super(`${method} ${path}: ${detail}`);
-    this.name = 'ProbeProtocolError';
   }
 }

@@ -10,6 +10,12 @@ export abstract class DomainError extends Error {
   /** The failure type this error is reported as. */
   abstract readonly errorType: ErrorType;
 
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // Each subclass's own name (`WeightsCorruptError`): logs, the control API's wire form and tests read it.
+    this.name = new.target.name;
+  }
+
   /** Structured context for the failure's details (field, file, HTTP status): never a secret. */
   get details(): Record<string, unknown> | undefined {
     return undefined;

@@ -31,7 +31,6 @@ export class UpgradeSpecError extends DomainError {
     readonly errorType: typeof ErrorType.SpecInvalid | typeof ErrorType.AlreadyCurrent = ErrorType.SpecInvalid,
   ) {
     super(message);
-    this.name = 'UpgradeSpecError';
   }
 
   override get details(): Record<string, unknown> {

@@ -14,7 +14,6 @@ export class WeightsNotFoundError extends DomainError {
       `model.repo "${repo}" at model.revision "${revision}" was not found on the hub (HTTP ${status})${detail ? `: ${detail}` : ''}: ` +
         'check the repo name and revision in the spec, and HF_TOKEN for gated repos',
     );
-    this.name = 'WeightsNotFoundError';
   }
 
   override get details(): Record<string, unknown> {
@@ -33,7 +32,6 @@ export class WeightsCorruptError extends DomainError {
     super(
       `file "${file}" failed verification after ${attempts} attempts (${reason}): the hub serves bad bytes; retry later or check the hub`,
     );
-    this.name = 'WeightsCorruptError';
   }
 
   override get details(): Record<string, unknown> {
@@ -51,7 +49,6 @@ export class DiskFullError extends DomainError {
     super(
       `no space left on the volume at ${dir} while writing "${file}": free space or grow the volume, then re-run (partial files resume)`,
     );
-    this.name = 'DiskFullError';
   }
 
   override get details(): Record<string, unknown> {
@@ -68,7 +65,6 @@ export class HubTransportError extends DomainError {
     readonly status?: number,
   ) {
     super(`hub request ${url} failed: ${reason}; it is retried with backoff`);
-    this.name = 'HubTransportError';
   }
 
   override get details(): Record<string, unknown> {
@@ -86,7 +82,6 @@ export class CompileFailedError extends DomainError {
     readonly outputTail: string[] = [],
   ) {
     super(`DeepGEMM compile failed: ${reason}; no marker was written, the next run compiles again`);
-    this.name = 'CompileFailedError';
   }
 
   override get details(): Record<string, unknown> {
@@ -99,7 +94,6 @@ export class StorageAbortedError extends DomainError {
   readonly errorType = ErrorType.Aborted;
   constructor(step: string) {
     super(`${step} was aborted; partial work is kept and the next run resumes`);
-    this.name = 'StorageAbortedError';
   }
 }
 

@@ -7,46 +7,26 @@ export abstract class LocalPlatformError extends DomainError {}
 /** An app or version the caller named does not exist on the local platform. */
 export class NotFoundError extends LocalPlatformError {
   readonly errorType = ErrorType.NotFound;
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
 }
 
 /** A deploy was refused before any process started: the spec is invalid or fails lint. */
 export class SpecRefusedError extends LocalPlatformError {
   readonly errorType = ErrorType.SpecInvalid;
-  constructor(message: string) {
-    super(message);
-    this.name = 'SpecRefusedError';
-  }
 }
 
 /** The engine cannot be started here (SGLang not importable, API key secret missing, emulator not built). */
 export class EngineUnavailableError extends LocalPlatformError {
   readonly errorType = ErrorType.PlatformUnavailable;
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineUnavailableError';
-  }
 }
 
 /** The platform daemon is not running or did not answer its control API. */
 export class DaemonUnavailableError extends LocalPlatformError {
   readonly errorType = ErrorType.PlatformUnavailable;
-  constructor(message: string) {
-    super(message);
-    this.name = 'DaemonUnavailableError';
-  }
 }
 
 /** The control API answered with an error it could not classify (a bug or a transport failure). */
 export class ControlApiError extends LocalPlatformError {
   readonly errorType = ErrorType.TransportError;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ControlApiError';
-  }
 }
 
 /** Serialised form of a domain error on the control API. */

@@ -10,28 +10,16 @@ export abstract class ModalPlatformError extends DomainError {
 /** The app, version, volume or file the caller named does not exist on Modal. */
 export class ModalNotFoundError extends ModalPlatformError {
   readonly errorType = ErrorType.NotFound;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModalNotFoundError';
-  }
 }
 
 /** The `modal` client or Modal credentials are missing on the worker; the message says how to fix it. */
 export class ModalUnavailableError extends ModalPlatformError {
   readonly errorType = ErrorType.PlatformUnavailable;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModalUnavailableError';
-  }
 }
 
 /** Modal could not be reached or the command ran out of time: worth a retry with backoff. */
 export class ModalTransportError extends ModalPlatformError {
   readonly errorType = ErrorType.TransportError;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModalTransportError';
-  }
 }
 
 /** A `modal` command failed for a reason of its own; `errorType` says which step (deploy, compile, download). */
@@ -41,15 +29,10 @@ export class ModalCommandError extends ModalPlatformError {
     readonly errorType: ErrorType,
   ) {
     super(message);
-    this.name = 'ModalCommandError';
   }
 }
 
 /** The `modal` client printed something the adapter cannot parse (a client version it was not checked against). */
 export class ModalOutputError extends ModalPlatformError {
   readonly errorType = ErrorType.TransportError;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModalOutputError';
-  }
 }
