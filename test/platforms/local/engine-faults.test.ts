@@ -82,15 +82,17 @@ describe('local platform: engine faults and the crash monitor', () => {
     await fixture.client.deploy(spec, { rolloutId: 'hang-1' });
     const { url } = await fixture.client.endpoint('hang-app');
     const started = Date.now();
-    const response = await fetch(`${url}/health`);
+    const held = fetch(`${url}/health`);
+    // The hung engine, seen while the request is held: past the startup timeout the platform may stop it by itself.
+    await waitFor(async () => (await appStatus('hang-app')).engines.length > 0, { what: 'the hung engine started' });
+    const pids = (await appStatus('hang-app')).engines.map((e) => e.pid);
+    const response = await held;
     const waitedMs = Date.now() - started;
     expect(response.status).toBe(503);
     expect(await response.text()).toContain('startup timeout');
     // Held until the 8 s startupTimeout, not failed early: a lower bound, which a loaded machine only makes longer.
     expect(waitedMs).toBeGreaterThanOrEqual(7_500);
 
-    const engines = (await appStatus('hang-app')).engines;
-    const pids = engines.map((e) => e.pid);
     expect(pids.length).toBeGreaterThan(0);
     await fixture.client.stop('hang-app');
     for (const pid of pids) expect(isProcessAlive(pid)).toBe(false);
