@@ -89,6 +89,11 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
     const { url } = await deps.platformNamed(ref.platform).endpoint(ref.app);
     return { apiKey, url };
   };
+  /** What warmup and the smoke tests probe: the endpoint with its key, the served model, the per-request limit. */
+  const checkTarget = async (input: EndpointCheckInput) => {
+    const { apiKey, url } = await endpointWithKey(input, input.secretName);
+    return { baseUrl: url, apiKey, servedName: input.servedName, timeoutMs: input.timeoutSec * 1000 };
+  };
   /** The secret's value when it exists, for masking evidence; a missing secret has nothing to mask. */
   const knownSecret = (name: string): string[] => {
     try {
@@ -191,14 +196,7 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
 
       /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
       async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
-        const { apiKey, url } = await endpointWithKey(input, input.secretName);
-        const results = await runWarmup({
-          baseUrl: url,
-          apiKey,
-          servedName: input.servedName,
-          timeoutMs: input.timeoutSec * 1000,
-          signal: cancellationSignal(),
-        });
+        const results = await runWarmup({ ...(await checkTarget(input)), signal: cancellationSignal() });
         const failed = results.filter((r) => !r.ok);
         if (failed.length > 0) {
           throw ApplicationFailure.create({
@@ -214,13 +212,7 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
 
       /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
       async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
-        const { apiKey, url } = await endpointWithKey(input, input.secretName);
-        const results = await runSmokeTests({
-          baseUrl: url,
-          apiKey,
-          servedName: input.servedName,
-          timeoutMs: input.timeoutSec * 1000,
-        });
+        const results = await runSmokeTests(await checkTarget(input));
         const failed = results.filter((r) => !r.passed);
         if (failed.length > 0) {
           throw ApplicationFailure.create({
