@@ -37,8 +37,10 @@ export const ErrorType = {
   Aborted: 'Aborted',
   /** A compensation step itself failed; what is left to do by hand is in the details. */
   CompensationFailed: 'CompensationFailed',
-  /** A required tool or credential is missing on the worker (e.g. the modal client). */
+  /** A required tool or credential is missing on the worker (e.g. the modal client): a person has to fix it. */
   PlatformUnavailable: 'PlatformUnavailable',
+  /** The platform did not answer (its daemon is down or restarting): an outage, retried until it is back. */
+  PlatformUnreachable: 'PlatformUnreachable',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
@@ -71,7 +73,10 @@ export const RETRYABLE: Readonly<Record<ErrorType, boolean>> = {
   Aborted: false,
   // Raised by workflows only, never by an activity; a person has to look.
   CompensationFailed: false,
+  // Misconfiguration (no modal client, no credentials, no engine): the same worker fails the same way next time.
   PlatformUnavailable: false,
+  // An outage (daemon killed and restarted, a network blip): the compensations must outlive it.
+  PlatformUnreachable: true,
 };
 
 /** Failure types that no retry can fix: the `retry.nonRetryableErrorTypes` of every activity proxy. */

@@ -1,9 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { waitUntilHealthy } from './health-wait';
-import { quickIo } from './retry-profiles';
+import { compensation } from './retry-profiles';
 
-const act = proxyActivities<Activities>(quickIo);
+// A restore is the way back: its calls retry through a platform outage (see `compensation`).
+const act = proxyActivities<Activities>(compensation);
 
 /** What a restore did: the version serving again and the /health attempt it answered on. */
 export interface Restored {

@@ -21,6 +21,15 @@ export const quickIo = {
   retry: { ...backoff, maximumAttempts: 6 },
 } satisfies ActivityOptions;
 
+/**
+ * The way back (roll back, stop, verify): it must outlive a platform outage (a daemon killed and restarted, Modal
+ * unreachable), so it keeps retrying for four and a half minutes of backoff where a forward step gives up after half of one.
+ */
+export const compensation = {
+  ...quickIo,
+  retry: { ...quickIo.retry, maximumAttempts: 14 },
+} satisfies ActivityOptions;
+
 /** The diagnosis after a failure: a report, not a step; one retry, then the failure is reported without it. */
 export const diagnosis = {
   ...quickIo,

@@ -5,13 +5,14 @@ import { Compensations, type Compensation } from './compensations';
 import { describeFailure, type Symptoms } from './failure-description';
 import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
 import { restorePrevious } from './restore-previous';
-import { compile, diagnosis, endpointCheck, longStorage, quickIo, remoteControl } from './retry-profiles';
+import { compensation, compile, diagnosis, endpointCheck, longStorage, quickIo, remoteControl } from './retry-profiles';
 import { RolloutState, type PhaseOutcome } from './rollout-state';
 
 const act = proxyActivities<Activities>(quickIo);
 const storage = proxyActivities<Activities>(longStorage);
 const compiler = proxyActivities<Activities>(compile);
 const control = proxyActivities<Activities>(remoteControl);
+const undo = proxyActivities<Activities>(compensation);
 
 type AppRef = { app: string; platform: 'local' | 'modal' };
 type Spec = RolloutInput['spec'];
@@ -90,7 +91,7 @@ async function ensureKernels(spec: Spec, rolloutId: string, compensations: Compe
   const removePartial = compensations.add({
     step: 'remove the partial DeepGEMM cache of this run',
     run: async () => {
-      await act.invalidateKernels.executeWithOptions({ summary: 'Remove this run’s partial DeepGEMM cache' }, [
+      await undo.invalidateKernels.executeWithOptions({ summary: 'Remove this run’s partial DeepGEMM cache' }, [
         { spec, onlyIfRolloutId: rolloutId },
       ]);
     },
@@ -157,7 +158,7 @@ function restoreStep(ref: AppRef, version: number, marginSec: number): Compensat
 function stopStep(ref: AppRef): Compensation {
   return {
     step: 'stop the app (there was no previous version)',
-    run: () => act.stopApp.executeWithOptions({ summary: `Stop ${ref.app}` }, [ref]),
+    run: () => undo.stopApp.executeWithOptions({ summary: `Stop ${ref.app}` }, [ref]),
   };
 }
 

@@ -26,6 +26,8 @@ const EXPECTED: Array<[ErrorType, 'retried' | 'not retried']> = [
   [ErrorType.Aborted, 'not retried'],
   [ErrorType.CompensationFailed, 'not retried'],
   [ErrorType.PlatformUnavailable, 'not retried'],
+  // New with the split of PlatformUnavailable: a daemon that did not answer is an outage, not a misconfiguration.
+  [ErrorType.PlatformUnreachable, 'retried'],
 ];
 
 test('the table covers every failure type exactly once', () => {

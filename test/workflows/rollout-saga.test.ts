@@ -301,6 +301,56 @@ describe('rollout saga (fake activities, real dev server)', () => {
     expect(failed!.status.previousVersion).toBeUndefined();
   });
 
+  it('a platform outage during the compensation is retried through: rollback, its health check, and the stop', async () => {
+    // The platform answers again on the third call: an outage is retryable (not PlatformUnavailable), so the
+    // compensation waits it out instead of failing with the failed version left routed.
+    const unreachableTwice = <R>(answer: () => R) => {
+      let calls = 0;
+      return async (): Promise<R> => {
+        calls += 1;
+        if (calls <= 2) {
+          throw ApplicationFailure.create({ type: ErrorType.PlatformUnreachable, message: 'daemon did not answer' });
+        }
+        return answer();
+      };
+    };
+    const smokeFails = async (): Promise<never> => {
+      throw failure(ErrorType.SmokeTestFailed, 'smoke failed');
+    };
+    let healthCalls = 0;
+    const restore = new SagaFakes({
+      smokeTest: smokeFails,
+      rollbackTo: unreachableTwice(() => deploymentSummary(1)),
+      async waitForHealth() {
+        healthCalls += 1;
+        if (healthCalls === 2) {
+          throw ApplicationFailure.create({ type: ErrorType.PlatformUnreachable, message: 'daemon did not answer' });
+        }
+        return { attempt: 1, elapsedMs: 1, outcomes: { ok: 1 } };
+      },
+    });
+    const stop = new SagaFakes({
+      smokeTest: smokeFails,
+      async currentDeployment() {
+        return null;
+      },
+      stopApp: unreachableTwice(() => undefined),
+    });
+    const [restored, stopped] = await Promise.all([runRollout(restore), runRollout(stop)]);
+    expect(restore.names()).toEqual([
+      ...stepsThrough('smokeTest'),
+      'diagnoseApp',
+      ...['rollbackTo', 'rollbackTo', 'rollbackTo', 'waitForHealth', 'waitForHealth'],
+    ]);
+    expect(restored.failed!.failure.type).toBe(ErrorType.SmokeTestFailed);
+    expect(restored.failed!.status.compensations).toEqual([
+      { step: 'roll back to v1 and verify it is healthy', outcome: 'done', detail: 'ok' },
+    ]);
+    expect(stop.names()).toEqual([...stepsThrough('smokeTest'), 'diagnoseApp', 'stopApp', 'stopApp', 'stopApp']);
+    expect(stopped.failed!.failure.type).toBe(ErrorType.SmokeTestFailed);
+    expect(stopped.failed!.status.compensations.map((c) => c.outcome)).toEqual(['done']);
+  });
+
   it('a diagnosis that cannot be had is left out; the compensation still runs', async () => {
     const fakes = new SagaFakes({
       async smokeTest() {

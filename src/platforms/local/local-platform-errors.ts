@@ -19,9 +19,12 @@ export class EngineUnavailableError extends LocalPlatformError {
   readonly errorType = ErrorType.PlatformUnavailable;
 }
 
-/** The platform daemon is not running or did not answer its control API. */
+/**
+ * The platform daemon is not running or did not answer its control API: an outage (a killed daemon comes back from
+ * its state), so the boundary reports it as retryable; a daemon that stays away fails the step after its retries.
+ */
 export class DaemonUnavailableError extends LocalPlatformError {
-  readonly errorType = ErrorType.PlatformUnavailable;
+  readonly errorType = ErrorType.PlatformUnreachable;
 }
 
 /** The control API answered with an error it could not classify (a bug or a transport failure). */
