@@ -7,7 +7,9 @@ import { runWarmup } from '../probes/warmup-requests';
 import type { Spec } from '../spec/schema';
 import { diagnose } from '../triage/diagnose';
 import { ErrorType } from '../shared/errors';
-import type { DiagnosisReport, HealthWaitProgress, SmokeResult } from '../shared/rollout-types';
+import type { DiagnosisReport, SmokeResult } from '../shared/rollout-types';
+import { healthWaitDeadline, type HealthHeartbeat } from './health-wait-budget';
+import { KEEP_ALIVE_INTERVAL_MS, keepHeartbeating } from './keep-heartbeating';
 import { withFailureTypes } from './to-application-failure';
 
 /** What serving activities need: a platform by name and the secret resolver (values never leave the worker). */
@@ -52,13 +54,10 @@ export interface HealthWaitInput extends AppRef {
 /** What the health wait saw. */
 export interface HealthWaitResult {
   attempt: number;
+  /** Wall-clock time since the wait first began, outages included. */
   elapsedMs: number;
-  outcomes: Partial<Record<HealthOutcome, number>>;
-}
-
-/** Heartbeat details of the health wait: a retry resumes the attempt count and the original deadline. */
-interface HealthHeartbeat extends HealthWaitProgress {
-  startedAtMs: number;
+  /** Time spent polling, over every attempt: what the engine used of its startup budget (absent from older workers). */
+  polledMs?: number;
   outcomes: Partial<Record<HealthOutcome, number>>;
 }
 
@@ -79,7 +78,6 @@ export interface DiagnoseAppInput extends AppRef {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
-const HEARTBEAT_DURING_PROBE_MS = 2_000;
 
 /** Activities that drive the serving side of a platform and probe its endpoint. */
 export const createServingActivities = (deps: ServingActivityDeps) => {
@@ -117,8 +115,9 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
        */
       async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
         const platform = deps.platformNamed(input.spec.platform);
-        const deployment = await whileHeartbeating(() =>
-          platform.deploy(input.spec, { rolloutId: input.rolloutId, signal: abortRequested() }),
+        const deployment = await keepHeartbeating(
+          () => platform.deploy(input.spec, { rolloutId: input.rolloutId, signal: abortRequested() }),
+          { onCancel: 'finish' },
         );
         const { url } = await platform.endpoint(input.spec.app);
         log.info('deployed', { app: input.spec.app, version: deployment.version, rolloutId: input.rolloutId });
@@ -150,14 +149,27 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
       /**
        * Polls /health until 200 or the startup timeout, in one heartbeating activity so a long wait adds no history.
        * 502 (engine died), 503 (starting) and timeouts are told apart in the result and the failure. A retry resumes
-       * the attempt count, the outcome counts and the original deadline from the last heartbeat.
+       * the attempt count, the outcome counts and the polling time used so far from the last heartbeat; the time from
+       * that heartbeat to the retry (a dead worker, an unreachable Temporal) is not charged to the engine, and a
+       * resumed wait probes once more before it may time out (healthWaitDeadline: the hard limit that remains).
        */
       async waitForHealth(input: HealthWaitInput): Promise<HealthWaitResult> {
         const resumed = activityInfo().heartbeatDetails as HealthHeartbeat | undefined;
-        if (resumed) log.info('[health] resuming after a retry', { attempt: resumed.attempt });
-        const startedAtMs = resumed?.startedAtMs ?? Date.now();
         const marginSec = input.platformStartMarginSec ?? 0;
+        const budgetMs = (input.startupTimeoutSec + marginSec) * 1000;
         const { apiKey, url } = await endpointWithKey(input, input.secretName);
+        const pollStartMs = Date.now();
+        const wait = healthWaitDeadline(budgetMs, pollStartMs, resumed);
+        const { startedAtMs } = wait;
+        if (resumed) {
+          log.info('[health] resuming after a retry', {
+            attempt: resumed.attempt,
+            polledSec: Math.round(wait.chargedMs / 1000),
+            budgetSec: budgetMs / 1000,
+            uncountedSec: Math.round(wait.uncountedMs / 1000),
+          });
+        }
+        const polledMs = (): number => wait.chargedMs + (Date.now() - pollStartMs);
         const limit502 = input.consecutive502Limit ?? 3;
         let consecutive502 = 0;
         const poll = await pollHealth({
@@ -166,11 +178,13 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
           timeoutMs: PROBE_TIMEOUT_MS,
           signal: cancellationSignal(),
           pollIntervalMs: input.pollIntervalSec * 1000,
-          deadlineMs: startedAtMs + (input.startupTimeoutSec + marginSec) * 1000,
+          deadlineMs: wait.deadlineMs,
+          isFirstProbeUncut: wait.isResumed,
           startAttempt: (resumed?.attempt ?? 0) + 1,
           priorOutcomes: resumed?.outcomes ?? {},
-          onProgress: (progress) => heartbeat({ ...progress, startedAtMs } satisfies HealthHeartbeat),
-          progressIntervalMs: HEARTBEAT_DURING_PROBE_MS,
+          onProgress: (progress) =>
+            heartbeat({ ...progress, startedAtMs, polledMs: polledMs(), atMs: Date.now() } satisfies HealthHeartbeat),
+          progressIntervalMs: KEEP_ALIVE_INTERVAL_MS,
           shouldStop: (_attempt, result) =>
             (consecutive502 = result.outcome === 'bad-gateway' ? consecutive502 + 1 : 0) >= limit502,
         });
@@ -178,7 +192,7 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
         const outcomes = seenOutcomes(poll.outcomeCounts);
         if (poll.ending === 'ok') {
           log.info(`[health] passed on attempt ${attempt}`, { app: input.app });
-          return { attempt, elapsedMs: Date.now() - startedAtMs, outcomes };
+          return { attempt, elapsedMs: Date.now() - startedAtMs, polledMs: polledMs(), outcomes };
         }
         if (poll.ending === 'stopped') {
           throw ApplicationFailure.create({
@@ -187,16 +201,24 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
             details: [{ attempt, outcomes, lastStatus: last.status }],
           });
         }
+        const isHardLimit = Date.now() >= wait.hardDeadlineMs && polledMs() < budgetMs;
+        const limit = isHardLimit
+          ? `; the wait's hard limit of ${Math.round((wait.hardDeadlineMs - startedAtMs) / 1000)}s since it began passed (outages included)`
+          : '';
         throw ApplicationFailure.create({
           type: ErrorType.HealthTimeout,
-          message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s${marginSec > 0 ? ` (+ ${marginSec}s for the platform's image pull, health and warmup)` : ''} (${attempt} attempts; last: ${last.outcome}${last.status ? ` HTTP ${last.status}` : ''}; seen: ${describeOutcomes(outcomes)})`,
-          details: [{ attempt, outcomes, lastOutcome: last.outcome }],
+          message: `/health of ${input.app} did not answer 200 within health.startupTimeout ${input.startupTimeoutSec}s${marginSec > 0 ? ` (+ ${marginSec}s for the platform's image pull, health and warmup)` : ''} (${attempt} attempts over ${Math.round(polledMs() / 1000)}s of polling${limit}; last: ${last.outcome}${last.status ? ` HTTP ${last.status}` : ''}; seen: ${describeOutcomes(outcomes)})`,
+          details: [{ attempt, outcomes, lastOutcome: last.outcome, polledMs: polledMs(), isHardLimit }],
         });
       },
 
-      /** The guide's four diverse warmup completions, concurrently, within warmup.timeout. */
+      /**
+       * The guide's four diverse warmup completions, concurrently, within warmup.timeout; heartbeats while they run (a
+       * first completion may wait for the engine's graph capture), and a cancellation ends it at once.
+       */
       async warmup(input: EndpointCheckInput): Promise<{ name: string; durationMs: number }[]> {
-        const results = await runWarmup({ ...(await checkTarget(input)), signal: cancellationSignal() });
+        const target = await checkTarget(input);
+        const results = await keepHeartbeating((signal) => runWarmup({ ...target, signal }));
         const failed = results.filter((r) => !r.ok);
         if (failed.length > 0) {
           throw ApplicationFailure.create({
@@ -210,9 +232,13 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
         return results.map((r) => ({ name: r.name, durationMs: r.durationMs }));
       },
 
-      /** Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached. */
+      /**
+       * Post-deploy smoke tests, each a named result; any failure fails the activity with every result attached.
+       * Heartbeats while they run, and a cancellation ends it at once.
+       */
       async smokeTest(input: EndpointCheckInput): Promise<SmokeResult[]> {
-        const results = await runSmokeTests(await checkTarget(input));
+        const target = await checkTarget(input);
+        const results = await keepHeartbeating((signal) => runSmokeTests({ ...target, signal }));
         const failed = results.filter((r) => !r.passed);
         if (failed.length > 0) {
           throw ApplicationFailure.create({
@@ -250,18 +276,6 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
     { deploy: ErrorType.DeployFailed },
   );
 };
-
-/** Runs a platform call that may take minutes, heartbeating so a lost worker is noticed within the heartbeat timeout. */
-async function whileHeartbeating<T>(body: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  context.heartbeat();
-  const keepAlive = setInterval(() => context.heartbeat(), HEARTBEAT_DURING_PROBE_MS);
-  try {
-    return await body();
-  } finally {
-    clearInterval(keepAlive);
-  }
-}
 
 /** A signal fired only when the workflow cancelled the activity (an abort), not on a timeout or a worker shutdown. */
 function abortRequested(): AbortSignal {

@@ -83,6 +83,11 @@ export interface PollHealthOptions extends ProbeTarget {
   startAttempt?: number;
   /** Outcome counts of the attempts before `startAttempt` (a resumed poll), so the counts cover the whole wait. */
   priorOutcomes?: Partial<Record<HealthOutcome, number>>;
+  /**
+   * Give the first probe its full `timeoutMs` even when the deadline is nearer or already passed: a resumed wait
+   * asks the engine once more before it may time out, instead of ending on a probe cut to nothing. @default false
+   */
+  isFirstProbeUncut?: boolean;
   /** Called after every probe (the activity heartbeats and logs from here). */
   onAttempt?: (attempt: number, result: HealthProbeResult) => void | Promise<void>;
   /**
@@ -109,8 +114,9 @@ export interface PollHealthResult {
 }
 
 /**
- * Probes /health until it answers 200, the deadline passes or `shouldStop` says so. Each probe's own timeout is
- * cut to the time left, so the poll never overruns the deadline by more than one probe's latency.
+ * Probes /health until it answers 200, the deadline passes or `shouldStop` says so. It always probes at least once.
+ * Each probe's own timeout is cut to the time left (but for an uncut first probe), so the poll never overruns the
+ * deadline by more than one probe's latency.
  */
 export async function pollHealth(options: PollHealthOptions): Promise<PollHealthResult> {
   if (!(options.pollIntervalMs >= 0)) {
@@ -121,11 +127,13 @@ export async function pollHealth(options: PollHealthOptions): Promise<PollHealth
     HealthOutcome,
     number
   >;
-  let attempt = (options.startAttempt ?? 1) - 1;
+  const firstAttempt = options.startAttempt ?? 1;
+  let attempt = firstAttempt - 1;
   const report = (): void => options.onProgress?.({ attempt, outcomes: seenOutcomes(outcomeCounts) });
   for (;;) {
     attempt += 1;
-    const remainingMs = Math.max(1, options.deadlineMs - Date.now());
+    const isUncut = options.isFirstProbeUncut === true && attempt === firstAttempt;
+    const remainingMs = isUncut ? options.timeoutMs : Math.max(1, options.deadlineMs - Date.now());
     report();
     const keepReporting = options.onProgress ? setInterval(report, options.progressIntervalMs ?? 2_000) : undefined;
     const last = await probeHealth({ ...options, timeoutMs: Math.min(options.timeoutMs, remainingMs) }).finally(() =>

@@ -15,6 +15,13 @@ const backoff = {
   nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
 };
 
+/**
+ * How long the server waits for a heartbeat before it declares an attempt lost and retries it elsewhere: the time a
+ * dead worker costs a step. Every step that can run longer than a few seconds heartbeats every 2 s (the SDK sends at
+ * most one beat per 80 % of this), so 20 s is several missed beats, not a slow moment.
+ */
+const LOST_WORKER_AFTER = '20 seconds';
+
 /** Control-plane calls: quick, retried with backoff on transport errors. */
 export const quickIo = {
   startToCloseTimeout: '2 minutes',
@@ -43,7 +50,7 @@ export const diagnosis = {
  */
 export const longStorage = {
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: LOST_WORKER_AFTER,
   retry: { ...backoff, maximumAttempts: 8 },
   // An abort waits until the activity has seen it: only a cancellation it sees as requested stops the remote call
   // (a compile holds 8 GPUs), and a workflow that closed first would leave the activity a "not found" instead.
@@ -58,11 +65,13 @@ export const compile = {
 
 /**
  * Deploys and volume commits: a first Modal deploy builds images and creates functions for many minutes, and a commit
- * is a remote call; both heartbeat, and a retry waits for a deploy still in flight instead of starting a second.
+ * is a remote call; both heartbeat, and a retry waits for a deploy still in flight instead of starting a second (the
+ * platforms key a deploy by its rollout id: the local daemon returns the version that id created, Modal finds the
+ * history entry tagged with it and serializes deploys of an app).
  */
 export const remoteControl = {
   startToCloseTimeout: '45 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: LOST_WORKER_AFTER,
   retry: { ...backoff, maximumAttempts: 4 },
   // An abort stops a deploy in flight before the compensation rolls back, rather than racing it.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -70,9 +79,10 @@ export const remoteControl = {
 
 /**
  * The /health wait, bounded by the version's startup timeout (plus what the platform adds before the engine starts).
- * A retry resumes the attempt count and the original deadline from the heartbeat, so attempts only decide how many
- * lost workers or transport failures the wait survives, never how long it waits: five, the same for a new version and
- * for a restored one.
+ * A retry resumes the attempt count and the polling time used from the heartbeat (a gap while no worker could reach
+ * the server is not charged; the activity's hard limit is the budget plus at most as much again, 10 minutes or more,
+ * since the wait began), so attempts only decide how many lost workers or transport failures the wait survives, never
+ * how long it polls: five, the same for a new version and for a restored one.
  */
 export function healthWait(startupTimeoutSec: number, marginSec = 0): ActivityOptions {
   return {
@@ -82,10 +92,14 @@ export function healthWait(startupTimeoutSec: number, marginSec = 0): ActivityOp
   };
 }
 
-/** Probes of the endpoint (warmup, smoke): bounded by the spec's warmup timeout; a failed probe is retried once. */
+/**
+ * Probes of the endpoint (warmup, smoke): bounded by the spec's warmup timeout; a failed probe is retried once. They
+ * heartbeat, so a lost worker costs 20 s rather than the whole timeout (11 minutes at `warmup.timeout: 600`).
+ */
 export function endpointCheck(timeoutSec: number): ActivityOptions {
   return {
     startToCloseTimeout: `${Math.ceil(timeoutSec) + 60} seconds`,
+    heartbeatTimeout: LOST_WORKER_AFTER,
     retry: { ...backoff, maximumAttempts: 2 },
   };
 }

@@ -11,15 +11,19 @@ import { ErrorType } from '../../src/shared/errors';
 
 const API_KEY = 'sk-wait-for-health-test-5d1e';
 
-/** A real HTTP server whose /health answers the statuses given, in order (the last one repeats). */
+/**
+ * A real HTTP server whose /health answers the statuses given, in order (the last one repeats), each after
+ * `answerAfterMs` (so a probe cut to a millisecond cannot see it).
+ */
 async function healthServer(
   statuses: number[],
+  answerAfterMs = 0,
 ): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
   let hits = 0;
   const server = http.createServer((_req, res) => {
     const status = statuses[Math.min(hits, statuses.length - 1)]!;
     hits += 1;
-    res.writeHead(status).end(status === 200 ? 'OK' : '');
+    setTimeout(() => res.writeHead(status).end(status === 200 ? 'OK' : ''), answerAfterMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -73,22 +77,88 @@ test('polls through 503s to a 200, heartbeating the attempt, the counts and the 
   }
 });
 
-test('a retry resumes the attempt count, the outcome counts and the original deadline from the heartbeat', async () => {
+test('a retry resumes the attempt count, the outcome counts, the start time and the polling time used', async () => {
   const server = await healthServer([200]);
   try {
     const startedAtMs = Date.now() - 5_000;
     const env = new MockActivityEnvironment({
-      heartbeatDetails: { attempt: 7, startedAtMs, outcomes: { starting: 7 } },
+      heartbeatDetails: {
+        attempt: 7,
+        startedAtMs,
+        polledMs: 4_000,
+        atMs: startedAtMs + 4_000,
+        outcomes: { starting: 7 },
+      },
     });
-    const beats: Array<{ startedAtMs: number }> = [];
-    env.on('heartbeat', (details: { startedAtMs: number }) => beats.push(details));
+    const beats: Array<{ startedAtMs: number; polledMs: number }> = [];
+    env.on('heartbeat', (details: (typeof beats)[number]) => beats.push(details));
     const result: HealthWaitResult = await env.run(healthActivity(server.url), input);
     expect(result).toMatchObject({ attempt: 8, outcomes: { starting: 7, ok: 1 } });
     expect(result.elapsedMs).toBeGreaterThanOrEqual(5_000);
-    expect(beats.every((b) => b.startedAtMs === startedAtMs)).toBe(true);
+    expect(result.polledMs).toBeGreaterThanOrEqual(4_000);
+    expect(beats.length).toBeGreaterThan(0);
+    expect(beats.every((b) => b.startedAtMs === startedAtMs && b.polledMs >= 4_000)).toBe(true);
   } finally {
     await server.close();
   }
+});
+
+describe('a resumed wait after an outage (no worker could reach Temporal)', () => {
+  // The last recorded beat was 2 minutes ago, 5 s into a 30 s startup timeout: the wait began long before its budget.
+  const afterOutage = () => {
+    const atMs = Date.now() - 120_000;
+    return { attempt: 5, startedAtMs: atMs - 5_000, polledMs: 5_000, atMs, outcomes: { starting: 5 } };
+  };
+
+  test('is not charged the outage: it polls on and passes when the engine turns healthy', async () => {
+    const server = await healthServer([503, 503, 200]);
+    try {
+      const result: HealthWaitResult = await new MockActivityEnvironment({ heartbeatDetails: afterOutage() }).run(
+        healthActivity(server.url),
+        input,
+      );
+      expect(result).toMatchObject({ attempt: 8, outcomes: { starting: 7, ok: 1 } });
+      expect(server.hits()).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('with its budget polled away, it still probes once, in full, before timing out', async () => {
+    const server = await healthServer([503], 50);
+    try {
+      const used = { ...afterOutage(), polledMs: 30_000 };
+      const failure = await rejection(
+        new MockActivityEnvironment({ heartbeatDetails: used }).run(healthActivity(server.url), input),
+      );
+      expect(failure).toMatchObject({
+        type: ErrorType.HealthTimeout,
+        details: [{ attempt: 6, lastOutcome: 'starting', outcomes: { starting: 6 }, isHardLimit: false }],
+      });
+      expect(server.hits()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('past the hard limit (budget + at least 10 minutes since the wait began) it probes once, then times out', async () => {
+    const server = await healthServer([503], 50);
+    try {
+      const atMs = Date.now() - 11 * 60_000;
+      const old = { attempt: 2, startedAtMs: atMs - 1_000, polledMs: 1_000, atMs, outcomes: { starting: 2 } };
+      const failure = await rejection(
+        new MockActivityEnvironment({ heartbeatDetails: old }).run(healthActivity(server.url), input),
+      );
+      expect(failure).toMatchObject({
+        type: ErrorType.HealthTimeout,
+        details: [{ attempt: 3, lastOutcome: 'starting', isHardLimit: true }],
+      });
+      expect(failure.message).toContain("the wait's hard limit of 630s since it began passed");
+      expect(server.hits()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 test('consecutive 502s end the wait as EngineCrashed, with the outcomes in the details', async () => {
@@ -107,28 +177,26 @@ test('consecutive 502s end the wait as EngineCrashed, with the outcomes in the d
   }
 });
 
-test('a deadline that passed ends the wait as HealthTimeout; the platform start margin extends it', async () => {
+test('a fresh wait ends as HealthTimeout at its deadline; the platform start margin extends it', async () => {
   const server = await healthServer([503]);
   try {
-    // Resumed 10 s into a 1 s startup timeout: one more probe, cut to 1 ms (the time left), then the wait ends.
-    const past = { heartbeatDetails: { attempt: 2, startedAtMs: Date.now() - 10_000, outcomes: { starting: 2 } } };
     const failure = await rejection(
-      new MockActivityEnvironment(past).run(healthActivity(server.url), { ...input, startupTimeoutSec: 1 }),
+      new MockActivityEnvironment().run(healthActivity(server.url), { ...input, startupTimeoutSec: 0.3 }),
     );
-    expect(failure).toMatchObject({ type: ErrorType.HealthTimeout, details: [{ attempt: 3 }] });
-    // The 1 ms probe usually times out; a fast loopback may still see the 503 in time.
-    const details = (failure.details as Array<{ outcomes: Record<string, number>; lastOutcome: string }>)[0]!;
-    expect(['timeout', 'starting']).toContain(details.lastOutcome);
-    expect(details.outcomes).toEqual(details.lastOutcome === 'timeout' ? { starting: 2, timeout: 1 } : { starting: 3 });
-    expect(failure.message).toContain('health.startupTimeout 1s');
+    expect(failure).toMatchObject({ type: ErrorType.HealthTimeout, details: [{ isHardLimit: false }] });
+    const details = (failure.details as Array<{ attempt: number; outcomes: Record<string, number> }>)[0]!;
+    expect(details.attempt).toBeGreaterThanOrEqual(1);
+    expect(Object.values(details.outcomes).reduce((a, b) => a + b, 0)).toBe(details.attempt);
+    expect(failure.message).toContain('health.startupTimeout 0.3s');
   } finally {
     await server.close();
   }
 
   const flipping = await healthServer([503, 503, 200]);
   try {
-    const past = { heartbeatDetails: { attempt: 0, startedAtMs: Date.now() - 10_000, outcomes: {} } };
-    const result = await new MockActivityEnvironment(past).run(healthActivity(flipping.url), {
+    // 1 s of startup timeout already polled away, but 600 s of platform margin remain.
+    const resumed = { attempt: 0, startedAtMs: Date.now() - 10_000, polledMs: 1_000, outcomes: {} };
+    const result = await new MockActivityEnvironment({ heartbeatDetails: resumed }).run(healthActivity(flipping.url), {
       ...input,
       startupTimeoutSec: 1,
       platformStartMarginSec: 600,
