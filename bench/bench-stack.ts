@@ -5,18 +5,21 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { resolveSecret, secretEnvVar } from '../src/config/secrets';
+import { loadConfig, type Config } from '../src/config/config';
+import { secretEnvVar, secretSource } from '../src/config/secrets';
 import { startDevServer } from '../src/devstack/dev-server';
 import { terminateProcessGroup } from '../src/process/process-identity';
 import { writeFixtureCheckpoint } from '../src/hub/fixture-checkpoint';
 import { startHub } from '../src/hub/hub-server';
-import { platformDown, platformUp } from '../src/platforms/local/daemon-lifecycle';
+import { startPlatform, stopPlatform } from '../src/platforms/local/daemon-lifecycle';
 import { LocalPlatform } from '../src/platforms/local/local-platform';
 import { parseSpecText } from '../src/spec/parse-spec';
 import type { Spec } from '../src/spec/schema';
 
 /** Everything a benchmark of the whole product needs, all real: Temporal dev server, hub, platform daemon, worker. */
 export interface BenchStack {
+  /** The settings of the stack's temp state folder, on its hub. */
+  config: Config;
   client: Client;
   worker: Worker;
   platform: LocalPlatform;
@@ -58,12 +61,11 @@ export async function startBenchStack(options: { fixtureSizeMB: number; taskQueu
   const hub = await startHub({ fixtureDir });
   const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home, HF_ENDPOINT: hub.url };
   delete env[secretEnvVar('glm-api-key')];
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), `sk-bench-${randomBytes(8).toString('hex')}`, {
-    mode: 0o600,
-  });
-  await platformUp(env);
-  const platform = LocalPlatform.fromEnv(env);
+  const config = loadConfig(env);
+  const secrets = secretSource(config);
+  secrets.ensureLocal('glm-api-key', () => `sk-bench-${randomBytes(8).toString('hex')}`);
+  await startPlatform(config);
+  const platform = LocalPlatform.fromConfig(config);
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
@@ -71,10 +73,11 @@ export async function startBenchStack(options: { fixtureSizeMB: number; taskQueu
     connection: nativeConnection,
     taskQueue: options.taskQueue,
     workflowBundle: { code },
-    activities: createActivities({ platforms: { local: platform }, resolveSecret: (n) => resolveSecret(n, env) }),
+    activities: createActivities({ platforms: { local: platform }, resolveSecret: secrets.resolve }),
   });
   const demo = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8');
   return {
+    config,
     client: new Client({ connection }),
     worker,
     platform,
@@ -90,7 +93,7 @@ export async function startBenchStack(options: { fixtureSizeMB: number; taskQueu
     async close() {
       await connection.close();
       await nativeConnection.close();
-      await platformDown(env);
+      await stopPlatform(config);
       await hub.close();
       await terminateProcessGroup(server.pid, 5000);
       fs.rmSync(home, { recursive: true, force: true });

@@ -9,11 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliEntry, projectRoot } from '../src/config/paths';
-import { createEngineFactory } from '../src/platforms/local/default-engine-factory';
-import { checkDeploySpec } from '../src/platforms/local/deploy-spec-check';
-import { LocalServingClient } from '../src/platforms/local/local-serving-client';
-import { platformPaths } from '../src/platforms/local/platform-paths';
-import { runPlatformDaemon } from '../src/platforms/local/run-platform-daemon';
+import { startScratchPlatform } from '../src/platforms/local/scratch-platform';
 import { parseSpecText } from '../src/spec/parse-spec';
 import { machineLine, option, percentile } from './bench-stack';
 
@@ -28,16 +24,12 @@ async function main(): Promise<void> {
   const engines = Number(option('engines', '2'));
   const windowS = Number(option('window', '2'));
   if (!fs.existsSync(cliEntry())) throw new Error(`${cliEntry()} is missing: run npm run setup first`);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-bench-scaling-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home };
-  const apiKey = 'sk-bench-scaling';
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), apiKey, { mode: 0o600 });
-  const modelPath = path.join(home, 'model');
-  const kernelCacheDir = path.join(home, 'kernels');
-  fs.mkdirSync(modelPath, { recursive: true });
-  fs.mkdirSync(kernelCacheDir, { recursive: true });
-  fs.writeFileSync(path.join(modelPath, 'config.json'), '{}');
+  const platform = await startScratchPlatform({
+    home: fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-bench-scaling-')),
+    apiKey: 'sk-bench-scaling',
+    timings: { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 50 },
+  });
+  const { client } = platform;
   const parsed = parseSpecText(fs.readFileSync(path.join(projectRoot(), 'examples', 'local-demo.yaml'), 'utf8'));
   if (!parsed.ok) throw new Error('examples/local-demo.yaml does not parse');
   const spec = parsed.spec;
@@ -49,13 +41,6 @@ async function main(): Promise<void> {
   spec.local.emulator = {
     phases: { weightLoadMs: 200_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
   };
-  const running = await runPlatformDaemon({
-    paths: platformPaths(env),
-    factory: createEngineFactory({ env, resolveEnginePaths: () => ({ modelPath, kernelCacheDir }) }),
-    timings: { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 50 },
-    checkSpec: checkDeploySpec,
-  });
-  const client = new LocalServingClient(platformPaths(env));
   const liveEngines = async () => (await client.status()).apps.find((a) => a.app === spec.app)?.engines ?? [];
   try {
     await client.deploy(spec, { rolloutId: 'bench-1' });
@@ -83,8 +68,7 @@ async function main(): Promise<void> {
     console.log(row(`setMinContainers(${engines}) → ${engines} ready`, warmUpMs));
     console.log(row(`setMinContainers(0) → none (window ${windowS} s included)`, scaleDownLagMs));
   } finally {
-    await running.shutdown({ stopEngines: true });
-    fs.rmSync(home, { recursive: true, force: true });
+    await platform.close();
   }
 }
 

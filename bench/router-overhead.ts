@@ -6,13 +6,9 @@ import { cliEntry, projectRoot } from '../src/config/paths';
 import { buildSglangArgv } from '../src/spec/argv-builder';
 import { parseSpecText } from '../src/spec/parse-spec';
 import type { Spec } from '../src/spec/schema';
-import { createEngineFactory } from '../src/platforms/local/default-engine-factory';
-import { checkDeploySpec } from '../src/platforms/local/deploy-spec-check';
 import { engineCommand } from '../src/platforms/local/engine-command';
 import { freePort } from '../src/net/free-port';
-import { LocalServingClient } from '../src/platforms/local/local-serving-client';
-import { platformPaths } from '../src/platforms/local/platform-paths';
-import { runPlatformDaemon } from '../src/platforms/local/run-platform-daemon';
+import { startScratchPlatform } from '../src/platforms/local/scratch-platform';
 
 const REQUESTS = Number(process.argv[2] ?? 400);
 const COLD_RUNS = Number(process.argv[3] ?? 5);
@@ -67,16 +63,12 @@ async function directLoadMs(spec: Spec, modelPath: string, kernelCacheDir: strin
 
 async function main(): Promise<void> {
   if (!fs.existsSync(cliEntry())) throw new Error(`${cliEntry()} is missing: run npx tsc -p tsconfig.build.json first`);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-bench-router-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home };
-  const apiKey = 'sk-bench-router';
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), apiKey, { mode: 0o600 });
-  const modelPath = path.join(home, 'model');
-  const kernelCacheDir = path.join(home, 'kernels');
-  fs.mkdirSync(modelPath, { recursive: true });
-  fs.mkdirSync(kernelCacheDir, { recursive: true });
-  fs.writeFileSync(path.join(modelPath, 'config.json'), '{}');
+  const platform = await startScratchPlatform({
+    home: fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-bench-router-')),
+    apiKey: 'sk-bench-router',
+    timings: { stopGraceMs: 2_000, replaceDelayMs: 1_000, maxReplaceDelayMs: 5_000, tickMs: 100 },
+  });
+  const { apiKey, client, modelPath, kernelCacheDir } = platform;
   const parsed = parseSpecText(fs.readFileSync(path.join(projectRoot(), 'examples', 'local-demo.yaml'), 'utf8'));
   if (!parsed.ok) throw new Error('examples/local-demo.yaml does not parse');
   const spec = structuredClone(parsed.spec);
@@ -87,13 +79,6 @@ async function main(): Promise<void> {
     phases: { weightLoadMs: 300_000, deepGemmCompileMs: 0, graphCaptureMs: 0, healthGenerateMs: 0 },
   };
 
-  const running = await runPlatformDaemon({
-    paths: platformPaths(env),
-    factory: createEngineFactory({ env, resolveEnginePaths: () => ({ modelPath, kernelCacheDir }) }),
-    timings: { stopGraceMs: 2_000, replaceDelayMs: 1_000, maxReplaceDelayMs: 5_000, tickMs: 100 },
-    checkSpec: checkDeploySpec,
-  });
-  const client = new LocalServingClient(platformPaths(env));
   try {
     await client.deploy(spec, { rolloutId: 'bench-1' });
     const { url: routerUrl } = await client.endpoint(spec.app);
@@ -159,8 +144,7 @@ async function main(): Promise<void> {
       JSON.stringify({ requests: REQUESTS, direct, routed, directLoads, routerColdStarts }, null, 2),
     );
   } finally {
-    await running.shutdown({ stopEngines: true });
-    fs.rmSync(home, { recursive: true, force: true });
+    await platform.close();
   }
 }
 

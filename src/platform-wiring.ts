@@ -56,6 +56,7 @@ export function platformsFor(taskQueue: string, config: Config): ActivityDeps['p
     platforms.modal = new ModalPlatform({
       deployPy: path.join(config.projectRoot, 'modal', 'deploy.py'),
       env: config.env,
+      stateDir: config.stateDir,
     });
   } else {
     platforms.local = localPlatform(config);

@@ -4,7 +4,7 @@ import { createActivities } from './activities';
 import { loadConfig, type Config } from './config/config';
 import { describeConnection, loadTemporalConfig, TemporalConfigError } from './config/temporal-connection';
 import { checkNamespace, NamespaceNotReadyError } from './config/temporal-namespace-check';
-import { resolveSecret } from './config/secrets';
+import { secretSource } from './config/secrets';
 import { embeddedTemporal } from './devstack/embedded-temporal';
 import { describePlatforms, platformsFor } from './platform-wiring';
 import { LOCAL_TASK_QUEUE } from './shared/task-queue';
@@ -76,7 +76,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       identity,
       activities: createActivities({
         platforms: platformsFor(options.taskQueue, settings),
-        resolveSecret: (name) => resolveSecret(name, settings.env),
+        resolveSecret: secretSource(settings).resolve,
       }),
       ...workflowCodeOption(),
     });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DomainError } from '../shared/domain-error';
 import { ErrorType } from '../shared/errors';
+import type { Config } from './config';
 import { stateDir } from './paths';
 
 /** The environment variable that may hold a secret: `glm-api-key` → `GLM_OPS_SECRET_GLM_API_KEY`. */
@@ -9,36 +10,56 @@ export function secretEnvVar(name: string): string {
   return `GLM_OPS_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
-/** Where the local platform keeps a secret's value on disk (mode 600), like a Modal Secret. */
-export function secretFile(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(stateDir(env), 'secrets', name);
-}
-
 /** Thrown when a secret named in a spec has no value on this machine; the message never holds a value. */
 export class SecretMissingError extends DomainError {
   readonly errorType = ErrorType.PlatformUnavailable;
-  constructor(name: string, env: NodeJS.ProcessEnv) {
-    super(`secret "${name}" is not set: export ${secretEnvVar(name)} or write it to ${secretFile(name, env)}`);
+  constructor(name: string, file: string) {
+    super(`secret "${name}" is not set: export ${secretEnvVar(name)} or write it to ${file}`);
   }
 }
 
-/** Resolves a secret by name from the environment, then from the state folder. Values stay in the caller's memory. */
-export function resolveSecret(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env[secretEnvVar(name)]?.trim();
-  if (fromEnv) return fromEnv;
-  const file = secretFile(name, env);
-  if (fs.existsSync(file)) {
-    const value = fs.readFileSync(file, 'utf8').trim();
-    if (value) return value;
-  }
-  throw new SecretMissingError(name, env);
+/**
+ * Where this machine's secrets are found: `GLM_OPS_SECRET_<NAME>` in the environment, else the file
+ * `<stateDir>/secrets/<name>` (mode 600, the local stand-in for a Modal Secret). Values stay in the caller's memory.
+ */
+export interface SecretSource {
+  /** The secret's value; throws SecretMissingError (naming the variable and the file, never a value) when unset. */
+  resolve: (name: string) => string;
+  /** The file the secret is read from when its variable is unset. */
+  fileOf: (name: string) => string;
+  /** Creates a random secret file when the secret has no value yet (the local demo's API key). */
+  ensureLocal: (name: string, generate: () => string) => void;
 }
 
-/** Creates a random secret in the state folder when none exists (the local demo's API key). */
-export function ensureLocalSecret(name: string, generate: () => string, env: NodeJS.ProcessEnv = process.env): void {
-  if (env[secretEnvVar(name)]?.trim()) return;
-  const file = secretFile(name, env);
-  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim()) return;
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, generate(), { mode: 0o600 });
+/** The secrets of the settings' environment and state folder; build it once at the entry point. */
+export function secretSource(config: Pick<Config, 'env' | 'stateDir'>): SecretSource {
+  const fileOf = (name: string): string => path.join(config.stateDir, 'secrets', name);
+  const fromFile = (name: string): string | undefined => {
+    const file = fileOf(name);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() || undefined : undefined;
+  };
+  // GLM_OPS_SECRET_* is read at each call: the environment is the secret's interface, as for a Modal Secret.
+  const fromEnv = (name: string): string | undefined => config.env[secretEnvVar(name)]?.trim() || undefined;
+  return {
+    fileOf,
+    resolve(name) {
+      const value = fromEnv(name) ?? fromFile(name);
+      if (value === undefined) throw new SecretMissingError(name, fileOf(name));
+      return value;
+    },
+    ensureLocal(name, generate) {
+      if (fromEnv(name) !== undefined || fromFile(name) !== undefined) return;
+      const file = fileOf(name);
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file, generate(), { mode: 0o600 });
+    },
+  };
+}
+
+/**
+ * {@link SecretSource.ensureLocal} for a caller that holds only an environment: src/devstack/dev-stack.ts, until
+ * it passes its Config to {@link secretSource}; remove it then.
+ */
+export function ensureLocalSecret(name: string, generate: () => string, env: NodeJS.ProcessEnv): void {
+  secretSource({ env, stateDir: stateDir(env) }).ensureLocal(name, generate);
 }

@@ -3,13 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot } from '../config/paths';
-import { secretEnvVar } from '../config/secrets';
 import { startEmulator } from '../emulator';
-import { createEngineFactory } from '../platforms/local/default-engine-factory';
-import { checkDeploySpec } from '../platforms/local/deploy-spec-check';
-import { LocalServingClient } from '../platforms/local/local-serving-client';
-import { platformPaths } from '../platforms/local/platform-paths';
-import { runPlatformDaemon } from '../platforms/local/run-platform-daemon';
+import { startScratchPlatform } from '../platforms/local/scratch-platform';
 import { buildSglangArgv } from '../spec/argv-builder';
 import { parseSpecText } from '../spec/parse-spec';
 
@@ -21,16 +16,14 @@ import { parseSpecText } from '../spec/parse-spec';
  */
 async function main(home: string): Promise<void> {
   const apiKey = `sk-conformance-${randomBytes(12).toString('hex')}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home };
-  delete env[secretEnvVar('glm-api-key')];
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), apiKey, { mode: 0o600 });
-  const modelPath = path.join(home, 'model');
-  const kernelCacheDir = path.join(home, 'kernels');
-  fs.mkdirSync(modelPath, { recursive: true });
-  fs.mkdirSync(kernelCacheDir, { recursive: true });
-  fs.writeFileSync(path.join(modelPath, 'config.json'), JSON.stringify({ architectures: ['GlmMoeDsaForCausalLM'] }));
-  fs.writeFileSync(path.join(kernelCacheDir, 'manifest.json'), JSON.stringify({ smArch: 'sm100', gpuType: 'B200' }));
+  const platform = await startScratchPlatform({
+    home,
+    apiKey,
+    timings: { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 100 },
+    modelConfig: { architectures: ['GlmMoeDsaForCausalLM'] },
+    kernelManifest: { smArch: 'sm100', gpuType: 'B200' },
+  });
+  const { modelPath, kernelCacheDir, client } = platform;
 
   const parsed = parseSpecText(fs.readFileSync(path.join(projectRoot(), 'examples', 'local-demo.yaml'), 'utf8'));
   if (!parsed.ok) throw new Error(`examples/local-demo.yaml: ${JSON.stringify(parsed.errors)}`);
@@ -54,13 +47,6 @@ async function main(home: string): Promise<void> {
   );
   await emulator.ready;
 
-  const running = await runPlatformDaemon({
-    paths: platformPaths(env),
-    factory: createEngineFactory({ env, resolveEnginePaths: () => ({ modelPath, kernelCacheDir }) }),
-    timings: { stopGraceMs: 1_000, replaceDelayMs: 400, maxReplaceDelayMs: 2_000, tickMs: 100 },
-    checkSpec: checkDeploySpec,
-  });
-  const client = new LocalServingClient(platformPaths(env));
   await client.deploy(spec, { rolloutId: 'conformance-1' });
   const { url: routerUrl } = await client.endpoint(spec.app);
 
@@ -68,9 +54,8 @@ async function main(home: string): Promise<void> {
   const stop = async (): Promise<void> => {
     if (isStopping) return;
     isStopping = true;
-    await running.shutdown({ stopEngines: true }).catch(() => undefined);
     await emulator.close().catch(() => undefined);
-    fs.rmSync(home, { recursive: true, force: true });
+    await platform.close().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

@@ -68,7 +68,12 @@ const CASES: Array<[string, Error, ErrorType, Record<string, unknown> | undefine
     ErrorType.DeployFailed,
     undefined,
   ],
-  ['SecretMissingError', new SecretMissingError('glm-api-key', {}), ErrorType.PlatformUnavailable, undefined],
+  [
+    'SecretMissingError',
+    new SecretMissingError('glm-api-key', '/state/secrets/glm-api-key'),
+    ErrorType.PlatformUnavailable,
+    undefined,
+  ],
   ['PlatformNotConfiguredError', new PlatformNotConfiguredError('modal'), ErrorType.PlatformUnavailable, undefined],
   [
     'UpgradeSpecError (bad input)',

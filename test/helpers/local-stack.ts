@@ -3,11 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createActivities, type Activities } from '../../src/activities';
-import { resolveSecret, secretEnvVar } from '../../src/config/secrets';
+import { loadConfig, type Config } from '../../src/config/config';
+import { secretEnvVar, secretSource, type SecretSource } from '../../src/config/secrets';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { writeFixtureCheckpoint } from '../../src/hub/fixture-checkpoint';
 import type { HubFaultPlan } from '../../src/hub/hub-faults';
-import { platformDown, platformUp } from '../../src/platforms/local/daemon-lifecycle';
+import { startPlatform, stopPlatform } from '../../src/platforms/local/daemon-lifecycle';
 import { LocalPlatform } from '../../src/platforms/local/local-platform';
 import type { Spec } from '../../src/spec/schema';
 import { builtCliEntry } from './built-lib';
@@ -16,7 +17,11 @@ import { testSpec } from './test-spec';
 /** A whole local platform for one test file: fixture hub, detached platform daemon, volumes, secret, activities. */
 export interface LocalStack {
   home: string;
+  /** The stack's settings (its temp state folder, its hub); `config.env` is what its child processes get. */
+  config: Config;
+  /** {@link config}'s environment, for tests that start the CLI or a worker against the stack. */
   env: NodeJS.ProcessEnv;
+  secrets: SecretSource;
   apiKey: string;
   hub: RunningHub;
   platform: LocalPlatform;
@@ -37,18 +42,21 @@ export async function startLocalStack(options: { faults?: HubFaultPlan; sizeMB?:
   const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home, HF_ENDPOINT: hub.url };
   delete env[secretEnvVar('glm-api-key')];
   delete env.HF_TOKEN;
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), apiKey, { mode: 0o600 });
-  await platformUp(env);
-  const platform = LocalPlatform.fromEnv(env);
+  const config = loadConfig(env);
+  const secrets = secretSource(config);
+  secrets.ensureLocal('glm-api-key', () => apiKey);
+  await startPlatform(config);
+  const platform = LocalPlatform.fromConfig(config);
   const activities = createActivities({
     platforms: { local: platform },
-    resolveSecret: (name) => resolveSecret(name, env),
+    resolveSecret: secrets.resolve,
     heartbeatIntervalMs: 200,
   });
   return {
     home,
+    config,
     env,
+    secrets,
     apiKey,
     hub,
     platform,
@@ -59,7 +67,7 @@ export async function startLocalStack(options: { faults?: HubFaultPlan; sizeMB?:
         patch?.(spec);
       }),
     async cleanup() {
-      await platformDown(env).catch(() => undefined);
+      await stopPlatform(config).catch(() => undefined);
       await hub.close();
       fs.rmSync(home, { recursive: true, force: true });
     },

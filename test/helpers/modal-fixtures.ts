@@ -24,7 +24,8 @@ export function standinPlatform(
     modalBin: MODAL_BIN,
     pythonBin: PYTHON_BIN,
     deployPy: DEPLOY_PY,
-    env: { ...(options.env ?? standin.env), GLM_OPS_HOME: home },
+    env: options.env ?? standin.env,
+    stateDir: home,
     timeouts: { ...TEST_TIMEOUTS, ...options.timeouts },
   });
   return { platform, home };

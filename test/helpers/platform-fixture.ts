@@ -1,13 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { secretEnvVar } from '../../src/config/secrets';
+import type { Config } from '../../src/config/config';
 import type { Spec } from '../../src/spec/schema';
-import { createEngineFactory } from '../../src/platforms/local/default-engine-factory';
-import { checkDeploySpec } from '../../src/platforms/local/deploy-spec-check';
-import { LocalServingClient } from '../../src/platforms/local/local-serving-client';
-import { platformPaths } from '../../src/platforms/local/platform-paths';
-import { runPlatformDaemon, type RunningPlatformDaemon } from '../../src/platforms/local/run-platform-daemon';
+import type { LocalServingClient } from '../../src/platforms/local/local-serving-client';
+import type { RunningPlatformDaemon } from '../../src/platforms/local/run-platform-daemon';
+import { startScratchPlatform } from '../../src/platforms/local/scratch-platform';
 import type { ServingTimings } from '../../src/platforms/local/serving-app';
 import { builtCliEntry } from './built-lib';
 import { testSpec } from './test-spec';
@@ -23,10 +21,10 @@ export const TEST_TIMINGS: ServingTimings = {
 /** A platform daemon running in this process against a temp state folder, with a client for it. */
 export interface PlatformFixture {
   home: string;
-  env: NodeJS.ProcessEnv;
+  config: Config;
   apiKey: string;
   client: LocalServingClient;
-  running: RunningPlatformDaemon;
+  readonly running: RunningPlatformDaemon;
   /** {@link testSpec} with engines that start in ~0.2 s (no kernel compile or graph capture, a short weight load). */
   specFor(app: string, patch?: (spec: Spec) => void): Spec;
   /** Simulates a daemon SIGKILL (routers gone, engines left running), then starts a new daemon on the same state. */
@@ -40,30 +38,20 @@ export async function startPlatformFixture(
   options: { timings?: Partial<ServingTimings> } = {},
 ): Promise<PlatformFixture> {
   builtCliEntry();
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-platform-'));
-  const apiKey = `sk-test-${Math.random().toString(36).slice(2)}${Date.now()}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, GLM_OPS_HOME: home };
-  delete env[secretEnvVar('glm-api-key')];
-  fs.mkdirSync(path.join(home, 'secrets'), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(home, 'secrets', 'glm-api-key'), apiKey, { mode: 0o600 });
-  const modelPath = path.join(home, 'model');
-  const kernelCacheDir = path.join(home, 'kernels');
-  fs.mkdirSync(modelPath, { recursive: true });
-  fs.mkdirSync(kernelCacheDir, { recursive: true });
-  fs.writeFileSync(path.join(modelPath, 'config.json'), JSON.stringify({ architectures: ['GlmMoeDsaForCausalLM'] }));
-  const start = (): Promise<RunningPlatformDaemon> =>
-    runPlatformDaemon({
-      paths: platformPaths(env),
-      factory: createEngineFactory({ env, resolveEnginePaths: () => ({ modelPath, kernelCacheDir }) }),
-      timings: { ...TEST_TIMINGS, ...options.timings },
-      checkSpec: checkDeploySpec,
-    });
-  const fixture: PlatformFixture = {
-    home,
-    env,
-    apiKey,
-    client: new LocalServingClient(platformPaths(env)),
-    running: await start(),
+  const scratch = await startScratchPlatform({
+    home: fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-platform-')),
+    apiKey: `sk-test-${Math.random().toString(36).slice(2)}${Date.now()}`,
+    timings: { ...TEST_TIMINGS, ...options.timings },
+    modelConfig: { architectures: ['GlmMoeDsaForCausalLM'] },
+  });
+  return {
+    home: scratch.home,
+    config: scratch.config,
+    apiKey: scratch.apiKey,
+    client: scratch.client,
+    get running() {
+      return scratch.running;
+    },
     specFor: (app, patch) =>
       testSpec(app, (spec) => {
         spec.local.emulator = {
@@ -71,17 +59,9 @@ export async function startPlatformFixture(
         };
         patch?.(spec);
       }),
-    async restartAfterCrash(whileDown) {
-      await fixture.running.shutdown({ stopEngines: false });
-      whileDown?.();
-      fixture.running = await start();
-    },
-    async cleanup() {
-      await fixture.running.shutdown({ stopEngines: true });
-      fs.rmSync(home, { recursive: true, force: true });
-    },
+    restartAfterCrash: (whileDown) => scratch.restart(whileDown),
+    cleanup: () => scratch.close(),
   };
-  return fixture;
 }
 
 /** One streaming chat completion; resolves the status and the streamed text. */

@@ -1,6 +1,6 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { LocalServingClient } from '../../src/platforms/local/local-serving-client';
-import { platformPaths } from '../../src/platforms/local/platform-paths';
+import { platformPathsIn } from '../../src/platforms/local/platform-paths';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { keepWarmScheduleId, keepWarmSchedules } from '../../src/schedules/keep-warm-schedule';
 import {
@@ -44,7 +44,7 @@ describe('keep-warm schedules (real Temporal schedules, triggered; real platform
     const deadline = Date.now() + 90_000; // a hang guard only: on a loaded machine the idle scale-down lags
     for (;;) {
       await sleep(250);
-      const status = await new LocalServingClient(platformPaths(stack.env)).status();
+      const status = await new LocalServingClient(platformPathsIn(stack.config.stateDir)).status();
       const entry = status.apps.find((a) => a.app === app);
       if (entry && entry.engines.filter((e) => e.state !== 'exited').length === 0) return;
       if (Date.now() > deadline) throw new Error(`${app} never scaled to zero`);

@@ -1,7 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
-import { resolveSecret } from '../../src/config/secrets';
 import type { Platform } from '../../src/platforms/platform';
 import { probeHealth } from '../../src/probes/health-probe';
 import { resolveMaintenanceTime, upgradeId, upgradeScheduleOptions } from '../../src/schedules/upgrade-schedule';
@@ -142,7 +141,7 @@ describe('upgrade workflow (real Temporal, child rollout, platform daemon, emula
     const app = testId('up-broken');
     const activities = createActivities({
       platforms: { local: platformWithBrokenImage() },
-      resolveSecret: (name) => resolveSecret(name, stack.env),
+      resolveSecret: stack.secrets.resolve,
       heartbeatIntervalMs: 200,
     });
     await withWorker(activities, async ({ client, taskQueue }) => {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/config';
+import { secretSource } from '../../config/secrets';
 import { createEngineFactory } from '../../platforms/local/default-engine-factory';
-import { platformDown, platformStatus, platformUp } from '../../platforms/local/daemon-lifecycle';
+import { platformStatus, startPlatform, stopPlatform } from '../../platforms/local/daemon-lifecycle';
 import { checkDeploySpec } from '../../platforms/local/deploy-spec-check';
 import { localStorageFor } from '../../platforms/local/local-platform';
 import type { PlatformStatus } from '../../platforms/local/platform-daemon';
@@ -50,7 +51,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {
-        const { wasAlreadyRunning, status } = await platformUp(settings.env);
+        const { wasAlreadyRunning, status } = await startPlatform(settings);
         if (options.json) {
           console.log(JSON.stringify({ wasAlreadyRunning, ...status }, null, 2));
           return;
@@ -69,7 +70,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
     .description('Stop the platform daemon and every engine it runs')
     .action(async () => {
       try {
-        console.log((await platformDown(settings.env)) ? 'platform daemon stopped' : 'platform daemon was not running');
+        console.log((await stopPlatform(settings)) ? 'platform daemon stopped' : 'platform daemon was not running');
       } catch (err) {
         fail(err);
       }
@@ -81,7 +82,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {
-        const status = await platformStatus(settings.env);
+        const status = await platformStatus(settings);
         if (options.json) console.log(JSON.stringify(status, null, 2));
         else printStatus(status);
       } catch (err) {
@@ -97,8 +98,10 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
       const storage = localStorageFor(settings);
       const running = await runPlatformDaemon({
         paths: platformPathsIn(settings.stateDir),
-        // Engines are child processes: they inherit the environment as it is.
-        factory: createEngineFactory({ env: settings.env, resolveEnginePaths: (spec) => storage.enginePaths(spec) }),
+        factory: createEngineFactory({
+          secrets: secretSource(settings),
+          resolveEnginePaths: (spec) => storage.enginePaths(spec),
+        }),
         timings: DAEMON_TIMINGS,
         checkSpec: checkDeploySpec,
         log,

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
-import { cliEntry } from '../../config/paths';
+import type { Config } from '../../config/config';
+import { cliEntry, stateDir } from '../../config/paths';
 import { ControlClient, readDaemonInfo } from './control-client';
 import { DaemonUnavailableError } from './local-platform-errors';
 import type { PlatformStatus } from './platform-daemon';
-import { platformPaths } from './platform-paths';
+import { platformPathsIn } from './platform-paths';
 import {
   DAEMON_OWNER_ENV,
   hasEnvMarker,
@@ -12,6 +13,12 @@ import {
   terminateProcessGroup,
   waitForExit,
 } from '../../process/process-identity';
+
+/**
+ * What the daemon's life cycle needs of the settings: the state folder (the daemon's pid, address and token), and
+ * the environment the detached daemon is started with (it reads its own Config from it).
+ */
+export type DaemonSettings = Pick<Config, 'env' | 'stateDir'>;
 
 /** What `platform up` did. */
 export interface PlatformUpResult {
@@ -27,8 +34,8 @@ async function tryStatus(client: ControlClient): Promise<PlatformStatus | undefi
   }
 }
 
-function daemonPid(env: NodeJS.ProcessEnv): number | undefined {
-  const paths = platformPaths(env);
+function daemonPid(settings: Pick<Config, 'stateDir'>): number | undefined {
+  const paths = platformPathsIn(settings.stateDir);
   try {
     const pid = Number(fs.readFileSync(paths.pidFile, 'utf8').trim());
     return pid > 0 && hasEnvMarker(pid, DAEMON_OWNER_ENV, paths.root) ? pid : undefined;
@@ -41,14 +48,14 @@ function daemonPid(env: NodeJS.ProcessEnv): number | undefined {
  * Starts the platform daemon detached (its output in `daemon.log`) unless one already answers; idempotent.
  * Resolves once the control API answers, with where its state lives.
  */
-export async function platformUp(
-  env: NodeJS.ProcessEnv = process.env,
+export async function startPlatform(
+  settings: DaemonSettings,
   options: { timeoutMs?: number; entry?: string } = {},
 ): Promise<PlatformUpResult> {
-  const client = new ControlClient(platformPaths(env), 5_000);
+  const paths = platformPathsIn(settings.stateDir);
+  const client = new ControlClient(paths, 5_000);
   const running = await tryStatus(client);
   if (running) return { wasAlreadyRunning: true, status: running };
-  const paths = platformPaths(env);
   fs.mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   const entry = options.entry ?? cliEntry();
   if (!fs.existsSync(entry)) {
@@ -60,7 +67,7 @@ export async function platformUp(
   const child = spawn(process.execPath, [entry, 'platform', 'daemon'], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: { ...env, [DAEMON_OWNER_ENV]: paths.root },
+    env: { ...settings.env, GLM_OPS_HOME: settings.stateDir, [DAEMON_OWNER_ENV]: paths.root },
   });
   fs.closeSync(logFd);
   child.unref();
@@ -85,12 +92,12 @@ export async function platformUp(
 }
 
 /** Stops the daemon and its engines (through the control API, else SIGTERM); resolves whether one was running. */
-export async function platformDown(
-  env: NodeJS.ProcessEnv = process.env,
+export async function stopPlatform(
+  settings: Pick<Config, 'stateDir'>,
   options: { timeoutMs?: number } = {},
 ): Promise<boolean> {
-  const pid = daemonPid(env);
-  const client = new ControlClient(platformPaths(env), 5_000);
+  const pid = daemonPid(settings);
+  const client = new ControlClient(platformPathsIn(settings.stateDir), 5_000);
   let isAsked = false;
   try {
     await client.request('POST', '/v1/shutdown');
@@ -105,6 +112,21 @@ export async function platformDown(
 }
 
 /** The running daemon's status; throws DaemonUnavailableError when none answers. */
-export async function platformStatus(env: NodeJS.ProcessEnv = process.env): Promise<PlatformStatus> {
-  return new ControlClient(platformPaths(env), 5_000).request<PlatformStatus>('GET', '/v1/status');
+export async function platformStatus(settings: Pick<Config, 'stateDir'>): Promise<PlatformStatus> {
+  return new ControlClient(platformPathsIn(settings.stateDir), 5_000).request<PlatformStatus>('GET', '/v1/status');
+}
+
+// For src/devstack/dev-stack.ts, which still holds only an environment here; remove once it passes its Config.
+
+/** {@link startPlatform} with the settings of an environment. */
+export function platformUp(
+  env: NodeJS.ProcessEnv,
+  options: { timeoutMs?: number; entry?: string } = {},
+): Promise<PlatformUpResult> {
+  return startPlatform({ env, stateDir: stateDir(env) }, options);
+}
+
+/** {@link stopPlatform} with the state folder of an environment. */
+export function platformDown(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<boolean> {
+  return stopPlatform({ stateDir: stateDir(env) }, options);
 }

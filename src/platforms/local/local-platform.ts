@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { loadConfig, type Config } from '../../config/config';
+import type { Config } from '../../config/config';
 import { ComposedPlatform } from '../composed-platform';
 import { LocalServingClient } from './local-serving-client';
 import { LocalStorage } from './local-storage';
@@ -19,7 +19,7 @@ export function localStorageFor(config: Pick<Config, 'stateDir' | 'hub'>): Local
 
 /**
  * The local platform: volumes are directories (LocalStorage), serving goes through the platform daemon
- * (LocalServingClient), both found from the environment's state dir.
+ * (LocalServingClient), both found from the settings' state dir.
  */
 export class LocalPlatform extends ComposedPlatform {
   readonly name = 'local' as const;
@@ -31,10 +31,5 @@ export class LocalPlatform extends ComposedPlatform {
   /** Wires both halves from the settings: the state dir (volumes, the daemon's address) and the hub. */
   static fromConfig(config: Pick<Config, 'stateDir' | 'hub'>): LocalPlatform {
     return new LocalPlatform(localStorageFor(config), new LocalServingClient(platformPathsIn(config.stateDir)));
-  }
-
-  /** {@link fromConfig} with the settings read from an environment (GLM_OPS_HOME, HF_ENDPOINT, HF_TOKEN). */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): LocalPlatform {
-    return LocalPlatform.fromConfig(loadConfig(env));
   }
 }

@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { stateDir } from '../../config/paths';
 
 /** Where each of the platform daemon's files lives under `<stateDir>/platform/`. */
 export interface PlatformPaths {
@@ -13,11 +12,6 @@ export interface PlatformPaths {
   /** The daemon's own log (stdout/stderr of the detached process). */
   daemonLog: string;
   appsDir: string;
-}
-
-/** Paths of the platform state folder for the glm-ops state dir the environment names. */
-export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPaths {
-  return platformPathsIn(stateDir(env));
 }
 
 /** Paths of the platform state folder inside a glm-ops state folder (Config.stateDir). */

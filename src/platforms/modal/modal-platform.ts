@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { stateDir } from '../../config/paths';
 import { ComposedPlatform } from '../composed-platform';
 import { ModalCli } from './modal-cli';
 import { DeployGuard } from './modal-deploy-guard';
@@ -22,7 +21,10 @@ export interface ModalPlatformDeps {
   deployPy: string;
   /** Default: control.py beside deployPy. */
   controlPy?: string;
+  /** The environment the `modal` client and control.py run with (it holds their credentials). */
   env: NodeJS.ProcessEnv;
+  /** glm-ops' state folder (Config.stateDir); the adapter keeps its records and locks in `<stateDir>/modal/`. */
+  stateDir: string;
   runner?: CommandRunner;
   /** Where the spec of each deployed version is remembered; default `<state dir>/modal/deployments`. */
   recordsDir?: string;
@@ -54,7 +56,7 @@ export class ModalPlatform extends ComposedPlatform {
 function modalHalves(deps: ModalPlatformDeps): { storage: ModalStorage; serving: ModalServing } {
   const controlPy = deps.controlPy ?? path.join(path.dirname(deps.deployPy), 'control.py');
   const timeouts = { ...DEFAULT_MODAL_TIMEOUTS, ...deps.timeouts };
-  const modalState = path.join(stateDir(deps.env), 'modal');
+  const modalState = path.join(deps.stateDir, 'modal');
   const cli = new ModalCli({
     modalBin: deps.modalBin ?? modalCliPath(deps.env),
     pythonBin: deps.pythonBin ?? modalPythonPath(deps.env),

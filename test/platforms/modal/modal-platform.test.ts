@@ -356,7 +356,8 @@ describe('long functions as spawned calls on the ops app', () => {
       modalBin: MODAL_BIN,
       pythonBin: PYTHON_BIN,
       deployPy: DEPLOY_PY,
-      env: { ...standin.env, GLM_OPS_HOME: home },
+      env: standin.env,
+      stateDir: home,
       runner: slowDeploy,
       timeouts: TEST_TIMEOUTS,
     });
@@ -491,6 +492,7 @@ describe('credentials', () => {
       pythonBin: PYTHON_BIN,
       deployPy: DEPLOY_PY,
       env: { ...standin.env },
+      stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-modal-state-')),
     });
     await expect(platform.stop('x')).rejects.toMatchObject({ errorType: ErrorType.PlatformUnavailable });
     expect(MODAL_BIN).toContain('.venv');
