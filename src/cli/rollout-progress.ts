@@ -1,7 +1,7 @@
 import { Listr } from 'listr2';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ROLLOUT_PHASES, type RolloutPhaseName, type RolloutStatus } from '../shared/rollout-types';
-import { status as statusQuery } from '../workflows/rollout-messages';
+import { status as statusQuery } from '../shared/rollout-messages';
 import { formatMs } from './format-ms';
 
 const TITLES: Record<RolloutPhaseName, string> = {

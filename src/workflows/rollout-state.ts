@@ -29,7 +29,7 @@ import {
   type FailureDescription,
   type Symptoms,
 } from './failure-description';
-import { abort, status } from './rollout-messages';
+import { abort, status } from '../shared/rollout-messages';
 
 /** What a step reports when it ends: one line for the status and the report, and whether it had nothing to do. */
 export interface PhaseOutcome {

@@ -8,7 +8,7 @@ import type { Spec } from '../../src/spec/schema';
 import { ErrorType } from '../../src/shared/errors';
 import type { RolloutStatus } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
-import { abort, status } from '../../src/workflows/rollout-messages';
+import { abort, status } from '../../src/shared/rollout-messages';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';

@@ -11,7 +11,7 @@ import { opsAppName } from '../../src/platforms/modal/deploy-config';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { MODAL_TASK_QUEUE } from '../../src/shared/task-queue';
 import { rollout } from '../../src/workflows';
-import { abort } from '../../src/workflows/rollout-messages';
+import { abort } from '../../src/shared/rollout-messages';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { planStorage, standinPlatform } from '../helpers/modal-fixtures';
 import { exampleSpec } from '../helpers/test-spec';

@@ -2,14 +2,14 @@ import * as fs from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { readAppState } from '../../src/platforms/local/app-state';
-import { platformUp } from '../../src/platforms/local/daemon-lifecycle';
-import { appDir, platformPaths } from '../../src/platforms/local/platform-paths';
+import { startPlatform } from '../../src/platforms/local/daemon-lifecycle';
+import { appDir, platformPathsIn } from '../../src/platforms/local/platform-paths';
 import { isProcessAlive, waitForExit } from '../../src/process/process-identity';
 import { probeHealth } from '../../src/probes/health-probe';
 import { ErrorType } from '../../src/shared/errors';
 import type { RolloutStatus } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
-import { status } from '../../src/workflows/rollout-messages';
+import { status } from '../../src/shared/rollout-messages';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { testId, withWorker } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait-for';
@@ -32,13 +32,13 @@ describe('rollout: the platform daemon dies during the warmup of a failing versi
 
   /** SIGKILLs the daemon (engines live on, as after a crash), then starts a new one from its state after `outageMs`. */
   async function daemonOutage(outageMs: number): Promise<void> {
-    const paths = platformPaths(stack.env);
+    const paths = platformPathsIn(stack.config.stateDir);
     const pid = Number(fs.readFileSync(paths.pidFile, 'utf8').trim());
     expect(isProcessAlive(pid)).toBe(true);
     process.kill(pid, 'SIGKILL');
     expect(await waitForExit(pid, 10_000)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, outageMs));
-    const up = await platformUp(stack.env);
+    const up = await startPlatform(stack.config);
     expect(up.wasAlreadyRunning).toBe(false);
     expect(up.status.pid).not.toBe(pid);
   }
@@ -84,7 +84,7 @@ describe('rollout: the platform daemon dies during the warmup of a failing versi
     ]);
     // What serves once the rollout ended is v1, in the daemon and in the state a next restart would resume from.
     expect((await stack.platform.currentDeployment(app))?.version).toBe(1);
-    expect(readAppState(appDir(platformPaths(stack.env), app))?.currentVersion).toBe(1);
+    expect(readAppState(appDir(platformPathsIn(stack.config.stateDir), app))?.currentVersion).toBe(1);
     const { url } = await stack.platform.endpoint(app);
     expect((await probeHealth({ baseUrl: url, apiKey: stack.apiKey, timeoutMs: 10_000 })).outcome).toBe('ok');
   });

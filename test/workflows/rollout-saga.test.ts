@@ -6,11 +6,11 @@ import { ErrorType } from '../../src/shared/errors';
 import type { RolloutResult, RolloutStatus } from '../../src/shared/rollout-types';
 import type { Spec } from '../../src/spec/schema';
 import { rollout } from '../../src/workflows';
-import { abort, status } from '../../src/workflows/rollout-messages';
+import { abort, status } from '../../src/shared/rollout-messages';
 import { testId, withWorker } from '../helpers/temporal';
 import { testSpec } from '../helpers/test-spec';
 import { waitFor } from '../helpers/wait-for';
-import { deploymentSummary, failure, Gate, SagaFakes, WEIGHTS_COMMIT } from './saga-fakes';
+import { deploymentSummary, failure, Gate, SagaFakes, WEIGHTS_COMMIT } from '../helpers/saga-fakes';
 
 /**
  * Every branch of the rollout saga, on the real dev server with typed fake activities: which steps run, in which

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { builtCliEntry } from '../helpers/built-lib';
 import type { RolloutResult } from '../../src/shared/rollout-types';
 import { rollout } from '../../src/workflows';
-import { status } from '../../src/workflows/rollout-messages';
+import { status } from '../../src/shared/rollout-messages';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { recordHistory } from '../helpers/record-history';
 import { testClient, testId, testTemporalAddress } from '../helpers/temporal';

@@ -8,7 +8,7 @@ import type { Spec } from '../../src/spec/schema';
 import { rollbackApp, rollout, upgrade } from '../../src/workflows';
 import { testId, withWorker } from '../helpers/temporal';
 import { testSpec } from '../helpers/test-spec';
-import { deploymentSummary, failure, Gate, SagaFakes } from './saga-fakes';
+import { deploymentSummary, failure, Gate, SagaFakes } from '../helpers/saga-fakes';
 
 /**
  * The upgrade (plan → recompile on a GPU change → child rollout → verify the previous version after a failure) and

@@ -17,7 +17,7 @@ import type { HealthWaitProgress, RollbackResult, RolloutResult, RolloutStatus }
 import { taskQueueFor } from '../../shared/task-queue';
 import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { rollbackApp, rollout } from '../../workflows';
-import { abort, status as statusQuery } from '../../workflows/rollout-messages';
+import { abort, status as statusQuery } from '../../shared/rollout-messages';
 import { hasExplicitTemporalConfig } from '../../config/temporal-connection';
 import { stackUp } from '../../devstack/dev-stack';
 import { formatMs } from '../format-ms';

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { RolloutStatus } from '../shared/rollout-types';
+import type { RolloutStatus } from './rollout-types';
 
 /** The rollout's phase, attempts and per-phase timings. */
 export const status = defineQuery<RolloutStatus>('status');
