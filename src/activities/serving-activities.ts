@@ -49,6 +49,8 @@ export interface HealthWaitInput extends AppRef {
   pollIntervalSec: number;
   /** Consecutive 502s (engine died, container not replaced yet) that end the wait early as EngineCrashed. */
   consecutive502Limit?: number;
+  /** The version that must answer (the one just deployed or rolled back to), not whichever still serves. */
+  version?: number;
 }
 
 /** What the health wait saw. */
@@ -66,6 +68,8 @@ export interface EndpointCheckInput extends AppRef {
   secretName: string;
   servedName: string;
   timeoutSec: number;
+  /** The version the checks are for (the candidate), so they reach it even where the previous one still serves. */
+  version?: number;
 }
 
 /** What the diagnosis reads besides the logs: the symptoms the failed step saw. */
@@ -90,7 +94,13 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
   /** What warmup and the smoke tests probe: the endpoint with its key, the served model, the per-request limit. */
   const checkTarget = async (input: EndpointCheckInput) => {
     const { apiKey, url } = await endpointWithKey(input, input.secretName);
-    return { baseUrl: url, apiKey, servedName: input.servedName, timeoutMs: input.timeoutSec * 1000 };
+    return {
+      baseUrl: url,
+      apiKey,
+      servedName: input.servedName,
+      timeoutMs: input.timeoutSec * 1000,
+      ...(input.version === undefined ? {} : { version: input.version }),
+    };
   };
   /** The secret's value when it exists, for masking evidence; a missing secret has nothing to mask. */
   const knownSecret = (name: string): string[] => {
@@ -175,6 +185,7 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
         const poll = await pollHealth({
           baseUrl: url,
           apiKey,
+          ...(input.version === undefined ? {} : { version: input.version }),
           timeoutMs: PROBE_TIMEOUT_MS,
           signal: cancellationSignal(),
           pollIntervalMs: input.pollIntervalSec * 1000,

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { VERSION_HEADER } from '../shared/version-header';
 import { ProbeTransportError } from './probe-errors';
 import { probeFetch, readBodyText, redactSecret, type ProbeTarget } from './probe-target';
 
@@ -36,8 +37,18 @@ export async function probeHealth(target: ProbeTarget): Promise<HealthProbeResul
   try {
     const response = await probeFetch(target, '/health', { accept: '*/*' });
     const body = await readBodyText(response, target, 'GET', '/health');
-    const outcome = outcomeOfStatus(response.status);
     const snippet = redactSecret(body.trim().slice(0, 120), target.apiKey);
+    const answeredBy = response.headers.get(VERSION_HEADER);
+    if (target.version !== undefined && answeredBy !== null && answeredBy !== String(target.version)) {
+      // Another version answered (a platform that still routes to the previous one): the candidate is not verified.
+      return {
+        outcome: 'starting',
+        status: response.status,
+        latencyMs: elapsed(),
+        detail: `HTTP ${response.status} from v${answeredBy}, not v${target.version}: the new version does not serve yet`,
+      };
+    }
+    const outcome = outcomeOfStatus(response.status);
     return {
       outcome,
       status: response.status,

@@ -1,3 +1,4 @@
+import { VERSION_HEADER } from '../shared/version-header';
 import { ProbeHttpError, ProbeTransportError, type TransportFailureKind } from './probe-errors';
 
 /** Where and how to reach a serving endpoint; the same shape for every probe. */
@@ -10,6 +11,11 @@ export interface ProbeTarget {
   timeoutMs: number;
   /** Cancels the request; the signal's reason is rethrown as is (e.g. an activity's CancelledFailure). */
   signal?: AbortSignal;
+  /**
+   * The app version the probe checks (a rollout's candidate): sent in the version header, so the local platform's
+   * router places the request on that version even while the previous one still serves users; Modal ignores it.
+   */
+  version?: number;
 }
 
 /** Options of one probe request. */
@@ -44,6 +50,7 @@ export async function probeFetch(target: ProbeTarget, path: string, init: ProbeR
   const headers: Record<string, string> = { accept: init.accept ?? 'application/json' };
   if (target.apiKey && !init.shouldOmitApiKey) headers.authorization = `Bearer ${target.apiKey}`;
   if (init.json !== undefined) headers['content-type'] = 'application/json';
+  if (target.version !== undefined) headers[VERSION_HEADER] = String(target.version);
   try {
     return await fetch(endpointUrl(target.baseUrl, path), {
       method,

@@ -9,6 +9,8 @@ export interface HealthCheckOf {
   secretName: string;
   startupTimeoutSec: number;
   pollIntervalSec: number;
+  /** The version that must answer; the probe names it so a platform still serving the previous one cannot pass it. */
+  version?: number;
 }
 
 /** On Modal the first /health also waits for the image pull and the enter hook's health + warmup (seconds). */
@@ -20,7 +22,7 @@ export function platformStartMarginSec(platform: 'local' | 'modal', warmupTimeou
 }
 
 /**
- * Polls /health of whatever serves the app until 200, in one heartbeating activity (a long wait adds no history);
+ * Polls /health of the app (of `health.version` when given, not whichever version still serves) until 200, in one heartbeating activity (a long wait adds no history);
  * fails with HealthTimeout or EngineCrashed.
  */
 export async function waitUntilHealthy(
@@ -37,6 +39,7 @@ export async function waitUntilHealthy(
         secretName: health.secretName,
         startupTimeoutSec: health.startupTimeoutSec,
         pollIntervalSec: health.pollIntervalSec,
+        ...(health.version === undefined ? {} : { version: health.version }),
         ...(marginSec > 0 ? { platformStartMarginSec: marginSec } : {}),
       },
     ],

@@ -39,9 +39,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       deployed = await state.phase('deploy', () =>
         deploy(weights.pinnedSpec, rolloutId, marginSec, compensations, state),
       );
-      await state.phase('health', () => waitForNewVersion(spec, marginSec, state));
-      await state.phase('warmup', () => warmup(spec));
-      smoke = await state.phase('smoke', () => smokeTest(spec));
+      const version = deployed.version;
+      await state.phase('health', () => waitForNewVersion(spec, version, marginSec, state));
+      await state.phase('warmup', () => warmup(spec, version));
+      smoke = await state.phase('smoke', () => smokeTest(spec, version));
     });
   } catch (err) {
     throw await state.compensate(err, compensations, (evidence) => diagnose(ref, spec.secrets.apiKey, evidence));
@@ -115,6 +116,8 @@ async function ensureKernels(spec: Spec, rolloutId: string, compensations: Compe
 /** What the deploy step leaves for the steps after it. */
 interface Deployed extends PhaseOutcome {
   endpoint: string;
+  /** The new version: the health wait, warmup and smoke probe it by number, not whichever version still serves. */
+  version: number;
 }
 
 /**
@@ -142,6 +145,7 @@ async function deploy(
   state.recordDeployed(deployment.version);
   return {
     endpoint: deployment.endpoint,
+    version: deployment.version,
     detail: `v${deployment.version}${previous ? ` (previous v${previous.version})` : ' (first version)'}`,
   };
 }
@@ -163,13 +167,19 @@ function stopStep(ref: AppRef): Compensation {
 }
 
 /** Polls /health of the new version until 200, within the spec's startup timeout (plus the platform's margin). */
-async function waitForNewVersion(spec: Spec, marginSec: number, state: RolloutState): Promise<PhaseOutcome> {
+async function waitForNewVersion(
+  spec: Spec,
+  version: number,
+  marginSec: number,
+  state: RolloutState,
+): Promise<PhaseOutcome> {
   const passed = await waitUntilHealthy(
     { app: spec.app, platform: spec.platform },
     {
       secretName: spec.secrets.apiKey,
       startupTimeoutSec: spec.health.startupTimeout,
       pollIntervalSec: spec.health.pollInterval,
+      version,
     },
     { summary: `Poll /health until 200 (up to ${spec.health.startupTimeout}s)`, marginSec },
   );
@@ -178,10 +188,10 @@ async function waitForNewVersion(spec: Spec, marginSec: number, state: RolloutSt
 }
 
 /** The guide's four diverse warmup completions, within the spec's warmup timeout. */
-async function warmup(spec: Spec): Promise<PhaseOutcome> {
+async function warmup(spec: Spec, version: number): Promise<PhaseOutcome> {
   const results = await proxyActivities<Activities>(endpointCheck(spec.warmup.timeout)).warmup.executeWithOptions(
     { summary: 'Warmup: chat, no-thinking, long context, tools' },
-    [{ ...endpointOf(spec), timeoutSec: spec.warmup.timeout }],
+    [{ ...endpointOf(spec), version, timeoutSec: spec.warmup.timeout }],
   );
   return { detail: results.map((r) => `${r.name} ${Math.round(r.durationMs)} ms`).join(', ') };
 }
@@ -189,10 +199,10 @@ async function warmup(spec: Spec): Promise<PhaseOutcome> {
 type SmokeOutcome = PhaseOutcome & { results: Awaited<ReturnType<Activities['smokeTest']>> };
 
 /** The smoke tests: health, inference, models, tools, reasoning, metrics, auth. */
-async function smokeTest(spec: Spec): Promise<SmokeOutcome> {
+async function smokeTest(spec: Spec, version: number): Promise<SmokeOutcome> {
   const results = await proxyActivities<Activities>(endpointCheck(spec.warmup.timeout)).smokeTest.executeWithOptions(
     { summary: 'Smoke tests: health, inference, models, tools, reasoning, metrics, auth' },
-    [{ ...endpointOf(spec), timeoutSec: Math.min(spec.warmup.timeout, 120) }],
+    [{ ...endpointOf(spec), version, timeoutSec: Math.min(spec.warmup.timeout, 120) }],
   );
   return { results, detail: `${results.length}/${results.length} passed` };
 }

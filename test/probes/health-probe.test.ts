@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pollHealth, probeHealth } from '../../src/probes/health-probe';
+import { VERSION_HEADER } from '../../src/shared/version-header';
 import { readTimeline } from '../helpers/sglang-recordings';
 import { startTestEmulator, TEST_API_KEY } from '../helpers/emulator-fixture';
 
@@ -42,6 +43,26 @@ async function closedPortUrl(): Promise<string> {
 }
 
 describe('probeHealth classifies one GET /health', () => {
+  test('a probe for a version sends it, and a 200 from another version is not ok (the candidate does not serve)', async () => {
+    const seen: Array<string | undefined> = [];
+    const server = await listen((req, res) => {
+      seen.push(req.headers[VERSION_HEADER] as string | undefined);
+      res.writeHead(200, { [VERSION_HEADER]: '1' });
+      res.end();
+    });
+    try {
+      const other = await probeHealth({ baseUrl: server.url, timeoutMs: 2_000, version: 2 });
+      expect(other).toMatchObject({ outcome: 'starting', status: 200 });
+      expect(other.detail).toContain('from v1, not v2');
+      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 2_000, version: 1 })).toMatchObject({ outcome: 'ok' });
+      // Without a version (and from a platform that names none, like Modal) any 200 passes, as before.
+      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 2_000 })).toMatchObject({ outcome: 'ok' });
+      expect(seen).toEqual(['2', '1', undefined]);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('200 from a serving emulator → ok', async () => {
     const emulator = await startTestEmulator();
     try {

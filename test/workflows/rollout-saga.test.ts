@@ -92,6 +92,10 @@ describe('rollout saga (fake activities, real dev server)', () => {
       secretName: spec.secrets.apiKey,
       startupTimeoutSec: spec.health.startupTimeout,
     });
+    // Health, warmup and smoke name the new version, so the platform's router sends them to it, not to v1.
+    expect(fakes.inputsOf('waitForHealth')[0]).toMatchObject({ version: 2 });
+    expect(fakes.inputsOf('warmup')[0]).toMatchObject({ version: 2 });
+    expect(fakes.inputsOf('smokeTest')[0]).toMatchObject({ version: 2 });
     expect(fakes.inputsOf('waitForHealth')[0]).not.toHaveProperty('platformStartMarginSec');
     expect(result!.phases.map((p) => `${p.name}:${p.state}`)).toEqual(
       ['validate', 'weights', 'kernels', 'deploy', 'health', 'warmup', 'smoke'].map((n) => `${n}:done`),
@@ -219,6 +223,8 @@ describe('rollout saga (fake activities, real dev server)', () => {
         secretName: v1.secretName,
         startupTimeoutSec: v1.startupTimeoutSec,
         pollIntervalSec: v1.pollIntervalSec,
+        // The verification names v1, so a platform still serving another version cannot pass it.
+        version: 1,
       },
     ]);
     expect(failed!.failure.type).toBe(ErrorType.DeployFailed);

@@ -1,24 +1,38 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { VERSION_HEADER } from '../../shared/version-header';
 
 /** A request's claim on one engine; released when the response ends or the client goes away. */
 export interface EngineLease {
   port: number;
+  /** The app version the engine runs: sent back in the version header. */
+  version: number;
   release(): void;
 }
 
 /** Either an engine to proxy to, or the status the router answers with itself (502 engine died, 503 none up). */
-export type RouteDecision = { lease: EngineLease } | { status: number; message: string };
+export type RouteDecision = { lease: EngineLease } | { status: number; message: string; version?: number };
 
 /** What the router asks of its app: pick (or cold-start) an engine, and hear about bad gateways. */
 export interface RouteTarget {
-  /** `signal` aborts when the client goes away, so a held request frees its slot (Modal cancels the input). */
-  route(signal?: AbortSignal): Promise<RouteDecision>;
+  /**
+   * `signal` aborts when the client goes away, so a held request frees its slot (Modal cancels the input);
+   * `pinnedVersion` (the version header of the request) places it on that version instead of the one serving.
+   */
+  route(signal?: AbortSignal, pinnedVersion?: number): Promise<RouteDecision>;
   /** Called for every 502 the router answers, so the app can count it. */
   onBadGateway(reason: string): void;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  VERSION_HEADER,
+]);
 
 function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
@@ -27,21 +41,38 @@ function forwardHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHea
   return out;
 }
 
-function answer(res: http.ServerResponse, status: number, message: string): void {
+function answer(res: http.ServerResponse, status: number, message: string, version?: number): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error: { message, code: status } });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(version === undefined ? {} : { [VERSION_HEADER]: String(version) }),
+  });
   res.end(body);
+}
+
+/** The version a request pins itself to: undefined without the header, a message naming it when it is malformed. */
+function pinnedVersionOf(req: http.IncomingMessage): number | undefined | { invalid: string } {
+  const raw = req.headers[VERSION_HEADER];
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? raw.join(',') : raw;
+  const version = Number(text.trim());
+  if (!Number.isInteger(version) || version < 1) {
+    return { invalid: `header ${VERSION_HEADER} "${text}" is not a version number: send a positive integer such as 2` };
+  }
+  return version;
 }
 
 /**
  * An app's stable local endpoint, like a Modal web endpoint: each request is held until the app hands it an
  * engine, then streamed through unchanged (SSE chunks pass as they arrive). A loading engine's port refuses
  * connections (SGLang opens it after the load), so requests are held until the engine is ready, not sent to it; an
- * engine that refuses or drops a request after it was ready is dead, and that becomes a 502.
+ * engine that refuses or drops a request after it was ready is dead, and that becomes a 502. Every answer names the
+ * version that gave it in the version header, and a request carrying that header is placed on that version.
  */
 export class AppRouter {
   private readonly server: http.Server;
@@ -89,9 +120,15 @@ export class AppRouter {
     const clientGone = new AbortController();
     const onClientGone = (): void => clientGone.abort();
     res.once('close', onClientGone);
+    const pinned = pinnedVersionOf(req);
+    if (typeof pinned === 'object') {
+      res.off('close', onClientGone);
+      answer(res, 400, pinned.invalid);
+      return;
+    }
     let decision: RouteDecision;
     try {
-      decision = await this.target.route(clientGone.signal);
+      decision = await this.target.route(clientGone.signal, pinned);
     } catch (err) {
       answer(res, 500, `router: ${(err as Error).message}`);
       return;
@@ -105,7 +142,7 @@ export class AppRouter {
     }
     if (!('lease' in decision)) {
       if (decision.status === 502) this.target.onBadGateway(decision.message);
-      answer(res, decision.status, decision.message);
+      answer(res, decision.status, decision.message, decision.version);
       return;
     }
     const { lease } = decision;
@@ -125,7 +162,10 @@ export class AppRouter {
         agent: this.agent,
       },
       (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, forwardHeaders(upstreamRes.headers));
+        res.writeHead(upstreamRes.statusCode ?? 502, {
+          ...forwardHeaders(upstreamRes.headers),
+          [VERSION_HEADER]: String(lease.version),
+        });
         res.flushHeaders();
         upstreamRes.pipe(res);
         upstreamRes.once('error', () => res.destroy());
@@ -139,7 +179,7 @@ export class AppRouter {
       if (!res.headersSent) {
         const message = `engine on port ${lease.port} is unreachable (${(err as NodeJS.ErrnoException).code ?? err.message})`;
         this.target.onBadGateway(message);
-        answer(res, 502, `bad gateway: ${message}`);
+        answer(res, 502, `bad gateway: ${message}`, lease.version);
       } else {
         res.destroy();
       }

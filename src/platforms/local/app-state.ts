@@ -44,6 +44,17 @@ export const AppState = z.object({
   currentVersion: z.number().int().positive().nullable(),
   /** Set by setMinContainers; a new deploy resets it to the spec's value, as Modal's update_autoscaler is. */
   minContainersOverride: z.number().int().min(0).nullable().default(null),
+  /**
+   * The version unpinned traffic goes to while the current one has no ready engine yet (a rolling deploy keeps the
+   * old version serving); null once the current version serves.
+   */
+  servingVersion: z.number().int().positive().nullish(),
+  /**
+   * The version that served before the last deploy: its engines stay alive (not routed once the new version serves)
+   * so a rollback to it is instant, until `untilMs` (set when the new version became ready), a verification of the
+   * new version, or the next deploy.
+   */
+  retainedVersion: z.object({ version: z.number().int().positive(), untilMs: z.number().nullable() }).nullish(),
   versions: z.array(VersionRecord).default([]),
   counters: AppCounters.default({ coldStarts: 0, badGateway502: 0, replacements: 0 }),
   engines: z.array(EngineRecord).default([]),

@@ -23,6 +23,11 @@ export interface Fleet<E extends EngineView> {
   crash?: { version: number; replaceAtMs: number };
   /** Requests no engine and no pending start has room for (0 on a periodic tick). */
   unplacedRequests: number;
+  /**
+   * Other versions whose engines are kept as they are (the one still serving during a rolling deploy, the one retained
+   * for an instant rollback): neither drained nor scaled down.
+   */
+  keptVersions?: readonly number[];
 }
 
 /** The autoscaling settings of the version traffic goes to (Modal's function options). */
@@ -33,16 +38,23 @@ export interface ScalingSpec {
   maxContainers: number;
   scaledownWindowS: number;
   startupTimeoutS: number;
+  /**
+   * Engines to start ahead of traffic while the previous version still serves (a rolling deploy: as many as it runs,
+   * at least one, up to maxContainers); 0 once this version serves.
+   */
+  rolloutContainers?: number;
 }
 
 /** Why an engine starts; the words go into the app log. */
-export type StartReason = 'cold start' | 'min containers' | 'replacement after crash';
+export type StartReason = 'cold start' | 'min containers' | 'replacement after crash' | 'new version';
 
 /** One thing to do; the pool carries it out. */
 export type ScalingAction<E> = { kind: 'stop'; engine: E; reason: string } | { kind: 'start'; reason: StartReason };
 
 /**
- * The local platform's autoscaler, as Modal's behaves: drains engines of versions no longer current once idle,
+ * The local platform's autoscaler, as Modal's behaves: drains engines of versions no longer current once idle (except
+ * the kept ones: the version still serving during a rolling deploy and the one retained for a rollback), starts the
+ * new version's engines ahead of traffic during a rolling deploy,
  * stops an engine not healthy within the startup timeout, scales down one engine idle past the scaledown window
  * (never below minContainers), replaces a crashed engine after its back-off, starts one engine for requests nothing
  * has room for (up to maxContainers) and keeps minContainers warm. Pure: `now` and the fleet in, actions out; one
@@ -60,7 +72,9 @@ export function decide<E extends EngineView>(
     stopping.add(engine);
     actions.push({ kind: 'stop', engine, reason });
   };
+  const kept = new Set(fleet.keptVersions ?? []);
   for (const engine of fleet.engines) {
+    if (spec && engine.version !== spec.version && kept.has(engine.version)) continue;
     if (!spec || engine.version !== spec.version) {
       if (engine.inFlight === 0) stop(engine, `drained; v${engine.version} is no longer current`);
       continue;
@@ -88,5 +102,8 @@ export function decide<E extends EngineView>(
   const running = live.length + fleet.pendingStarts.filter((p) => p.version === spec.version).length;
   if (fleet.unplacedRequests > 0 && running < spec.maxContainers) actions.push({ kind: 'start', reason: 'cold start' });
   else if (running < spec.minContainers) actions.push({ kind: 'start', reason: 'min containers' });
+  else if (running < Math.min(spec.rolloutContainers ?? 0, spec.maxContainers)) {
+    actions.push({ kind: 'start', reason: 'new version' });
+  }
   return actions;
 }

@@ -19,6 +19,11 @@ export interface ServingTimings {
   maxReplaceDelayMs: number;
   /** How often scale-down, min-containers and replacement are checked. */
   tickMs: number;
+  /**
+   * How long a rolling deploy keeps the replaced version's engines once the new one serves, when nothing verifies
+   * it first. @default the new version's health.startupTimeout + 2 × warmup.timeout
+   */
+  retainPreviousMs?: number;
 }
 
 /** An engine start under way; requests that will wait for it reserve a place, up to the spec's maxInputs. */
@@ -33,6 +38,10 @@ export interface EnginePoolHost {
   readonly log: AppLog;
   specOf(version: number): Spec | undefined;
   currentVersion(): number | null;
+  /** Whether a version's engines are kept (current, still serving, or retained for a rollback): adopted, not killed. */
+  keepsVersion(version: number): boolean;
+  /** An engine turned ready (a rolling deploy moves traffic to the new version here). */
+  onReady(engine: EngineProcess): void;
   /** An engine started: counted as a cold start, and the state is saved with it. */
   onStarted(): void;
   /** An engine exited; the state is saved without it. */
@@ -113,21 +122,21 @@ export class EnginePool {
 
   /**
    * Adopts the engines of a saved state that are still alive (their environment marker proves the pid is ours)
-   * and serve the current version; other leftovers are killed.
+   * and run a kept version (current, still serving, retained); other leftovers are killed.
    */
   async adopt(records: EngineRecord[]): Promise<void> {
     const { host, timings } = this.options;
     for (const record of records) {
       if (!hasEnvMarker(record.pid, ENGINE_ID_ENV, record.engineId)) continue;
       const spec = host.specOf(record.version);
-      if (record.version === host.currentVersion() && spec) {
+      if (host.keepsVersion(record.version) && spec) {
         const engine = EngineProcess.adopt(record, this.observer(), this.apiKeyFor(spec));
         this.live.push(engine);
         host.log.system(`[platform] adopted engine v${record.version} pid ${record.pid} on port ${record.port}`);
       } else {
         await terminateProcessGroup(record.pid, timings.stopGraceMs);
         host.log.system(
-          `[platform] killed leftover engine v${record.version} pid ${record.pid} (not the current version)`,
+          `[platform] killed leftover engine v${record.version} pid ${record.pid} (not a version the app keeps)`,
         );
       }
     }
@@ -240,6 +249,7 @@ export class EnginePool {
         this.consecutiveCrashes = 0;
         const loadMs = Date.now() - engine.startedAtMs;
         host.log.system(`[platform] engine v${engine.record.version} pid ${engine.pid} ready after ${loadMs} ms`);
+        host.onReady(engine);
         this.notify();
       },
       onExit: (engine, returncode) => this.onExit(engine, returncode),

@@ -13,10 +13,13 @@ function clientGone(signal: AbortSignal | undefined): Promise<'client-gone'> {
 }
 
 /**
- * Places one request on an engine of the current version, as a Modal endpoint does: the least busy ready engine
- * with room (under maxInputs), else a 502 while a crashed container is down, else a hold on a loading engine or on
- * a start under way; with none of those, the autoscaler is asked (it cold-starts one up to maxContainers), and
- * otherwise the request waits for a change until the startup timeout.
+ * Places one request on an engine, as a Modal endpoint does. During a rolling deploy, while the current version has
+ * no ready engine, requests go to the version still serving (its engines are alive and ready), so no user waits
+ * through the new version's cold start or sees its crash. Otherwise, on the current version: the least busy ready
+ * engine with room (under maxInputs), else a 502 while a crashed container is down, else a hold on a loading engine or
+ * on a start under way; with none of those, the autoscaler is asked (it cold-starts one up to maxContainers), and
+ * otherwise the request waits for a change until the startup timeout. A request pinned to a version (the rollout's
+ * probes of the candidate) goes to that version's engines only.
  */
 export class RequestPlacement {
   constructor(
@@ -26,7 +29,63 @@ export class RequestPlacement {
     private readonly scaleForUnplaced: () => PendingStart | undefined,
   ) {}
 
-  async route(signal?: AbortSignal): Promise<RouteDecision> {
+  async route(signal?: AbortSignal, pinnedVersion?: number): Promise<RouteDecision> {
+    const current = this.versions.currentVersion;
+    const version = pinnedVersion ?? this.unpinnedVersion();
+    if (version === null || version === current) return this.routeToCurrent(signal);
+    return this.routeToKept(version, pinnedVersion !== undefined, signal);
+  }
+
+  /** The serving version while it still has a ready engine and the current one has none; else the current one. */
+  private unpinnedVersion(): number | null {
+    const current = this.versions.currentVersion;
+    const serving = this.versions.servingVersion;
+    if (serving === null || serving === current) return current;
+    const hasReady = (version: number): boolean => this.pool.liveOf(version).some((e) => e.state === 'ready');
+    if (current !== null && hasReady(current)) return current;
+    return hasReady(serving) ? serving : current;
+  }
+
+  /**
+   * A request for a version that is not current but kept (still serving during a rolling deploy, or retained for a
+   * rollback): placed on its ready engines, never starting one; 409 for a version the app does not keep running.
+   */
+  private async routeToKept(version: number, isPinned: boolean, signal?: AbortSignal): Promise<RouteDecision> {
+    const app = this.versions.app;
+    const startupTimeoutMs = (this.versions.find(version)?.spec.health.startupTimeout ?? 0) * 1000;
+    const deadlineMs = Date.now() + startupTimeoutMs;
+    for (;;) {
+      const record = this.versions.find(version);
+      const ready = this.pool.liveOf(version).filter((e) => e.state === 'ready');
+      if (!record || ready.length === 0 || this.pool.isClosed) {
+        const current = this.versions.currentVersion;
+        return {
+          status: 409,
+          version,
+          message:
+            `app "${app}" runs no engine of v${version} (current: ${current === null ? 'none' : `v${current}`}): ` +
+            'send the request without a version to reach the one serving',
+        };
+      }
+      const withRoom = ready
+        .filter((e) => e.inFlight < record.spec.modal.maxInputs)
+        .sort((a, b) => a.inFlight - b.inFlight)[0];
+      if (withRoom) return this.lease(withRoom);
+      const isChanged = await Promise.race([this.pool.waitForChange(deadlineMs - Date.now()), clientGone(signal)]);
+      if (isChanged === 'client-gone') return { status: 499, message: 'client closed the request while it was held' };
+      if (!isChanged) {
+        return {
+          status: 503,
+          version,
+          message: `app "${app}": every engine of v${version} busy past the startup timeout`,
+        };
+      }
+      // Traffic moved to the new version while this request waited for room: it goes there too.
+      if (!isPinned && this.unpinnedVersion() !== version) return this.route(signal);
+    }
+  }
+
+  private async routeToCurrent(signal?: AbortSignal): Promise<RouteDecision> {
     const app = this.versions.app;
     const startupTimeoutMs = (this.versions.current()?.spec.health.startupTimeout ?? 0) * 1000;
     const deadlineMs = Date.now() + startupTimeoutMs;
@@ -42,7 +101,11 @@ export class RequestPlacement {
         .sort((a, b) => a.inFlight - b.inFlight)[0];
       if (ready) return this.lease(ready);
       if (this.pool.crash?.version === current.version) {
-        return { status: 502, message: `bad gateway: the engine of "${app}" died; a replacement is coming` };
+        return {
+          status: 502,
+          version: current.version,
+          message: `bad gateway: the engine of "${app}" died; a replacement is coming`,
+        };
       }
       const starting = live.find((e) => e.state === 'starting' && e.inFlight < maxInputs);
       if (starting) return this.hold(starting, deadlineMs, signal);
@@ -85,6 +148,7 @@ export class RequestPlacement {
     const code = engine.returncode === null || engine.returncode === undefined ? 'unknown' : engine.returncode;
     return {
       status: 502,
+      version: engine.record.version,
       message: `bad gateway: the engine of "${this.versions.app}" died while loading (code ${code})`,
     };
   }
@@ -99,6 +163,7 @@ export class RequestPlacement {
     return {
       lease: {
         port: engine.port,
+        version: engine.record.version,
         release: () => {
           engine.inFlight -= 1;
           engine.lastActiveAtMs = Date.now();

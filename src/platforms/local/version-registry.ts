@@ -21,6 +21,25 @@ export class VersionRegistry {
     return this.state.currentVersion;
   }
 
+  /**
+   * The version unpinned traffic goes to: the one that served before the last deploy while the current one has no
+   * ready engine yet, else the current one.
+   */
+  get servingVersion(): number | null {
+    return this.state.servingVersion ?? this.state.currentVersion;
+  }
+
+  /** The version kept alive for an instant rollback, and until when (null: until the new version is ready). */
+  get retained(): { version: number; untilMs: number | null } | null {
+    return this.state.retainedVersion ?? null;
+  }
+
+  /** Versions whose engines the platform keeps: the current one, the one serving and the retained one. */
+  keptVersions(): number[] {
+    const kept = [this.state.currentVersion, this.state.servingVersion, this.state.retainedVersion?.version];
+    return [...new Set(kept.filter((v): v is number => typeof v === 'number'))];
+  }
+
   current(): VersionRecord | undefined {
     return this.find(this.state.currentVersion);
   }
@@ -57,6 +76,16 @@ export class VersionRegistry {
   /** Points traffic at a version (rollback), or at nothing (stop). */
   setCurrent(version: number | null): void {
     this.state.currentVersion = version;
+  }
+
+  /** Keeps another version serving until the current one is ready; null: the current one serves. */
+  setServing(version: number | null): void {
+    this.state.servingVersion = version === this.state.currentVersion ? null : version;
+  }
+
+  /** Keeps a version's engines alive for an instant rollback (null: none kept). */
+  setRetained(retained: { version: number; untilMs: number | null } | null): void {
+    this.state.retainedVersion = retained;
   }
 
   /** Keeps n engines of the current version warm until the next deploy (Modal's update_autoscaler). */

@@ -28,6 +28,32 @@ describe('autoscaler decide(now, fleet, spec)', () => {
   test.each<[string, Fleet<Engine>, ScalingSpec | undefined, string[]]>([
     ['an idle fleet within its scaledown window does nothing', fleet([engine('a')]), spec, []],
     [
+      'rolling deploy: the engines of the version still serving and of the retained one are kept, idle or not',
+      fleet([engine('old', { version: 1, lastActiveAtMs: NOW - 600_000 })], { keptVersions: [1] }),
+      spec,
+      [],
+    ],
+    [
+      'rolling deploy: an older version that is no longer kept is drained',
+      fleet([engine('older', { version: 1 }), engine('old', { version: 3 })], { keptVersions: [3] }),
+      { ...spec, version: 4 },
+      ['stop older: drained; v1 is no longer current'],
+    ],
+    [
+      'rolling deploy: the new version starts ahead of traffic, as many engines as the old one runs',
+      fleet([engine('old', { version: 1 }), engine('new', { state: 'starting', startedAtMs: NOW - 100 })], {
+        keptVersions: [1],
+      }),
+      { ...spec, rolloutContainers: 2 },
+      ['start: new version'],
+    ],
+    [
+      'rolling deploy: no more new engines than maxContainers',
+      fleet([engine('a', { state: 'starting', startedAtMs: NOW - 100 })], { pendingStarts: [{ version: 2 }] }),
+      { ...spec, maxContainers: 2, rolloutContainers: 3 },
+      [],
+    ],
+    [
       'scale up on queue: a request nothing has room for starts one engine',
       fleet([], { unplacedRequests: 1 }),
       spec,

@@ -8,7 +8,8 @@ describe('local platform: versions, cold start and routing', () => {
   let fixture: PlatformFixture;
 
   beforeAll(async () => {
-    fixture = await startPlatformFixture();
+    // A short retention: the version replaced by a deploy is kept 1 s after the new one serves, then stopped.
+    fixture = await startPlatformFixture({ timings: { retainPreviousMs: 1_000 } });
   });
 
   afterAll(async () => {
@@ -49,7 +50,7 @@ describe('local platform: versions, cold start and routing', () => {
     expect(response.status).toBe(401);
   });
 
-  test('a repeated rolloutId returns the same version; a new one makes v2 and drains v1', async () => {
+  test('a repeated rolloutId returns the same version; a new one makes v2, and v1 is stopped after its retention', async () => {
     const spec = fixture.specFor('routing-app');
     const again = await fixture.client.deploy(spec, { rolloutId: 'r-1' });
     expect(again.version).toBe(1);
@@ -63,9 +64,13 @@ describe('local platform: versions, cold start and routing', () => {
     await waitFor(
       async () => {
         const app = (await fixture.client.status()).apps.find((a) => a.app === 'routing-app')!;
-        return !app.engines.some((e) => e.version === 1);
+        return app.servingVersion === 2 && !app.engines.some((e) => e.version === 1);
       },
-      { what: 'v1 drained' },
+      { what: 'v2 serving and v1 stopped once its retention passed' },
+    );
+    const logs = await fixture.client.logs('routing-app');
+    expect(logs.some((l) => l.text.includes('v1 no longer kept for rollback: not verified within its retention'))).toBe(
+      true,
     );
     const { url } = await fixture.client.endpoint('routing-app');
     expect((await streamChat(url, fixture.apiKey)).status).toBe(200);
