@@ -222,8 +222,13 @@ def ops_function(**options):
 
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_DECIMAL = re.compile(r"^\d+$")
 _SENTINEL_KEYS = {"schemaVersion", "repo", "revision", "commit", "files", "totalBytes", "completedAt"}
-_FILE_KEYS = {"path", "sizeBytes", "sha256"}
+_LEGACY_FILE_KEYS = {"path", "sizeBytes", "sha256"}
+_FILE_KEYS = _LEGACY_FILE_KEYS | {"stamp"}
+_STAMP_KEYS = {"mtimeNs", "ctimeNs", "ino"}
+# Schema 2 stamps every file; schema 1 (written before stamps existed) is still read, every file counted as touched.
+SENTINEL_SCHEMA_VERSION = 2
 
 
 def _is_nonnegative_int(value: Any) -> bool:
@@ -237,14 +242,24 @@ def _is_nonempty_str(value: Any) -> bool:
     return isinstance(value, str) and len(value) > 0
 
 
+def _stamp_problems(stamp: Any, index: int) -> list:
+    if not isinstance(stamp, dict):
+        return [f"files[{index}].stamp must be an object"]
+    problems = [f"files[{index}].stamp: unexpected key {key!r}" for key in sorted(set(stamp) - _STAMP_KEYS)]
+    for key in sorted(_STAMP_KEYS):
+        if not (isinstance(stamp.get(key), str) and _DECIMAL.match(stamp[key])):
+            problems.append(f"files[{index}].stamp.{key} must be a decimal integer string")
+    return problems
+
+
 def sentinel_schema_problems(sentinel: Any) -> list:
     """Why a parsed sentinel is not well-formed (empty when it is)."""
     if not isinstance(sentinel, dict):
         return ["the sentinel is not a JSON object"]
     problems = [f"unexpected key {key!r}" for key in sorted(set(sentinel) - _SENTINEL_KEYS)]
     version = sentinel.get("schemaVersion")
-    if isinstance(version, bool) or version != 1:
-        problems.append(f"schemaVersion must be 1, got {version!r}")
+    if isinstance(version, bool) or version not in (1, 2):
+        problems.append(f"schemaVersion must be 1 or 2, got {version!r}")
     for key in ("repo", "revision", "completedAt"):
         if not _is_nonempty_str(sentinel.get(key)):
             problems.append(f"{key} must be a non-empty string")
@@ -256,18 +271,53 @@ def sentinel_schema_problems(sentinel: Any) -> list:
     if not isinstance(files, list) or len(files) == 0:
         problems.append("files must be a non-empty list")
         return problems
+    allowed = _FILE_KEYS if version == 2 else _LEGACY_FILE_KEYS
     for index, entry in enumerate(files):
         if not isinstance(entry, dict):
             problems.append(f"files[{index}] must be an object")
             continue
-        problems += [f"files[{index}]: unexpected key {key!r}" for key in sorted(set(entry) - _FILE_KEYS)]
+        problems += [f"files[{index}]: unexpected key {key!r}" for key in sorted(set(entry) - allowed)]
         if not _is_nonempty_str(entry.get("path")):
             problems.append(f"files[{index}].path must be a non-empty string")
         if not _is_nonnegative_int(entry.get("sizeBytes")):
             problems.append(f"files[{index}].sizeBytes must be a non-negative integer")
         if not (isinstance(entry.get("sha256"), str) and _HEX64.match(entry["sha256"])):
             problems.append(f"files[{index}].sha256 must be 64 lowercase hex")
+        if version == 2:
+            problems += _stamp_problems(entry.get("stamp"), index)
     return problems
+
+
+def file_stamp(stat: os.stat_result) -> dict:
+    """What a file looked like when hashed: mtime and ctime in ns and the inode, as decimal strings (as TypeScript).
+
+    Any write moves mtime and ctime; setting mtime back (os.utime, touch -d) moves ctime, which no user can set back;
+    replacing the file gives a new inode. A file whose size and stamp still match was not touched since.
+    """
+    return {"mtimeNs": str(stat.st_mtime_ns), "ctimeNs": str(stat.st_ctime_ns), "ino": str(stat.st_ino)}
+
+
+def stamp_differences(recorded: dict, current: dict) -> list:
+    """How `current` differs from `recorded`, in the TypeScript order: mtime, ctime, inode (empty when untouched)."""
+    reasons = []
+    if recorded["mtimeNs"] != current["mtimeNs"]:
+        reasons.append("mtime")
+    if recorded["ctimeNs"] != current["ctimeNs"]:
+        reasons.append("ctime")
+    if recorded["ino"] != current["ino"]:
+        reasons.append("inode")
+    return reasons
+
+
+def touch_text(reasons: list) -> str:
+    """One phrase for why a file was re-hashed (the same words as the TypeScript side)."""
+    changed = [reason for reason in reasons if reason in ("mtime", "ctime", "inode")]
+    parts = [f"{', '.join(changed)} changed since the sentinel"] if changed else []
+    if "legacy-sentinel" in reasons:
+        parts.append("schema-1 sentinel without stamps")
+    if "full-check" in reasons:
+        parts.append("full check")
+    return "; ".join(parts)
 
 
 def sha256_file(path: Path) -> str:
@@ -300,10 +350,12 @@ def indexed_shards(folder: Path) -> Optional[list]:
 
 
 def evaluate_weights_dir(folder: Path, expected: Optional[dict] = None, full: bool = False) -> dict:
-    """Judges a weights folder: {state: valid|missing|partial|corrupt, problems, sentinel?}.
+    """Judges a weights folder: {state: valid|missing|partial|corrupt, problems, rehashed, trusted, sentinel?}.
 
-    Valid only when a well-formed sentinel names the expected repo/commit, every listed file exists with its size
-    (and sha256 with `full`), and every shard the safetensors index references is listed.
+    Valid only when a well-formed sentinel names the expected repo/commit, every listed file exists with its size,
+    every file touched since the sentinel (stamp changed, or a schema-1 sentinel without stamps) still hashes to its
+    sha256 (every file with `full`), and every shard the safetensors index references is listed. `rehashed` names
+    the files hashed and why; `trusted` maps each file proved good to the stamp it had then.
     """
     folder = Path(folder)
     try:
@@ -311,19 +363,26 @@ def evaluate_weights_dir(folder: Path, expected: Optional[dict] = None, full: bo
     except OSError:
         entries = list(folder.iterdir()) if folder.is_dir() else []
         if not entries:
-            return {"state": "missing", "problems": []}
-        return {"state": "partial", "problems": [f"no sentinel {SENTINEL_FILE}: the download did not finish"]}
+            return {"state": "missing", "problems": [], "rehashed": [], "trusted": {}}
+        return {
+            "state": "partial",
+            "problems": [f"no sentinel {SENTINEL_FILE}: the download did not finish"],
+            "rehashed": [],
+            "trusted": {},
+        }
     try:
         sentinel = json.loads(raw)
     except ValueError:
-        return {"state": "corrupt", "problems": [f"sentinel {SENTINEL_FILE} is not valid JSON"]}
+        return {"state": "corrupt", "problems": [f"sentinel {SENTINEL_FILE} is not valid JSON"], "rehashed": [], "trusted": {}}
     schema_problems = sentinel_schema_problems(sentinel)
     if schema_problems:
         return {
             "state": "corrupt",
             "problems": [f"sentinel {SENTINEL_FILE} is malformed: {'; '.join(schema_problems)}"],
+            "rehashed": [],
+            "trusted": {},
         }
-    problems = []
+    problems, rehashed, trusted, to_hash = [], [], {}, []
     if expected and sentinel["repo"] != expected.get("repo"):
         problems.append(f'sentinel names repo "{sentinel["repo"]}", expected "{expected.get("repo")}"')
     if expected and expected.get("commit") and sentinel["commit"] != expected["commit"]:
@@ -340,26 +399,67 @@ def evaluate_weights_dir(folder: Path, expected: Optional[dict] = None, full: bo
         if not file_path.is_file():
             problems.append(f"{relative}: missing")
             continue
-        size = file_path.stat().st_size
-        if size != int(entry["sizeBytes"]):
-            problems.append(f"{relative}: size {size}, sentinel says {int(entry['sizeBytes'])}")
-        elif full and sha256_file(file_path) != entry["sha256"]:
-            problems.append(f"{relative}: sha256 differs from the sentinel")
+        stat = file_path.stat()
+        if stat.st_size != int(entry["sizeBytes"]):
+            problems.append(f"{relative}: size {stat.st_size}, sentinel says {int(entry['sizeBytes'])}")
+            continue
+        current = file_stamp(stat)
+        reasons = stamp_differences(entry["stamp"], current) if "stamp" in entry else ["legacy-sentinel"]
+        if full and not reasons:
+            reasons.append("full-check")
+        if reasons:
+            to_hash.append((entry, current, reasons))
+        else:
+            trusted[relative] = current
+    for entry, current, reasons in to_hash:
+        relative = entry["path"]
+        file_path = folder / relative
+        digest = sha256_file(file_path)
+        # A file written to while it was read may hash to anything: never call it good.
+        steady = file_path.is_file() and file_stamp(file_path.stat()) == current
+        matches = steady and digest == entry["sha256"]
+        rehashed.append({"path": relative, "reasons": reasons, "isMatch": matches})
+        if matches:
+            trusted[relative] = current
+        elif not steady:
+            problems.append(f"{relative}: changed while it was being hashed")
+        else:
+            problems.append(f"{relative}: sha256 differs from the sentinel ({touch_text(reasons)})")
     listed = {entry["path"] for entry in sentinel["files"]}
     for shard in indexed_shards(folder) or []:
         if shard not in listed:
             problems.append(f"{SAFETENSORS_INDEX_FILE} references {shard}, which is not in the download")
-    return {"state": "valid" if not problems else "corrupt", "problems": problems, "sentinel": sentinel}
+    return {
+        "state": "valid" if not problems else "corrupt",
+        "problems": problems,
+        "rehashed": rehashed,
+        "trusted": trusted,
+        "sentinel": sentinel,
+    }
 
 
-def build_sentinel(folder: Path, relative_paths: Iterable[str], repo: str, revision: str, commit: str) -> dict:
-    """A sentinel for files already on disk: each file's size and sha256, measured now."""
+def build_sentinel(
+    folder: Path, relative_paths: Iterable[str], repo: str, revision: str, commit: str, known: Optional[dict] = None
+) -> dict:
+    """A schema-2 sentinel for files already on disk: each file's size, sha256 and the stamp it had while hashed.
+
+    `known` maps paths to {sha256, stamp} proved earlier: a file whose stamp is still that one is not hashed again.
+    """
     files = []
     for relative in sorted(relative_paths):
         file_path = Path(folder) / relative
-        files.append({"path": relative, "sizeBytes": file_path.stat().st_size, "sha256": sha256_file(file_path)})
+        before = file_path.stat()
+        earlier = (known or {}).get(relative)
+        if earlier and earlier["stamp"] == file_stamp(before):
+            files.append({"path": relative, "sizeBytes": before.st_size, "sha256": earlier["sha256"], "stamp": earlier["stamp"]})
+            continue
+        digest = sha256_file(file_path)
+        after = file_path.stat()
+        if file_stamp(before) != file_stamp(after) or before.st_size != after.st_size:
+            raise RuntimeError(f"{relative} changed while it was being hashed: nothing may write the weights folder now")
+        files.append({"path": relative, "sizeBytes": before.st_size, "sha256": digest, "stamp": file_stamp(before)})
     return {
-        "schemaVersion": 1,
+        "schemaVersion": SENTINEL_SCHEMA_VERSION,
         "repo": repo,
         "revision": revision,
         "commit": commit,
@@ -367,6 +467,21 @@ def build_sentinel(folder: Path, relative_paths: Iterable[str], repo: str, revis
         "totalBytes": sum(entry["sizeBytes"] for entry in files),
         "completedAt": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
     }
+
+
+def refreshed_sentinel(verdict: dict) -> dict:
+    """The sentinel of a valid folder with the stamps its files have now (after re-hashing the touched ones)."""
+    sentinel = verdict["sentinel"]
+    files = [
+        {
+            "path": entry["path"],
+            "sizeBytes": entry["sizeBytes"],
+            "sha256": entry["sha256"],
+            "stamp": verdict["trusted"][entry["path"]],
+        }
+        for entry in sentinel["files"]
+    ]
+    return {**sentinel, "schemaVersion": SENTINEL_SCHEMA_VERSION, "files": files}
 
 
 def _write_json_atomically(target: Path, payload: dict) -> None:
@@ -646,15 +761,54 @@ def download_model(force: bool = False) -> str:
     from huggingface_hub import snapshot_download
 
     started = time.monotonic()
-    folder = Path(MODEL_PATH)
     repo, revision = CONFIG["model"]["repo"], CONFIG["model"]["revision"]
     model_volume.reload()
     commit = _resolve_commit(repo, revision)
+    outcome = ensure_weights_folder(
+        Path(MODEL_PATH),
+        repo,
+        revision,
+        commit,
+        fetch=lambda folder: snapshot_download(repo, revision=commit, local_dir=str(folder)),
+        force=force,
+    )
+    if outcome.pop("needsCommit"):
+        model_volume.commit()
+        print(f"[download] committed to {CONFIG['volumes']['weights']['name']}", flush=True)
+    return json.dumps({**outcome, "durationMs": int((time.monotonic() - started) * 1000)})
+
+
+def ensure_weights_folder(
+    folder: Path,
+    repo: str,
+    revision: str,
+    commit: str,
+    fetch: Callable[[Path], None],
+    force: bool = False,
+    log=print,
+) -> dict:
+    """download_model's decision, testable on a folder: skip on a valid sentinel, never on a stale one.
+
+    Files touched since the sentinel (or all, for a schema-1 sentinel) are re-hashed first; when they still match,
+    the sentinel is rewritten with their new stamps and the download skipped; when they do not, exactly those files
+    are deleted and `fetch` (snapshot_download, which keeps the files already there) brings them back. The new sentinel
+    reuses the digests of files proved good and untouched since, so a repair hashes only what it fetched.
+    """
     expected = {"repo": repo, "commit": commit}
     before = evaluate_weights_dir(folder, expected)
+    for entry in before["rehashed"]:
+        verdict = "unchanged" if entry["isMatch"] else "sha256 DIFFERS"
+        log(f"[download] re-hashed {entry['path']} ({touch_text(entry['reasons'])}): {verdict}", flush=True)
     if before["state"] == "valid" and not force:
-        print(f"[download] sentinel valid for {repo}@{commit}: skipping", flush=True)
-        return json.dumps({"skipped": True, "status": _status_json(before), "durationMs": 0})
+        if before["rehashed"]:
+            write_sentinel(folder, refreshed_sentinel(before))
+        log(f"[download] sentinel valid for {repo}@{commit}: skipping", flush=True)
+        return {
+            "skipped": True,
+            "status": _status_json(before),
+            "filesRepaired": [],
+            "needsCommit": bool(before["rehashed"]),
+        }
     # The sentinel goes first, so a crash from here on never leaves one that vouches for half a download.
     remove_sentinel(folder)
     for problem in before["problems"]:
@@ -662,22 +816,24 @@ def download_model(force: bool = False) -> str:
         if _is_inside(folder, bad) and (folder / bad).is_file():
             (folder / bad).unlink()
     folder.mkdir(parents=True, exist_ok=True)
-    snapshot_download(repo, revision=commit, local_dir=str(folder))
+    fetch(folder)
     on_disk = [
         str(path.relative_to(folder))
         for path in folder.rglob("*")
         if path.is_file() and ".cache" not in path.relative_to(folder).parts and path.name != SENTINEL_FILE
     ]
-    write_sentinel(folder, build_sentinel(folder, on_disk, repo, revision, commit))
+    known = {}
+    if before.get("sentinel") and not force:
+        digests = {entry["path"]: entry["sha256"] for entry in before["sentinel"]["files"]}
+        known = {path: {"sha256": digests[path], "stamp": stamp} for path, stamp in before["trusted"].items()}
+    write_sentinel(folder, build_sentinel(folder, on_disk, repo, revision, commit, known=known))
     after = evaluate_weights_dir(folder, expected, full=False)
     if after["state"] != "valid":
         remove_sentinel(folder)
         raise RuntimeError(f"[download] verification failed after download: {after['problems']}")
-    model_volume.commit()
-    print(f"[download] {len(on_disk)} files committed to {CONFIG['volumes']['weights']['name']}", flush=True)
-    return json.dumps(
-        {"skipped": False, "status": _status_json(after), "durationMs": int((time.monotonic() - started) * 1000)}
-    )
+    repaired = [entry["path"] for entry in before["rehashed"] if not entry["isMatch"]]
+    log(f"[download] {len(on_disk)} files verified{f'; re-downloaded {repaired}' if repaired else ''}", flush=True)
+    return {"skipped": False, "status": _status_json(after), "filesRepaired": repaired, "needsCommit": True}
 
 
 # max_containers=1 for the same reason: never two 8-GPU compiles of one cache at once.
@@ -717,6 +873,7 @@ def _status_json(verdict: dict) -> dict:
     return {
         "state": verdict["state"],
         "problems": verdict["problems"],
+        "rehashed": verdict.get("rehashed", []),
         "commit": sentinel.get("commit"),
         "fileCount": len(files),
         "bytes": sentinel.get("totalBytes", 0),

@@ -1,9 +1,10 @@
 import type { Spec } from '../spec/schema';
+import type { RehashedFile } from '../storage/download-sentinel';
 import type { TransferProgress } from '../storage/download-progress';
 import type { KernelCacheStatus, KernelMarker } from '../storage/kernel-cache';
 
 // The storage layer's own types, re-exported so that the port reads as one vocabulary for its callers.
-export type { KernelCacheStatus, KernelMarker };
+export type { KernelCacheStatus, KernelMarker, RehashedFile };
 
 /**
  * A call a remote platform runs on its own (a spawned Modal function call): kept in the heartbeat details, so that
@@ -56,6 +57,8 @@ export interface WeightsStatus {
   bytes: number;
   /** Human-readable reasons for a state other than valid. */
   problems: string[];
+  /** Files hashed by this check and why: touched since the sentinel (or every file with `full`). */
+  rehashed?: RehashedFile[];
 }
 
 /** The result of ensureWeights. */
@@ -65,6 +68,8 @@ export interface WeightsResult {
   skipped: boolean;
   bytesDownloaded: number;
   filesDownloaded: number;
+  /** Files fetched again because they no longer held the bytes the sentinel vouched for. */
+  filesRepaired?: string[];
   durationMs: number;
 }
 

@@ -1,9 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as z from 'zod';
 import { JOURNAL_FILE } from './download-journal';
+import type { CtimeVoucher } from './file-stamp';
 
 /** How many committed generations a volume keeps; older ones are pruned after a commit. */
 export const KEPT_GENERATIONS = 8;
+
+/** File at a volume's root: the ctime changes its own commits caused, per inode (see {@link LocalVolume.ctimeVoucher}). */
+export const LINK_LEDGER_FILE = '.link-ledger.json';
+
+/** ctimes kept per inode; a sentinel older than this many commits of its files costs one re-hash. */
+const LEDGER_DEPTH = 64;
+
+const LinkLedger = z.record(z.string().regex(/^\d+$/), z.array(z.string().regex(/^\d+$/)));
+type LinkLedger = z.infer<typeof LinkLedger>;
 
 /**
  * A local volume with Modal's consistency model: writers write into a staging tree; `commit()` publishes a new
@@ -45,6 +56,8 @@ export class LocalVolume {
   async commit(): Promise<{ generation: number }> {
     await this.ensureCreated();
     return this.withLock(async () => {
+      const staging = path.join(this.root, 'staging');
+      const ctimesBefore = await ctimesOf(staging);
       const generationsDir = path.join(this.root, 'generations');
       const existing = await listGenerations(generationsDir);
       const generation = (existing.at(-1) ?? 0) + 1;
@@ -59,8 +72,22 @@ export class LocalVolume {
       for (const old of existing.slice(0, Math.max(0, existing.length + 1 - KEPT_GENERATIONS))) {
         if (old !== 0) await fs.promises.rm(path.join(generationsDir, String(old)), { recursive: true, force: true });
       }
+      await this.recordLinks(ctimesBefore, await ctimesOf(staging));
       return { generation };
     });
+  }
+
+  /**
+   * The volume's word for ctime changes it caused itself: a commit hard-links every staged file and prunes old links,
+   * which sets each file's ctime without touching its bytes. True when both ctimes lie on one unbroken chain of this
+   * volume's own link operations on that inode; a change by anyone else (a write, a restored mtime) breaks the chain.
+   */
+  async ctimeVoucher(): Promise<CtimeVoucher> {
+    const ledger = await this.readLedger();
+    return (ino, recordedCtimeNs, currentCtimeNs) => {
+      const chain = ledger[ino] ?? [];
+      return chain.includes(recordedCtimeNs) && chain.includes(currentCtimeNs);
+    };
   }
 
   /** Opens a reader pinned to the current generation (like a container that mounted the volume now). */
@@ -81,6 +108,38 @@ export class LocalVolume {
     await fs.promises.symlink(path.join('generations', '0'), link);
     if (!(await exists(current))) await fs.promises.rename(link, current);
     else await fs.promises.rm(link, { force: true });
+  }
+
+  /**
+   * Extends each inode's chain with the ctime this commit left, when the ctime it found is the chain's last link
+   * (nothing else touched the file since the previous commit); otherwise starts a new chain there. Inodes no longer
+   * staged are dropped.
+   */
+  private async recordLinks(before: Map<string, string>, after: Map<string, string>): Promise<void> {
+    const previous = await this.readLedger();
+    const next: LinkLedger = {};
+    for (const [ino, ctimeAfter] of after) {
+      const ctimeBefore = before.get(ino);
+      if (ctimeBefore === undefined) continue;
+      const chain = previous[ino] ?? [];
+      const base = chain.at(-1) === ctimeBefore ? chain : [ctimeBefore];
+      next[ino] = [...new Set([...base, ctimeAfter])].slice(-LEDGER_DEPTH);
+    }
+    const target = path.join(this.root, LINK_LEDGER_FILE);
+    const temp = `${target}.tmp-${process.pid}`;
+    await fs.promises.writeFile(temp, JSON.stringify(next));
+    await fs.promises.rename(temp, target);
+  }
+
+  private async readLedger(): Promise<LinkLedger> {
+    const raw = await fs.promises.readFile(path.join(this.root, LINK_LEDGER_FILE), 'utf8').catch(() => '{}');
+    try {
+      const parsed = LinkLedger.safeParse(JSON.parse(raw));
+      // A damaged ledger vouches for nothing: files are re-hashed, never trusted on its word.
+      return parsed.success ? parsed.data : {};
+    } catch {
+      return {};
+    }
   }
 
   /** Serialises commits across processes with an exclusive lock directory (stale after 60 s). */
@@ -153,6 +212,20 @@ async function linkTree(source: string, target: string): Promise<void> {
     else if (entry.isFile() && isPublishable(entry.name)) await fs.promises.link(from, to);
     else if (entry.isSymbolicLink()) await fs.promises.symlink(await fs.promises.readlink(from), to);
   }
+}
+
+/** ctime (ns) of every publishable file under `dir`, by inode. */
+async function ctimesOf(dir: string): Promise<Map<string, string>> {
+  const ctimes = new Map<string, string>();
+  const entries = await fs.promises.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile() || !isPublishable(entry.name)) continue;
+    const stats = await fs.promises
+      .stat(path.join(entry.parentPath, entry.name), { bigint: true })
+      .catch(() => undefined);
+    if (stats) ctimes.set(stats.ino.toString(), stats.ctimeNs.toString());
+  }
+  return ctimes;
 }
 
 async function exists(filePath: string): Promise<boolean> {

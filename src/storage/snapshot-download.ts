@@ -8,10 +8,13 @@ import {
   removeSentinel,
   SENTINEL_FILE,
   writeSentinel,
-  type DownloadSentinel,
+  type RehashedFile,
+  type SentinelVerdict,
+  type StampedSentinel,
 } from './download-sentinel';
 import { DEFAULT_RETRY_POLICY, downloadFile, type FileRetryPolicy, type FileTask } from './file-download';
 import { sha256File } from './file-digest';
+import { statStamp, type CtimeVoucher, type FileStamp } from './file-stamp';
 import { fetchModelInfo, type HubConnection } from './hub-api-client';
 import { missingIndexedShards } from './safetensors-index';
 import { DiskFullError, StorageAbortedError, WeightsCorruptError, isDiskFullErrno } from './storage-errors';
@@ -31,15 +34,21 @@ export interface SnapshotDownloadOptions {
   signal?: AbortSignal;
   /** Refuse to start when the filesystem has less free space than the bytes still missing. @default true */
   shouldPreflightSpace?: boolean;
+  /** The volume's word for ctime changes its own commits caused (see {@link CtimeVoucher}). */
+  ctimeVoucher?: CtimeVoucher;
 }
 
 /** What {@link downloadSnapshot} did. */
 export interface SnapshotDownloadResult {
   dir: string;
   commit: string;
-  sentinel: DownloadSentinel;
+  sentinel: StampedSentinel;
   /** True when a valid sentinel made every transfer unnecessary. */
   skipped: boolean;
+  /** Files re-hashed against the sentinel because they were touched since it was written (or it had no stamps). */
+  rehashed: RehashedFile[];
+  /** Files fetched again because they no longer held the bytes the sentinel vouched for. */
+  filesRepaired: string[];
   bytesDownloaded: number;
   filesDownloaded: number;
   /** Files whose first request resumed a partial file. */
@@ -50,9 +59,11 @@ export interface SnapshotDownloadResult {
 }
 
 /**
- * Download-with-sentinel: pins the revision to a commit, skips when the sentinel is valid (sizes checked),
- * otherwise fetches the missing files with bounded parallelism (resuming partial ones), verifies each, checks the
- * safetensors index, and writes the sentinel last. Any failure leaves no sentinel.
+ * Download-with-sentinel: pins the revision to a commit and skips when the sentinel is valid — sizes checked, and
+ * every file touched since the sentinel (its stamp changed) re-hashed, so a stale sentinel never vouches for bytes
+ * that changed under it. Otherwise fetches the missing and bad files with bounded parallelism (resuming partial
+ * ones), keeping the files the check proved good, verifies each, checks the safetensors index, and writes the
+ * sentinel last. Any failure leaves no sentinel.
  */
 export async function downloadSnapshot(options: SnapshotDownloadOptions): Promise<SnapshotDownloadResult> {
   const startedMs = Date.now();
@@ -63,17 +74,24 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
   });
   const dir = options.dirFor(info.sha);
   await fs.promises.mkdir(dir, { recursive: true });
-  const verdict = await evaluateWeightsDir(dir, { expected: { repo: options.repo, commit: info.sha } });
+  const verdict = await evaluateWeightsDir(dir, {
+    expected: { repo: options.repo, commit: info.sha },
+    ...(options.ctimeVoucher ? { ctimeVoucher: options.ctimeVoucher } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
   if (verdict.state === 'valid' && verdict.sentinel) {
+    const sentinel = await refreshedSentinel(dir, verdict);
     return {
       dir,
       commit: info.sha,
-      sentinel: verdict.sentinel,
+      sentinel,
       skipped: true,
+      rehashed: verdict.rehashed,
+      filesRepaired: [],
       bytesDownloaded: 0,
       filesDownloaded: 0,
       filesResumed: 0,
-      filesKept: verdict.sentinel.files.length,
+      filesKept: sentinel.files.length,
       durationMs: Date.now() - startedMs,
     };
   }
@@ -86,8 +104,14 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
   }));
   const bytesTotal = plan.reduce((sum, task) => sum + task.sizeBytes, 0);
   const meter = new ProgressMeter('download', bytesTotal, plan.length, options.onProgress);
-  const verified = new Map<string, string>();
-  const pending = await findPendingFiles(dir, plan, verified, meter);
+  const verified = new Map<string, VerifiedFile>();
+  const pending = await findPendingFiles(
+    dir,
+    plan,
+    verified,
+    meter,
+    trustedBySentinel(verdict, options.repo, info.sha),
+  );
   if (options.shouldPreflightSpace !== false) await preflightSpace(dir, pending);
 
   const controller = new AbortController();
@@ -114,8 +138,9 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
         });
         bytesDownloaded += result.bytesTransferred;
         if (result.resumedFromBytes > 0) filesResumed += 1;
-        verified.set(task.path, result.sha256);
         const stat = await fs.promises.stat(path.join(dir, task.path));
+        const stamped = await statStamp(path.join(dir, task.path));
+        verified.set(task.path, { sha256: result.sha256, ...(stamped ? { stamp: stamped.stamp } : {}) });
         await appendJournal(dir, {
           path: task.path,
           sizeBytes: stat.size,
@@ -146,12 +171,20 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
       `references shards the repo does not hold: ${missingShards.join(', ')}`,
     );
   }
-  const sentinel: DownloadSentinel = {
-    schemaVersion: 1,
+  const files = [];
+  for (const task of plan) {
+    const { sha256, stamp } = verified.get(task.path)!;
+    // A stamp taken when the file was verified: any touch after that shows at the next check.
+    const fileStamp = stamp ?? (await statStamp(path.join(dir, task.path)))?.stamp;
+    if (!fileStamp) throw new WeightsCorruptError(task.path, 1, 'vanished after it was verified');
+    files.push({ path: task.path, sizeBytes: task.sizeBytes, sha256, stamp: fileStamp });
+  }
+  const sentinel: StampedSentinel = {
+    schemaVersion: 2,
     repo: options.repo,
     revision: options.revision,
     commit: info.sha,
-    files: plan.map((task) => ({ path: task.path, sizeBytes: task.sizeBytes, sha256: verified.get(task.path)! })),
+    files,
     totalBytes: bytesTotal,
     completedAt: new Date().toISOString(),
   };
@@ -167,6 +200,8 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
     commit: info.sha,
     sentinel,
     skipped: false,
+    rehashed: verdict.rehashed,
+    filesRepaired: verdict.rehashed.filter((file) => !file.isMatch).map((file) => file.path),
     bytesDownloaded,
     filesDownloaded: pending.length,
     filesResumed,
@@ -175,32 +210,46 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
   };
 }
 
+/** A file known to hold the right bytes: its sha256 and, when known, the stamp it had then. */
+interface VerifiedFile {
+  sha256: string;
+  stamp?: FileStamp;
+}
+
 /**
- * Splits the plan into files still to fetch and files already complete: a journal entry with the same size and
- * mtime is trusted; other complete-looking LFS files are re-hashed; non-LFS files (small) are fetched again.
+ * Splits the plan into files still to fetch and files already complete: a file the sentinel check just proved good
+ * (same sha256 as the hub lists) is kept; a journal entry with the same size and mtime is trusted; other
+ * complete-looking LFS files are re-hashed; non-LFS files (small) are fetched again.
  */
 async function findPendingFiles(
   dir: string,
   plan: FileTask[],
-  verified: Map<string, string>,
+  verified: Map<string, VerifiedFile>,
   meter: ProgressMeter,
+  trusted: Map<string, VerifiedFile>,
 ): Promise<FileTask[]> {
   const journal = await readJournal(dir);
   const pending: FileTask[] = [];
   for (const task of plan) {
     const filePath = path.join(dir, task.path);
     const stat = await fs.promises.stat(filePath).catch(() => undefined);
+    const known = trusted.get(task.path);
     if (stat?.isFile() && stat.size === task.sizeBytes) {
       const entry = journal.get(task.path);
-      if (
+      if (known && (!task.lfsSha256 || known.sha256 === task.lfsSha256)) {
+        verified.set(task.path, known);
+      } else if (
         entry &&
         entry.sizeBytes === stat.size &&
         entry.mtimeMs === stat.mtimeMs &&
         (!task.lfsSha256 || entry.sha256 === task.lfsSha256)
       ) {
-        verified.set(task.path, entry.sha256);
-      } else if (task.lfsSha256 && (await sha256File(filePath)) === task.lfsSha256) {
-        verified.set(task.path, task.lfsSha256);
+        verified.set(task.path, { sha256: entry.sha256 });
+      } else if (task.lfsSha256) {
+        const before = await statStamp(filePath);
+        if ((await sha256File(filePath)) === task.lfsSha256) {
+          verified.set(task.path, { sha256: task.lfsSha256, ...(before ? { stamp: before.stamp } : {}) });
+        }
       }
     }
     if (verified.has(task.path)) {
@@ -212,6 +261,34 @@ async function findPendingFiles(
     pending.push(task);
   }
   return pending;
+}
+
+/** The files a sentinel of the right repo and commit still vouches for, after its check. */
+function trustedBySentinel(verdict: SentinelVerdict, repo: string, commit: string): Map<string, VerifiedFile> {
+  if (verdict.sentinel?.repo !== repo || verdict.sentinel.commit !== commit) return new Map();
+  return new Map(verdict.trusted.map((file) => [file.path, { sha256: file.sha256, stamp: file.stamp }]));
+}
+
+/**
+ * The sentinel of a valid folder with the stamps it holds now: files re-hashed because they were touched (or because
+ * a schema-1 sentinel had no stamps) get the stamp they had while hashed, so the next check need not hash them again.
+ * Rewritten only when something was re-hashed.
+ */
+async function refreshedSentinel(dir: string, verdict: SentinelVerdict): Promise<StampedSentinel> {
+  const sentinel = verdict.sentinel!;
+  const stamps = new Map(verdict.trusted.map((file) => [file.path, file.stamp]));
+  const refreshed: StampedSentinel = {
+    ...sentinel,
+    schemaVersion: 2,
+    files: sentinel.files.map((file) => ({
+      path: file.path,
+      sizeBytes: file.sizeBytes,
+      sha256: file.sha256,
+      stamp: stamps.get(file.path)!,
+    })),
+  };
+  if (verdict.rehashed.length > 0) await writeSentinel(dir, refreshed);
+  return refreshed;
 }
 
 async function preflightSpace(dir: string, pending: FileTask[]): Promise<void> {

@@ -7,6 +7,7 @@ import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
 import { restorePrevious } from './restore-previous';
 import { compensation, compile, diagnosis, endpointCheck, longStorage, quickIo, remoteControl } from './retry-profiles';
 import { RolloutState, type PhaseOutcome } from './rollout-state';
+import { weightsPhaseDetail } from './weights-detail';
 
 const act = proxyActivities<Activities>(quickIo);
 const storage = proxyActivities<Activities>(longStorage);
@@ -77,9 +78,7 @@ async function ensureWeights(spec: Spec): Promise<PhaseOutcome & { pinnedSpec: S
   return {
     pinnedSpec: commit ? { ...spec, model: { ...spec.model, revision: commit } } : spec,
     isSkipped: weights.skipped,
-    detail: weights.skipped
-      ? `sentinel valid (${weights.status.fileCount} files), download skipped; volume committed`
-      : `downloaded ${weights.filesDownloaded} files (${formatBytes(weights.bytesDownloaded)}); sentinel written; volume committed`,
+    detail: weightsPhaseDetail(weights),
   };
 }
 
@@ -229,8 +228,4 @@ async function diagnose(
     log.warn('diagnosis unavailable', { detail: describeFailure(err).message });
     return [];
   }
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }

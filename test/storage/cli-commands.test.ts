@@ -5,6 +5,7 @@ import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
 import { COMPILE_SUCCESS_LINE } from '../../src/emulator/compile-deep-gemm';
 import { stringify } from 'yaml';
+import { waitForCtimePast } from '../helpers/fs-clock';
 import { cliCommand, smallFixture, tempDir, storageSpec } from '../helpers/storage-kit';
 import { REPO_ROOT } from '../helpers/repo-files';
 
@@ -100,4 +101,19 @@ test('verify SPEC reports weights and kernels (text and --json), exit 1 until bo
     weights: { state: 'valid' },
     kernels: { state: 'valid', marker: { gpuType: 'B200' } },
   });
+  expect(after.stdout).toMatch(/re-hashed: 0 of \d+ \(only files touched since the sentinel\)/);
+
+  // A shard corrupted in place (same size) after the sentinel: the quick verify re-hashes exactly it and says why.
+  const weights = await storage.weightsStatus(spec);
+  const shard = fs.readdirSync(weights.path).find((name) => name.endsWith('.safetensors'))!;
+  const target = path.join(weights.path, shard);
+  await waitForCtimePast(weights.path, fs.statSync(target, { bigint: true }).ctimeNs);
+  const handle = fs.openSync(target, 'r+');
+  fs.writeSync(handle, Buffer.from('XXXX'), 0, 4, 128);
+  fs.closeSync(handle);
+  const corrupt = await cli(['verify', specFile], env);
+  expect(corrupt.status).toBe(1);
+  expect(corrupt.stdout).toContain('weights: corrupt');
+  expect(corrupt.stdout).toContain(`re-hashed: 1 of ${weights.fileCount} (only files touched since the sentinel)`);
+  expect(corrupt.stdout).toContain(`${shard}: DIFFERS (mtime, ctime changed since the sentinel)`);
 });

@@ -4,6 +4,7 @@ import type { FixtureManifest } from '../../src/hub/fixture-checkpoint';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
 import { kernelMarkerName, kernelRelativeDir } from '../../src/storage/storage-layout';
+import { setMtimeNs, waitForCtimePast } from '../helpers/fs-clock';
 import { cliCommand, smallFixture, tempDir, storageSpec } from '../helpers/storage-kit';
 
 let root: string;
@@ -45,6 +46,50 @@ test('weights: missing → ensureWeights (staged) → still missing for readers 
   expect((await storage.ensureWeights(spec)).skipped).toBe(true);
   const paths = await storage.enginePaths(spec);
   expect(fs.existsSync(path.join(paths.modelPath, 'config.json'))).toBe(true);
+});
+
+test('a volume commit hard-links every file (new ctime): its own link ledger vouches for it, so nothing is re-hashed', async () => {
+  const storage = storageIn('ledger');
+  const spec = storageSpec();
+  await storage.ensureWeights(spec);
+  await storage.commitVolume(spec, 'weights');
+  await storage.commitVolume(spec, 'weights');
+  const status = await storage.weightsStatus(spec);
+  const shard = manifest.files.find((file) => file.path.endsWith('.safetensors'))!.path;
+  const sentinel = JSON.parse(fs.readFileSync(status.sentinelPath, 'utf8')) as {
+    files: Array<{ path: string; stamp: { ctimeNs: string } }>;
+  };
+  // The commits did change the ctime the sentinel recorded: only the ledger keeps this from a re-hash.
+  expect(fs.statSync(path.join(status.path, shard), { bigint: true }).ctimeNs.toString()).not.toBe(
+    sentinel.files.find((file) => file.path === shard)!.stamp.ctimeNs,
+  );
+  expect(status).toMatchObject({ state: 'valid', rehashed: [] });
+  const again = await storage.ensureWeights(spec);
+  expect(again).toMatchObject({ skipped: true, status: { rehashed: [] } });
+});
+
+test('after a commit, a shard rewritten in place with its mtime restored is caught in the committed view and repaired', async () => {
+  const storage = storageIn('ledger-broken');
+  const spec = storageSpec();
+  await storage.ensureWeights(spec);
+  await storage.commitVolume(spec, 'weights');
+  const committed = await storage.weightsStatus(spec);
+  const shard = manifest.files.find((file) => file.path.endsWith('.safetensors'))!.path;
+  const target = path.join(committed.path, shard);
+  const before = fs.statSync(target, { bigint: true });
+  await waitForCtimePast(path.dirname(target), before.ctimeNs);
+  const handle = fs.openSync(target, 'r+');
+  fs.writeSync(handle, Buffer.from('XXXX'), 0, 4, 64);
+  fs.closeSync(handle);
+  setMtimeNs(target, before.mtimeNs);
+  expect(fs.statSync(target, { bigint: true }).mtimeNs).toBe(before.mtimeNs);
+  const status = await storage.weightsStatus(spec);
+  expect(status.state).toBe('corrupt');
+  expect(status.rehashed).toEqual([{ path: shard, reasons: ['ctime'], isMatch: false }]);
+  const repaired = await storage.ensureWeights(spec);
+  expect(repaired).toMatchObject({ skipped: false, filesDownloaded: 1, filesRepaired: [shard] });
+  await storage.commitVolume(spec, 'weights');
+  expect(await storage.weightsStatus(spec, { full: true })).toMatchObject({ state: 'valid' });
 });
 
 test('kernels: compile writes the marker last and commits; B200 and H200 caches live side by side; rollback needs no recompile', async () => {

@@ -8,6 +8,7 @@ import type { StorageProgress } from '../../src/platforms/platform';
 import { evaluateWeightsDir, SENTINEL_FILE } from '../../src/storage/download-sentinel';
 import { downloadSnapshot, type SnapshotDownloadOptions } from '../../src/storage/snapshot-download';
 import { REPO_ROOT } from '../helpers/repo-files';
+import { setMtimeNs, waitForCtimePast } from '../helpers/fs-clock';
 import { smallFixture, tempDir } from '../helpers/storage-kit';
 import { tsSourceCommand } from '../helpers/ts-source';
 
@@ -204,16 +205,129 @@ test('a sentinel whose files were deleted or truncated is detected and repaired,
   fs.rmSync(out, { recursive: true, force: true });
 });
 
-test('same-size corruption passes the quick check but not --full', async () => {
-  const hub = await hubWith();
-  const out = tempDir('fullcheck');
-  const result = await download(hub, out);
-  const handle = fs.openSync(path.join(result.dir, shard(3)), 'r+');
-  fs.writeSync(handle, Buffer.from([1, 2, 3, 4]), 0, 4, 5000);
+/** Overwrites `bytes` at `offset` of a file in place: same inode, same size, new mtime and ctime. */
+function corruptInPlace(filePath: string, offset = 5000): void {
+  const handle = fs.openSync(filePath, 'r+');
+  fs.writeSync(handle, Buffer.from([1, 2, 3, 4]), 0, 4, offset);
   fs.closeSync(handle);
-  expect((await evaluateWeightsDir(result.dir)).state).toBe('valid');
-  const full = await evaluateWeightsDir(result.dir, { full: true });
-  expect(full).toMatchObject({ state: 'corrupt', problems: [`${shard(3)}: sha256 differs from the sentinel`] });
+}
+
+/** Waits until a change to `filePath` is sure to move its ctime (coarse kernel clocks tick in milliseconds). */
+async function clockPast(filePath: string): Promise<void> {
+  await waitForCtimePast(path.dirname(filePath), fs.statSync(filePath, { bigint: true }).ctimeNs);
+}
+
+function fetchedShards(hub: RunningHub, since: number): string[] {
+  return hub.requests
+    .slice(since)
+    .filter((r) => r.file.endsWith('.safetensors'))
+    .map((r) => r.file)
+    .sort();
+}
+
+test('a shard corrupted in place (same size) after a download is re-hashed and re-downloaded by the next run, nothing else', async () => {
+  const hub = await hubWith();
+  const out = tempDir('inplace');
+  const first = await download(hub, out);
+  await clockPast(path.join(first.dir, shard(3)));
+  corruptInPlace(path.join(first.dir, shard(3)));
+  const quick = await evaluateWeightsDir(first.dir, { expected: { repo: REPO, commit: manifest.commit } });
+  expect(quick.state).toBe('corrupt');
+  expect(quick.rehashed).toEqual([{ path: shard(3), reasons: ['mtime', 'ctime'], isMatch: false }]);
+  expect(quick.problems).toEqual([
+    `${shard(3)}: sha256 differs from the sentinel (mtime, ctime changed since the sentinel)`,
+  ]);
+  const requestsBefore = hub.requests.length;
+  const second = await download(hub, out);
+  expect(second.skipped).toBe(false);
+  expect(second.rehashed.map((file) => file.path)).toEqual([shard(3)]);
+  expect(second.filesRepaired).toEqual([shard(3)]);
+  expect(second.filesDownloaded).toBe(1);
+  expect(second.bytesDownloaded).toBe(fileBytes(shard(3)));
+  expect(fetchedShards(hub, requestsBefore)).toEqual([shard(3)]);
+  const full = await evaluateWeightsDir(first.dir, { full: true });
+  expect(full.state).toBe('valid');
+  expect(full.rehashed).toHaveLength(manifest.files.length);
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('an in-place rewrite that restores the mtime is still caught by the ctime, and re-downloaded', async () => {
+  const hub = await hubWith();
+  const out = tempDir('mtime-restored');
+  const first = await download(hub, out);
+  const target = path.join(first.dir, shard(2));
+  const recorded = first.sentinel.files.find((file) => file.path === shard(2))!.stamp;
+  await clockPast(target);
+  corruptInPlace(target, 100);
+  setMtimeNs(target, BigInt(recorded.mtimeNs));
+  const stats = fs.statSync(target, { bigint: true });
+  expect([stats.mtimeNs.toString(), stats.ino.toString(), Number(stats.size)]).toEqual([
+    recorded.mtimeNs,
+    recorded.ino,
+    fileBytes(shard(2)),
+  ]);
+  const requestsBefore = hub.requests.length;
+  const second = await download(hub, out);
+  expect(second.rehashed).toEqual([{ path: shard(2), reasons: ['ctime'], isMatch: false }]);
+  expect(fetchedShards(hub, requestsBefore)).toEqual([shard(2)]);
+  expect((await evaluateWeightsDir(first.dir, { full: true })).state).toBe('valid');
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('a shard replaced by another file (new inode, mtime restored) is caught by the inode', async () => {
+  const hub = await hubWith();
+  const out = tempDir('replaced');
+  const first = await download(hub, out);
+  const target = path.join(first.dir, shard(1));
+  const recorded = first.sentinel.files.find((file) => file.path === shard(1))!.stamp;
+  const bytes = fs.readFileSync(target);
+  bytes[7] = bytes[7]! ^ 0xff;
+  fs.writeFileSync(`${target}.new`, bytes);
+  await clockPast(target);
+  fs.renameSync(`${target}.new`, target);
+  setMtimeNs(target, BigInt(recorded.mtimeNs));
+  const second = await download(hub, out);
+  expect(second.rehashed).toEqual([{ path: shard(1), reasons: ['ctime', 'inode'], isMatch: false }]);
+  expect(second.filesRepaired).toEqual([shard(1)]);
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('untouched files are never re-hashed; a touch that kept the bytes costs one re-hash, then none', async () => {
+  const hub = await hubWith();
+  const out = tempDir('untouched');
+  const first = await download(hub, out);
+  const again = await download(hub, out);
+  expect(again).toMatchObject({ skipped: true, rehashed: [], filesRepaired: [] });
+  await clockPast(path.join(first.dir, shard(1)));
+  fs.chmodSync(path.join(first.dir, shard(1)), 0o600);
+  const touched = await download(hub, out);
+  expect(touched).toMatchObject({ skipped: true, bytesDownloaded: 0 });
+  expect(touched.rehashed).toEqual([{ path: shard(1), reasons: ['ctime'], isMatch: true }]);
+  const afterRefresh = await download(hub, out);
+  expect(afterRefresh).toMatchObject({ skipped: true, rehashed: [] });
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('a schema-1 sentinel (no stamps) is read: every file is re-hashed once, then the sentinel carries stamps', async () => {
+  const hub = await hubWith();
+  const out = tempDir('legacy');
+  const first = await download(hub, out);
+  const legacy = {
+    ...first.sentinel,
+    schemaVersion: 1,
+    files: first.sentinel.files.map(({ stamp: _stamp, ...file }) => file),
+  };
+  fs.writeFileSync(path.join(first.dir, SENTINEL_FILE), JSON.stringify(legacy));
+  const requestsBefore = hub.requests.length;
+  const upgraded = await download(hub, out);
+  expect(upgraded.skipped).toBe(true);
+  expect(upgraded.rehashed.map((file) => [file.path, file.reasons, file.isMatch])).toEqual(
+    legacy.files.map((file) => [file.path, ['legacy-sentinel'], true]),
+  );
+  expect(fetchedShards(hub, requestsBefore)).toEqual([]);
+  const written = JSON.parse(fs.readFileSync(path.join(first.dir, SENTINEL_FILE), 'utf8')) as { schemaVersion: number };
+  expect(written.schemaVersion).toBe(2);
+  expect((await download(hub, out)).rehashed).toEqual([]);
   fs.rmSync(out, { recursive: true, force: true });
 });
 

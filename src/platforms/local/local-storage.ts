@@ -12,6 +12,7 @@ import { CompileFailedError } from '../../storage/storage-errors';
 import type {
   KernelCacheStatus,
   KernelCompileResult,
+  LongStepOptions,
   ProgressCallback,
   StoragePort,
   VolumeKind,
@@ -46,7 +47,7 @@ export class LocalStorage implements StoragePort {
   }
 
   /** The weights state in the committed view (what a server that reloads would see), plus uncommitted hints. */
-  async weightsStatus(spec: Spec, options: { full?: boolean } = {}): Promise<WeightsStatus> {
+  async weightsStatus(spec: Spec, options: { full?: boolean } & LongStepOptions = {}): Promise<WeightsStatus> {
     const volume = this.volume(spec, 'weights');
     const reader = await volume.openReader();
     const commit = await this.resolveCommit(spec).catch((err: Error) => err);
@@ -64,11 +65,18 @@ export class LocalStorage implements StoragePort {
     }
     const relative = weightsRelativeDir(spec.model.repo, commit);
     const dir = reader.path(relative);
-    const verdict = await evaluateWeightsDir(dir, { expected: { repo: spec.model.repo, commit }, full: options.full });
+    const ctimeVoucher = await volume.ctimeVoucher();
+    const verdict = await evaluateWeightsDir(dir, {
+      expected: { repo: spec.model.repo, commit },
+      full: options.full,
+      ctimeVoucher,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
     const problems = [...verdict.problems];
     if (verdict.state !== 'valid') {
       const staged = await evaluateWeightsDir(path.join(await volume.stagingDir(), relative), {
         expected: { repo: spec.model.repo, commit },
+        ctimeVoucher,
       });
       if (staged.state === 'valid') {
         problems.push(
@@ -88,6 +96,7 @@ export class LocalStorage implements StoragePort {
       sentinelPath: path.join(dir, SENTINEL_FILE),
       ...counted,
       problems,
+      rehashed: verdict.rehashed,
     };
   }
 
@@ -96,7 +105,8 @@ export class LocalStorage implements StoragePort {
     spec: Spec,
     options: { onProgress?: ProgressCallback; signal?: AbortSignal } = {},
   ): Promise<WeightsResult> {
-    const staging = await this.volume(spec, 'weights').stagingDir();
+    const volume = this.volume(spec, 'weights');
+    const staging = await volume.stagingDir();
     const result = await downloadSnapshot({
       connection: this.connection,
       repo: spec.model.repo,
@@ -106,6 +116,7 @@ export class LocalStorage implements StoragePort {
       retry: this.deps.retry,
       onProgress: options.onProgress,
       signal: options.signal,
+      ctimeVoucher: await volume.ctimeVoucher(),
     });
     return {
       status: {
@@ -117,10 +128,12 @@ export class LocalStorage implements StoragePort {
         fileCount: result.sentinel.files.length,
         bytes: result.sentinel.totalBytes,
         problems: [],
+        rehashed: result.rehashed,
       },
       skipped: result.skipped,
       bytesDownloaded: result.bytesDownloaded,
       filesDownloaded: result.filesDownloaded,
+      filesRepaired: result.filesRepaired,
       durationMs: result.durationMs,
     };
   }

@@ -24,9 +24,10 @@ export function parseRemoteSentinel(text: string | null, sentinelName: string): 
 }
 
 /**
- * Quick remote check (sizes only, as the local quick check): every file the sentinel lists is in the listing with its
- * size, and the sentinel names the expected repo (and commit when the spec pins one). Hashes need `full`, which runs
- * deploy.py's verify_setup inside Modal.
+ * Quick remote status (sizes only, from `modal volume ls`): every file the sentinel lists is in the listing with its
+ * size, and the sentinel names the expected repo (and commit when the spec pins one). The listing shows no ctime or
+ * inode, so it cannot see a same-size touch: the decision to skip a download is deploy.py's, inside Modal, where it
+ * re-hashes every file whose stamp changed; hashes on demand need `full` (deploy.py's verify_setup).
  */
 export function judgeRemoteWeights(
   sentinel: DownloadSentinel,

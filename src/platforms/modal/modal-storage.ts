@@ -27,9 +27,24 @@ const FunctionStatus = z.object({
   commit: z.string().nullable().optional(),
   fileCount: z.number(),
   bytes: z.number(),
+  /** deploy.py names the files it re-hashed (touched since the sentinel) and why, with the same words as storage/. */
+  rehashed: z
+    .array(
+      z.object({
+        path: z.string(),
+        reasons: z.array(z.enum(['mtime', 'ctime', 'inode', 'legacy-sentinel', 'full-check'])),
+        isMatch: z.boolean(),
+      }),
+    )
+    .optional(),
 });
 type FunctionStatus = z.infer<typeof FunctionStatus>;
-const DownloadResult = z.object({ skipped: z.boolean(), status: FunctionStatus, durationMs: z.number().optional() });
+const DownloadResult = z.object({
+  skipped: z.boolean(),
+  status: FunctionStatus,
+  filesRepaired: z.array(z.string()).optional(),
+  durationMs: z.number().optional(),
+});
 const CompileResult = z.object({ skipped: z.boolean(), durationMs: z.number().optional() }).loose();
 const VerifyResult = z.object({ weights: FunctionStatus }).loose();
 const CommitResult = z.object({ committed: z.enum(['weights', 'kernels']) }).loose();
@@ -114,6 +129,7 @@ export class ModalStorage implements StoragePort {
       skipped: result.skipped,
       bytesDownloaded: result.skipped ? 0 : status.bytes,
       filesDownloaded: result.skipped ? 0 : status.fileCount,
+      ...(result.filesRepaired ? { filesRepaired: result.filesRepaired } : {}),
       durationMs: result.durationMs ?? 0,
     };
   }
@@ -208,6 +224,7 @@ function toWeightsStatus(spec: Spec, status: FunctionStatus): WeightsStatus {
     fileCount: status.fileCount,
     bytes: status.bytes,
     problems: status.problems,
+    ...(status.rehashed ? { rehashed: status.rehashed } : {}),
   };
 }
 
