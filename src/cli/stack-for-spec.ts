@@ -9,15 +9,15 @@ import {
 } from '../config/temporal-connection';
 import { checkNamespace, NamespaceNotReadyError } from '../config/temporal-namespace-check';
 import {
-  ensureTemporal,
-  ensureWorker,
   localPlatformUp,
+  modalStackUp,
   stackUp,
   type LocalPlatformParts,
   type StackReporter,
 } from '../devstack/dev-stack';
-import { waitForFrontend } from '../devstack/dev-server';
 import { embeddedTemporal } from '../devstack/embedded-temporal';
+import { PortTakenError } from '../devstack/port-holder';
+import { StackLockTimeoutError } from '../devstack/stack-lock';
 import { checkModalReady, checkModalResources } from '../platforms/modal/modal-preflight';
 import type { Spec } from '../spec/schema';
 import { MODAL_TASK_QUEUE, taskQueueFor } from '../shared/task-queue';
@@ -50,6 +50,17 @@ export async function ensureStackForSpec(
   config: Config,
   options: StackOptions = {},
 ): Promise<void> {
+  try {
+    await ensureStack(spec, report, config, options);
+  } catch (err) {
+    // A recorded port held by another program, or a stack another glm-ops never finished starting: not ready (exit 2).
+    if (err instanceof PortTakenError || err instanceof StackLockTimeoutError)
+      throw new PlatformNotReadyError(err.message);
+    throw err;
+  }
+}
+
+async function ensureStack(spec: Spec, report: StackReporter, config: Config, options: StackOptions): Promise<void> {
   if (hasExplicitTemporalConfig(config.env)) {
     await ensureAroundUserTemporal(spec, report, config, options);
     return;
@@ -66,9 +77,7 @@ export async function ensureStackForSpec(
     await stackUp(report, config);
     return;
   }
-  const temporal = await ensureTemporal(report, config);
-  await waitForFrontend(String(temporal.info.address), temporal.pid, 30_000, temporal.logFile);
-  await ensureWorker(temporal, report, config, { taskQueue: MODAL_TASK_QUEUE });
+  await modalStackUp(report, config);
 }
 
 /** The user's Temporal: check it before any side effect, then start the local parts, then say who runs what. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DevStackEnv, devStackSettings, type DevStackSettings } from './dev-stack-settings';
 import { projectRoot, stateDir } from './paths';
 
 /** A variable that may be unset; `VAR=` (empty or blank) counts as unset, as the rest of glm-ops always read it. */
@@ -8,14 +9,16 @@ const optionalText = z
   .transform((value) => value?.trim() || undefined);
 
 /** The variables glm-ops reads for its own settings (Temporal's TEMPORAL_* are its envconfig's business). */
-const ConfigEnv = z.object({
-  GLM_OPS_HOME: optionalText,
-  GLM_OPS_TASK_QUEUE: optionalText,
-  HF_ENDPOINT: optionalText.refine((value) => value === undefined || /^https?:\/\/\S+$/.test(value), {
-    error: 'must be an http(s) URL of a Hugging Face compatible hub, e.g. https://huggingface.co',
-  }),
-  HF_TOKEN: optionalText,
-});
+const ConfigEnv = z
+  .object({
+    GLM_OPS_HOME: optionalText,
+    GLM_OPS_TASK_QUEUE: optionalText,
+    HF_ENDPOINT: optionalText.refine((value) => value === undefined || /^https?:\/\/\S+$/.test(value), {
+      error: 'must be an http(s) URL of a Hugging Face compatible hub, e.g. https://huggingface.co',
+    }),
+    HF_TOKEN: optionalText,
+  })
+  .extend(DevStackEnv.shape);
 
 /** The hub the local platform downloads from, as the environment names it. */
 export interface HubSettings {
@@ -42,6 +45,8 @@ export interface Config {
   /** GLM_OPS_TASK_QUEUE: the queue a worker polls and the CLI starts on, when it overrides the platform's. */
   readonly taskQueue?: string;
   readonly hub: HubSettings;
+  /** The embedded dev stack's preferred ports and fixture size (GLM_OPS_TEMPORAL_PORT, …). */
+  readonly devStack: DevStackSettings;
 }
 
 /** A setting of the environment that glm-ops cannot use; the message names the variable. */
@@ -66,5 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(vars.HF_ENDPOINT ? { endpoint: vars.HF_ENDPOINT } : {}),
       ...(vars.HF_TOKEN ? { token: vars.HF_TOKEN } : {}),
     },
+    devStack: devStackSettings(vars),
   };
 }

@@ -12,8 +12,10 @@ import { isProcessAlive } from '../process/process-identity';
 export interface DevServerOptions {
   /** SQLite file for on-disk state; omitted = in memory (tests). */
   dbFile?: string;
-  /** Preferred frontend port; a free one is chosen when it is taken. */
+  /** Preferred frontend port; a free one is chosen when it is taken (unless `onPortTaken` refuses). */
   preferredPort?: number;
+  /** Called instead of choosing another frontend port when the preferred one is taken; throws to refuse. */
+  onPortTaken?: (port: number) => never;
   /** Preferred UI port; ignored when headless. */
   preferredUiPort?: number;
   headless?: boolean;
@@ -56,6 +58,7 @@ export function devServerArgs(options: {
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const portNotes: string[] = [];
   const frontend = await preferredOrFreePort(options.preferredPort ?? 7233);
+  if (frontend.wasPreferredTaken && options.onPortTaken) options.onPortTaken(options.preferredPort ?? 7233);
   if (options.preferredPort !== undefined && frontend.wasPreferredTaken) {
     portNotes.push(`port ${options.preferredPort} is taken; the frontend uses ${frontend.port}`);
   }

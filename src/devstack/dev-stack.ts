@@ -9,18 +9,23 @@ import { ensureLocalSecret } from '../config/secrets';
 import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
 import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
 import { platformDown, platformUp, type PlatformUpResult } from '../platforms/local/daemon-lifecycle';
-import { isProcessAlive } from '../process/process-identity';
-import { LOCAL_TASK_QUEUE } from '../shared/task-queue';
+import { isProcessAlive, processEnvironment } from '../process/process-identity';
+import { LOCAL_TASK_QUEUE, MODAL_TASK_QUEUE } from '../shared/task-queue';
 import {
   devDir,
+  recordedService,
+  recordedServiceNames,
   runningService,
   saveService,
   spawnDetached,
+  startIdentity,
   stopService,
   type ServiceRecord,
 } from './background-service';
 import { startDevServer, waitForFrontend } from './dev-server';
-import { preferredOrFreePort } from '../net/free-port';
+import { PortTakenError, portHolder } from './port-holder';
+import { withStackLock } from './stack-lock';
+import { isPortFree, preferredOrFreePort } from '../net/free-port';
 
 /** Reports progress lines to the caller (the CLI prints them). */
 export type StackReporter = (line: string) => void;
@@ -37,8 +42,21 @@ export const DEMO_API_KEY_SECRET = 'glm-api-key';
 
 const TEMPORAL_FRAGMENTS = ['server', 'start-dev'];
 
-/** Starts the Temporal dev server with on-disk SQLite, or reports the running one. */
-export async function ensureTemporal(report: StackReporter, config: Config): Promise<ServiceRecord> {
+/** What to run when a recorded port is taken, so the message carries the way out. */
+const FORGET_FIX =
+  'stop that program and run the command again, or run `glm-ops dev down` (stops the workers and forgets the recorded ports; workflows stay in the SQLite file)';
+
+/** Refuses to move a service whose clients were told its port: names the program that holds it now. */
+function portTaken(port: number, purpose: string): never {
+  throw new PortTakenError(port, portHolder(port), purpose, FORGET_FIX);
+}
+
+/**
+ * Starts the Temporal dev server with on-disk SQLite, or reports the running one. A server that died comes back on its
+ * recorded port, where the worker and the CLI keep connecting (the SQLite file keeps its workflows); when another
+ * program holds that port, start-up fails naming it, instead of moving the server away from its clients.
+ */
+async function ensureTemporal(report: StackReporter, config: Config): Promise<ServiceRecord> {
   const running = runningService('temporal', config.stateDir);
   if (running) {
     report(`Temporal dev server already running (pid ${running.pid}) at ${running.info.address}`);
@@ -46,10 +64,20 @@ export async function ensureTemporal(report: StackReporter, config: Config): Pro
   }
   const dbFile = path.join(devDir(config.stateDir), 'temporal.db');
   const logFile = path.join(devDir(config.stateDir), 'temporal.log');
+  const recorded = recordedService('temporal', config.stateDir);
+  const recordedPort = recorded ? Number(recorded.info.port ?? portOf(String(recorded.info.address))) : undefined;
+  const purpose = `(recorded for the Temporal dev server: the worker and the CLI connect to 127.0.0.1:${recordedPort})`;
+  if (recordedPort !== undefined) {
+    if (!(await isReleased(recordedPort))) portTaken(recordedPort, purpose);
+    report(
+      `Temporal dev server (pid ${recorded?.pid}) is not running: restarting it on its recorded port ${recordedPort}`,
+    );
+  }
   const server = await startDevServer({
     dbFile,
-    preferredPort: portFromEnv(config.env.GLM_OPS_TEMPORAL_PORT, 7233),
-    preferredUiPort: portFromEnv(config.env.GLM_OPS_TEMPORAL_UI_PORT, 8233),
+    preferredPort: recordedPort ?? config.devStack.temporalPort,
+    preferredUiPort: recorded?.info.uiPort ? Number(recorded.info.uiPort) : config.devStack.temporalUiPort,
+    ...(recordedPort !== undefined ? { onPortTaken: (port: number) => portTaken(port, purpose) } : {}),
     headless: false,
     logFile,
     detached: true,
@@ -57,28 +85,61 @@ export async function ensureTemporal(report: StackReporter, config: Config): Pro
   for (const note of server.portNotes) report(note);
   const record: ServiceRecord = {
     name: 'temporal',
-    pid: server.pid,
+    ...startIdentity(server.pid),
     fragments: [...TEMPORAL_FRAGMENTS, dbFile],
     logFile,
-    startedAt: new Date().toISOString(),
-    info: { address: server.address, uiUrl: server.uiUrl ?? '', dbFile },
+    info: {
+      address: server.address,
+      port: server.port,
+      uiUrl: server.uiUrl ?? '',
+      ...(server.uiPort ? { uiPort: server.uiPort } : {}),
+      dbFile,
+    },
   };
   saveService(record, config.stateDir);
   report(`Temporal dev server started (pid ${server.pid}) at ${server.address}, SQLite ${dbFile}`);
   return record;
 }
 
-function portFromEnv(value: string | undefined, fallback: number): number {
-  if (!value?.trim()) return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`GLM_OPS_TEMPORAL_PORT/GLM_OPS_TEMPORAL_UI_PORT must be a port number 1-65535, got "${value}"`);
+/**
+ * True when the port is free, or becomes free while nobody listens on it: a SIGKILLed server's leader thread is a
+ * zombie (so "gone") a moment before its other threads close its sockets.
+ */
+async function isReleased(port: number): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (!(await isPortFree(port))) {
+    if (portHolder(port) || Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return port;
+  return true;
 }
 
-/** Starts a background worker on the local task queue, or reports the running one; waits until it polls. */
-export async function ensureWorker(
+function portOf(address: string): number {
+  return Number(address.slice(address.lastIndexOf(':') + 1));
+}
+
+/**
+ * Why a running worker must be replaced: it was started against another Temporal address or hub than the stack's
+ * current ones (read from its own environment), so it would poll or download from a dead address forever.
+ */
+function staleTarget(worker: ServiceRecord, temporalAddress: string, hubUrl: string | undefined): string | undefined {
+  const env = processEnvironment(worker.pid);
+  const address = env.get('TEMPORAL_ADDRESS');
+  if (address !== undefined && address !== temporalAddress) {
+    return `it connects to Temporal at ${address}, which now listens at ${temporalAddress}`;
+  }
+  const hub = env.get('HF_ENDPOINT');
+  if (hubUrl !== undefined && hub !== undefined && hub !== hubUrl) {
+    return `it downloads from the hub at ${hub}, which now serves at ${hubUrl}`;
+  }
+  return undefined;
+}
+
+/**
+ * Starts a background worker on the task queue, or reports the running one; waits until it polls. A running worker
+ * wired to a Temporal address or hub the stack no longer uses is stopped and started again against the current ones.
+ */
+async function ensureWorker(
   temporalRecord: ServiceRecord,
   report: StackReporter,
   config: Config,
@@ -86,10 +147,16 @@ export async function ensureWorker(
 ): Promise<ServiceRecord> {
   const taskQueue = options.taskQueue ?? LOCAL_TASK_QUEUE;
   const name = taskQueue === LOCAL_TASK_QUEUE ? 'worker' : `worker-${taskQueue}`;
+  const address = String(temporalRecord.info.address);
   const running = runningService(name, config.stateDir);
   if (running) {
-    report(`worker already running (pid ${running.pid}) on task queue ${running.info.taskQueue}`);
-    return running;
+    const stale = staleTarget(running, address, options.hubUrl);
+    if (!stale) {
+      report(`worker already running (pid ${running.pid}) on task queue ${running.info.taskQueue}`);
+      return running;
+    }
+    report(`worker (pid ${running.pid}) restarts: ${stale}`);
+    await stopService(name, config.stateDir);
   }
   const logFile = path.join(devDir(config.stateDir), `${name}.log`);
   const entry = cliEntry();
@@ -97,26 +164,28 @@ export async function ensureWorker(
     logFile,
     env: {
       ...config.env,
-      TEMPORAL_ADDRESS: String(temporalRecord.info.address),
+      TEMPORAL_ADDRESS: address,
       ...(options.hubUrl ? { HF_ENDPOINT: options.hubUrl } : {}),
     },
   });
   const record: ServiceRecord = {
     name,
-    pid,
+    ...startIdentity(pid),
     fragments: [entry, 'worker', taskQueue],
     logFile,
-    startedAt: new Date().toISOString(),
-    info: { taskQueue },
+    info: { taskQueue, temporalAddress: address, ...(options.hubUrl ? { hubUrl: options.hubUrl } : {}) },
   };
   saveService(record, config.stateDir);
-  await waitForPoller(String(temporalRecord.info.address), taskQueue, pid, logFile);
+  await waitForPoller(address, taskQueue, pid, logFile);
   report(`worker started (pid ${pid}) on task queue ${taskQueue}, log ${logFile}`);
   return record;
 }
 
-/** Writes the fixture checkpoint (once) and serves it as the local Hugging Face–compatible hub. */
-export async function ensureHub(report: StackReporter, config: Config): Promise<ServiceRecord> {
+/**
+ * Writes the fixture checkpoint (once) and serves it as the local Hugging Face–compatible hub. A hub that died comes
+ * back on its recorded port: the worker and the platform daemon were started with its URL.
+ */
+async function ensureHub(report: StackReporter, config: Config): Promise<ServiceRecord> {
   const running = runningService('hub', config.stateDir);
   if (running) {
     report(`hub already running (pid ${running.pid}) at ${running.info.url}`);
@@ -125,15 +194,28 @@ export async function ensureHub(report: StackReporter, config: Config): Promise<
   const fixtureDir = path.join(config.stateDir, 'hub', 'fixture');
   if (!fs.existsSync(path.join(fixtureDir, HUB_MANIFEST_FILE))) {
     report(`writing the fixture checkpoint (safetensors shards + index, config, tokenizer) to ${fixtureDir}`);
-    await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: Number(config.env.GLM_OPS_FIXTURE_SIZE_MB ?? 200) });
+    await writeFixtureCheckpoint({ outDir: fixtureDir, sizeMB: config.devStack.fixtureSizeMB });
   }
   const logFile = path.join(devDir(config.stateDir), 'hub.log');
   const entry = cliEntry();
-  const port = await preferredOrFreePort(8700);
-  const url = `http://127.0.0.1:${port.port}`;
+  const recorded = recordedService('hub', config.stateDir);
+  let port: number;
+  if (recorded) {
+    port = Number(recorded.info.port ?? portOf(String(recorded.info.url)));
+    if (!(await isReleased(port))) {
+      portTaken(
+        port,
+        `(recorded for the fixture hub: the worker and the platform daemon download from ${recorded.info.url})`,
+      );
+    }
+    report(`hub (pid ${recorded.pid}) is not running: restarting it on its recorded port ${port}`);
+  } else {
+    port = (await preferredOrFreePort(config.devStack.hubPort)).port;
+  }
+  const url = `http://127.0.0.1:${port}`;
   const pid = spawnDetached(
     process.execPath,
-    [entry, 'hub', 'serve', '--fixture', fixtureDir, '--port', String(port.port)],
+    [entry, 'hub', 'serve', '--fixture', fixtureDir, '--port', String(port)],
     {
       logFile,
       env: config.env,
@@ -141,11 +223,10 @@ export async function ensureHub(report: StackReporter, config: Config): Promise<
   );
   const record: ServiceRecord = {
     name: 'hub',
-    pid,
+    ...startIdentity(pid),
     fragments: [entry, 'hub', 'serve'],
     logFile,
-    startedAt: new Date().toISOString(),
-    info: { url, fixtureDir },
+    info: { url, port, fixtureDir },
   };
   saveService(record, config.stateDir);
   await waitForHttp(`${url}/api/models/zai-org/GLM-5.1-FP8/revision/main`, pid, logFile);
@@ -197,16 +278,29 @@ export interface LocalPlatformParts {
   platform: PlatformUpResult;
 }
 
+/** Reports the lock wait once, so a second invocation says why it pauses. */
+function locked<T>(report: StackReporter, config: Config, fn: () => Promise<T>): Promise<T> {
+  return withStackLock(config.stateDir, fn, { onWait: report });
+}
+
 /**
  * Brings up what the local platform needs and Temporal does not: the demo's API key secret, the fixture hub and the
  * platform daemon. Used by the embedded stack and in front of a user's Temporal; with `useOwnHub`, an HF_ENDPOINT in
  * the environment is the user's hub and none is started (the embedded stack ignores it: a global HF_ENDPOINT must
  * not turn the demo into a real download).
  */
-export async function localPlatformUp(
+export function localPlatformUp(
   report: StackReporter,
   config: Config,
   options: { useOwnHub?: boolean } = {},
+): Promise<LocalPlatformParts> {
+  return locked(report, config, () => localPlatformUpLocked(report, config, options));
+}
+
+async function localPlatformUpLocked(
+  report: StackReporter,
+  config: Config,
+  options: { useOwnHub?: boolean },
 ): Promise<LocalPlatformParts> {
   ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, config.env);
   const ownHub = options.useOwnHub ? config.hub.endpoint : undefined;
@@ -220,14 +314,30 @@ export async function localPlatformUp(
 
 /**
  * Brings up the embedded stack for the local platform: the demo's API key secret, the fixture hub, the platform
- * daemon, the Temporal dev server (UI, SQLite, search attributes) and a worker wired to all of them.
+ * daemon, the Temporal dev server (UI, SQLite, search attributes) and a worker wired to all of them. Serialized by the
+ * state folder's stack lock: two invocations on a cold stack start one stack.
  */
-export async function stackUp(report: StackReporter, config: Config): Promise<StackStatus> {
-  const parts = await localPlatformUp(report, config);
-  const temporalRecord = await ensureTemporal(report, config);
-  await waitForFrontend(String(temporalRecord.info.address), temporalRecord.pid, 30_000, temporalRecord.logFile);
-  const worker = await ensureWorker(temporalRecord, report, config, { hubUrl: parts.hubUrl });
-  return toStatus(temporalRecord, worker, runningService('hub', config.stateDir));
+export function stackUp(report: StackReporter, config: Config): Promise<StackStatus> {
+  return locked(report, config, async () => {
+    const parts = await localPlatformUpLocked(report, config, {});
+    const temporalRecord = await readyTemporal(report, config);
+    const worker = await ensureWorker(temporalRecord, report, config, { hubUrl: parts.hubUrl });
+    return toStatus(temporalRecord, worker, runningService('hub', config.stateDir));
+  });
+}
+
+/** The embedded Temporal and a worker for the Modal queue (a Modal spec needs no hub or daemon). */
+export function modalStackUp(report: StackReporter, config: Config): Promise<void> {
+  return locked(report, config, async () => {
+    const temporalRecord = await readyTemporal(report, config);
+    await ensureWorker(temporalRecord, report, config, { taskQueue: MODAL_TASK_QUEUE });
+  });
+}
+
+async function readyTemporal(report: StackReporter, config: Config): Promise<ServiceRecord> {
+  const record = await ensureTemporal(report, config);
+  await waitForFrontend(String(record.info.address), record.pid, 30_000, record.logFile);
+  return record;
 }
 
 /** What is running now. */
@@ -239,14 +349,27 @@ export function stackStatus(config: Config): StackStatus {
   );
 }
 
-/** Stops everything `dev up` started (workers, hub, platform daemon and its engines, Temporal), by pid. */
-export async function stackDown(report: StackReporter, config: Config): Promise<void> {
-  for (const name of ['worker', 'worker-glm-ops-modal', 'hub']) {
-    const outcome = await stopService(name, config.stateDir);
-    if (name === 'worker' || outcome === 'stopped') report(`${name}: ${outcome}`);
-  }
-  report(`platform daemon: ${(await platformDown(config.env)) ? 'stopped' : 'not running'}`);
-  report(`temporal: ${await stopService('temporal', config.stateDir)}`);
+/** Stop order: the clients first (workers), then what they use (hub, daemon), the server that holds their history last. */
+function stopRank(name: string): number {
+  if (name.startsWith('worker')) return 0;
+  return name === 'temporal' ? 2 : 1;
+}
+
+/**
+ * Stops everything `dev up` started (every recorded worker, the hub, the platform daemon and its engines, Temporal),
+ * by pid and start time, checks each is gone, and forgets the records (the next `dev up` chooses ports afresh).
+ */
+export function stackDown(report: StackReporter, config: Config): Promise<void> {
+  return locked(report, config, async () => {
+    const names = recordedServiceNames(config.stateDir).sort((a, b) => stopRank(a) - stopRank(b));
+    for (const name of names.filter((n) => stopRank(n) < 2)) {
+      const outcome = await stopService(name, config.stateDir);
+      if (name === 'worker' || outcome === 'stopped') report(`${name}: ${outcome}`);
+    }
+    if (!names.includes('worker')) report('worker: not running');
+    report(`platform daemon: ${(await platformDown(config.env)) ? 'stopped' : 'not running'}`);
+    report(`temporal: ${await stopService('temporal', config.stateDir)}`);
+  });
 }
 
 function toStatus(temporalRecord?: ServiceRecord, worker?: ServiceRecord, hub?: ServiceRecord): StackStatus {

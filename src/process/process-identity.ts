@@ -24,6 +24,24 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The process's start time in clock ticks since boot (field 22 of /proc/PID/stat), or undefined when it is gone: a
+ * pid plus this names one process, so a record of it is not fooled by a recycled pid.
+ */
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the pid is alive and is the process that had this start time (not a recycled pid). */
+export function isSameProcess(pid: number, startTicks: string | undefined): boolean {
+  return isProcessAlive(pid) && processStartTicks(pid) === startTicks;
+}
+
 /** The environment a process started with, from /proc; empty when it is gone or unreadable. */
 export function processEnvironment(pid: number): Map<string, string> {
   const env = new Map<string, string>();

@@ -17,6 +17,7 @@ describe('loadConfig: the settings an entry point reads from its environment onc
       stateDir: path.resolve('./some/state'),
       taskQueue: 'glm-ops-other',
       hub: { endpoint: 'http://127.0.0.1:8799', token: 'hf_x' },
+      devStack: { temporalPort: 7233, temporalUiPort: 8233, hubPort: 8700, fixtureSizeMB: 200 },
     });
   });
 
@@ -25,6 +26,15 @@ describe('loadConfig: the settings an entry point reads from its environment onc
     expect(config.stateDir).toBe(path.join(projectRoot(), '.glm-ops'));
     expect(config.taskQueue).toBeUndefined();
     expect(config.hub).toEqual({});
+  });
+
+  it("reads the dev stack's preferred ports and fixture size, and refuses a value that is not one, naming it", () => {
+    const config = loadConfig({ GLM_OPS_TEMPORAL_PORT: ' 9233 ', GLM_OPS_HUB_PORT: '', GLM_OPS_FIXTURE_SIZE_MB: '6' });
+    expect(config.devStack).toEqual({ temporalPort: 9233, temporalUiPort: 8233, hubPort: 8700, fixtureSizeMB: 6 });
+    for (const bad of ['seventy', '0', '65536', '72.5']) {
+      expect(() => loadConfig({ GLM_OPS_TEMPORAL_UI_PORT: bad })).toThrow(/GLM_OPS_TEMPORAL_UI_PORT/);
+    }
+    expect(() => loadConfig({ GLM_OPS_FIXTURE_SIZE_MB: 'big' })).toThrow(/GLM_OPS_FIXTURE_SIZE_MB/);
   });
 
   it('refuses an HF_ENDPOINT that is not an http(s) URL, naming the variable', () => {
