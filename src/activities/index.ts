@@ -7,6 +7,7 @@ import { createStorageActivities } from './storage-activities';
 import { createWorkerInfoActivities } from './worker-info-activities';
 import { createKeepWarmActivities } from './keep-warm-activities';
 import { createUpgradeActivities } from './upgrade-activities';
+import { createVerificationActivities } from './verification-activities';
 
 /** Everything activities need from the outside world; secrets are resolved here and never travel in arguments. */
 export interface ActivityDeps {
@@ -42,6 +43,7 @@ export const createActivities = (deps: ActivityDeps) => {
     ...createServingActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
     ...createKeepWarmActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
     ...createUpgradeActivities({ platformNamed }),
+    ...createVerificationActivities({ platformNamed }),
   };
 };
 

@@ -303,7 +303,8 @@ function abortRequested(): AbortSignal {
   return controller.signal;
 }
 
-function summarize(deployment: {
+/** What the workflows keep of a deployment (no spec body); also used by the verification activities. */
+export function summarize(deployment: {
   version: number;
   rolloutId: string;
   spec: Spec;

@@ -9,6 +9,7 @@ import type {
   Platform,
   ServingPort,
   StoragePort,
+  VerifiedDeployment,
   VolumeKind,
   WeightsResult,
   WeightsStatus,
@@ -83,5 +84,13 @@ export abstract class ComposedPlatform implements Platform {
 
   setMinContainers(app: string, minContainers: number): Promise<void> {
     return this.serving.setMinContainers(app, minContainers);
+  }
+
+  markVerified(app: string, version: number): Promise<void> {
+    return this.serving.markVerified(app, version);
+  }
+
+  lastVerified(app: string, options?: { excluding?: number }): Promise<VerifiedDeployment | null> {
+    return this.serving.lastVerified(app, options);
   }
 }

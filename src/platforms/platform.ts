@@ -98,6 +98,12 @@ export interface Deployment {
   isCurrent: boolean;
 }
 
+/** A version that passed its gates (smoke after a rollout, /health after a rollback), as the platform recorded it. */
+export interface VerifiedDeployment extends Deployment {
+  /** ISO time of its latest verification. */
+  verifiedAt: string;
+}
+
 /** A stable URL for an app. */
 export interface Endpoint {
   url: string;
@@ -144,6 +150,16 @@ export interface ServingPort {
   endpoint(app: string): Promise<Endpoint>;
   logs(app: string, options?: { since?: string; limit?: number }): Promise<LogLine[]>;
   setMinContainers(app: string, minContainers: number): Promise<void>;
+  /**
+   * Records that `version` passed its gates, durably on the platform's side (it survives the workflow that verified
+   * it, even a `temporal workflow terminate`); re-marking a version makes it the latest. NotFound for an unknown one.
+   */
+  markVerified(app: string, version: number): Promise<void>;
+  /**
+   * The most recently verified version that the app still has (other than `excluding`), or null when none was ever
+   * verified: the way back for a compensation and the default of `rollback`, rather than whatever is routed now.
+   */
+  lastVerified(app: string, options?: { excluding?: number }): Promise<VerifiedDeployment | null>;
 }
 
 /** A place GLM-5.1 can be deployed: the local platform or Modal. */

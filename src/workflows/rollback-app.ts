@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorType } from '../shared/errors';
 import type { RollbackInput, RollbackResult } from '../shared/rollout-types';
@@ -8,9 +8,14 @@ import { quickIo } from './retry-profiles';
 
 const act = proxyActivities<Activities>(quickIo);
 
+/** Rollbacks from before the platform kept verified versions went to the version before the current one. */
+const TO_LAST_VERIFIED = 'rollback-to-last-verified';
+
 /**
  * The incident path: straight back to a known-good version without re-running the gates, still verifying health.
- * Recorded as its own workflow so the history shows who rolled back what, and when.
+ * Recorded as its own workflow so the history shows who rolled back what, and when. Without a version named it goes
+ * to the last version the platform recorded as verified (other than the one serving), else to the one before; the
+ * version it restored and verified is recorded as verified.
  */
 export async function rollbackApp(input: RollbackInput): Promise<RollbackResult> {
   const ref = { app: input.app, platform: input.platform };
@@ -19,7 +24,15 @@ export async function rollbackApp(input: RollbackInput): Promise<RollbackResult>
     { key: PHASE, value: 'rollback' },
   ]);
   const current = await act.currentDeployment.executeWithOptions({ summary: 'Read the version serving now' }, [ref]);
-  const target = input.toVersion ?? (current ? current.version - 1 : undefined);
+  const isRecordingVerified = patched(TO_LAST_VERIFIED);
+  const verified =
+    input.toVersion === undefined && isRecordingVerified
+      ? await act.lastVerifiedDeployment.executeWithOptions(
+          { summary: 'Read the last verified version (the default target)' },
+          [{ ...ref, ...(current ? { excluding: current.version } : {}) }],
+        )
+      : null;
+  const target = input.toVersion ?? verified?.version ?? (current ? current.version - 1 : undefined);
   if (target === undefined || target < 1 || target === current?.version) {
     throw ApplicationFailure.create({
       type: target !== undefined && target === current?.version ? ErrorType.AlreadyCurrent : ErrorType.NotFound,
@@ -31,6 +44,11 @@ export async function rollbackApp(input: RollbackInput): Promise<RollbackResult>
     });
   }
   const restored = await restorePrevious(ref, target);
+  if (isRecordingVerified) {
+    await act.markVerified.executeWithOptions({ summary: `Record v${restored.version} as verified` }, [
+      { ...ref, version: restored.version },
+    ]);
+  }
   const endpoint = await act.appEndpoint.executeWithOptions({ summary: 'Read the endpoint' }, [ref]);
   upsertSearchAttributes([
     { key: DEPLOYED_VERSION, value: target },

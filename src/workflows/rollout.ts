@@ -1,4 +1,4 @@
-import { proxyActivities, log } from '@temporalio/workflow';
+import { proxyActivities, log, patched } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DiagnosisReport, RolloutInput, RolloutResult } from '../shared/rollout-types';
 import { Compensations, type Compensation } from './compensations';
@@ -17,6 +17,12 @@ const undo = proxyActivities<Activities>(compensation);
 
 type AppRef = { app: string; platform: 'local' | 'modal' };
 type Spec = RolloutInput['spec'];
+
+/**
+ * Rollouts from before the platform kept verified versions neither read the last verified version (their way back
+ * was the version routed when they deployed) nor mark their own once smoke passed.
+ */
+const LAST_VERIFIED = 'compensate-to-last-verified';
 
 /**
  * The rollout saga, the guide's pipeline: validate → weights → volume commit → kernels → volume commit → deploy →
@@ -43,7 +49,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       const version = deployed.version;
       await state.phase('health', () => waitForNewVersion(spec, version, marginSec, state));
       await state.phase('warmup', () => warmup(spec, version));
-      smoke = await state.phase('smoke', () => smokeTest(spec, version));
+      smoke = await state.phase('smoke', () => smokeTestThenMarkVerified(spec, version));
     });
   } catch (err) {
     throw await state.compensate(err, compensations, (evidence) => diagnose(ref, spec.secrets.apiKey, evidence));
@@ -120,8 +126,10 @@ interface Deployed extends PhaseOutcome {
 }
 
 /**
- * Remembers the version serving now, registers the way back to it (or stopping the app, on a first rollout), then
- * deploys a new version. The compensation comes first: a deploy that timed out may still have switched traffic.
+ * Remembers the version serving now and the way back: the last version the platform recorded as verified (not
+ * merely the one routed now, which a terminated rollout may have left unverified), else the one serving; or, when
+ * nothing serves, stopping the app. Then deploys a new version. The compensation comes first: a deploy that timed
+ * out may still have switched traffic.
  */
 async function deploy(
   spec: Spec,
@@ -135,18 +143,30 @@ async function deploy(
     ref,
   ]);
   state.recordPrevious(previous?.version);
-  compensations.add(previous ? restoreStep(ref, previous.version, marginSec) : stopStep(ref));
+  const target = previous ? ((await lastVerified(ref)) ?? previous) : null;
+  compensations.add(target ? restoreStep(ref, target.version, marginSec) : stopStep(ref));
   state.recordDeployStarted();
   const deployment = await control.deploy.executeWithOptions(
     { summary: `Deploy ${spec.app} (${spec.sglang.image}, ${spec.gpu.count}×${spec.gpu.type})` },
     [{ spec, rolloutId }],
   );
   state.recordDeployed(deployment.version);
+  const wayBack = target && target.version !== previous?.version ? `, way back v${target.version}: last verified` : '';
   return {
     endpoint: deployment.endpoint,
     version: deployment.version,
-    detail: `v${deployment.version}${previous ? ` (previous v${previous.version})` : ' (first version)'}`,
+    detail: `v${deployment.version}${previous ? ` (previous v${previous.version}${wayBack})` : ' (first version)'}`,
   };
+}
+
+/** The last version the platform recorded as verified; undefined when none was (or in a rollout from before it). */
+async function lastVerified(ref: AppRef): Promise<{ version: number } | undefined> {
+  if (!patched(LAST_VERIFIED)) return undefined;
+  const verified = await act.lastVerifiedDeployment.executeWithOptions(
+    { summary: 'Remember the last verified version (the way back)' },
+    [ref],
+  );
+  return verified ?? undefined;
 }
 
 function restoreStep(ref: AppRef, version: number, marginSec: number): Compensation {
@@ -204,6 +224,17 @@ async function smokeTest(spec: Spec, version: number): Promise<SmokeOutcome> {
     [{ ...endpointOf(spec), version, timeoutSec: Math.min(spec.warmup.timeout, 120) }],
   );
   return { results, detail: `${results.length}/${results.length} passed` };
+}
+
+/** The smoke tests, then the platform records the version as verified: it is the way back of the next rollout. */
+async function smokeTestThenMarkVerified(spec: Spec, version: number): Promise<SmokeOutcome> {
+  const outcome = await smokeTest(spec, version);
+  if (patched(LAST_VERIFIED)) {
+    await act.markVerified.executeWithOptions({ summary: `Record v${version} as verified on the platform` }, [
+      { app: spec.app, platform: spec.platform, version },
+    ]);
+  }
+  return outcome;
 }
 
 function endpointOf(spec: Spec) {

@@ -119,6 +119,10 @@ export function happyRollout(): Partial<Activities> {
     async currentDeployment() {
       return deploymentSummary(1);
     },
+    async lastVerifiedDeployment() {
+      return { ...deploymentSummary(1), verifiedAt: '2026-12-01T00:00:00.000Z' };
+    },
+    async markVerified() {},
     async deploy({ rolloutId }) {
       return { ...deploymentSummary(2, { rolloutId }), endpoint: 'http://127.0.0.1:1/v2' };
     },

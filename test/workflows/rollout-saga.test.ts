@@ -24,15 +24,22 @@ const HAPPY_STEPS = [
   'compileKernels',
   'commitVolume',
   'currentDeployment',
+  'lastVerifiedDeployment',
   'deploy',
   'waitForHealth',
   'warmup',
   'smokeTest',
+  'markVerified',
 ];
 
 /** The steps up to and including `last`, as the happy path runs them. */
 function stepsThrough(last: string): string[] {
   return HAPPY_STEPS.slice(0, HAPPY_STEPS.lastIndexOf(last) + 1);
+}
+
+/** The same for a first rollout: nothing serves, so there is no last verified version to ask for. */
+function firstRolloutStepsThrough(last: string): string[] {
+  return stepsThrough(last).filter((name) => name !== 'lastVerifiedDeployment');
 }
 
 /** The restore of v1 after a failure: roll back, then wait for v1's health with v1's own settings. */
@@ -299,12 +306,77 @@ describe('rollout saga (fake activities, real dev server)', () => {
       },
     });
     const { failed, spec } = await runRollout(fakes);
-    expect(fakes.names()).toEqual([...stepsThrough('smokeTest'), 'diagnoseApp', 'stopApp']);
+    expect(fakes.names()).toEqual([...firstRolloutStepsThrough('smokeTest'), 'diagnoseApp', 'stopApp']);
     expect(fakes.inputsOf('stopApp')).toEqual([{ app: spec.app, platform: spec.platform }]);
     expect(failed!.status.compensations).toEqual([
       { step: 'stop the app (there was no previous version)', outcome: 'done', detail: 'ok' },
     ]);
     expect(failed!.status.previousVersion).toBeUndefined();
+  });
+
+  it('the way back is the last verified version, not the unverified one a terminated rollout left routed', async () => {
+    const smokeFails = async (): Promise<never> => {
+      throw failure(ErrorType.SmokeTestFailed, 'smoke failed');
+    };
+    const fakes = new SagaFakes({
+      smokeTest: smokeFails,
+      // v2 serves, never verified (its rollout was terminated during its health wait); v1 was the last verified.
+      async currentDeployment() {
+        return deploymentSummary(2);
+      },
+      async deploy({ rolloutId }) {
+        return { ...deploymentSummary(3, { rolloutId }), endpoint: 'http://127.0.0.1:1/v3' };
+      },
+    });
+    const { failed, spec } = await runRollout(fakes);
+    expect(fakes.names()).toEqual([...stepsThrough('smokeTest'), 'diagnoseApp', ...RESTORE_V1]);
+    expect(fakes.inputsOf('lastVerifiedDeployment')).toEqual([{ app: spec.app, platform: spec.platform }]);
+    expect(fakes.inputsOf('rollbackTo')).toEqual([{ app: spec.app, platform: spec.platform, version: 1 }]);
+    expect(failed!.status).toMatchObject({ previousVersion: 2, deployedVersion: 3 });
+    expect(failed!.status.phases.find((p) => p.name === 'deploy')!.detail).toBe(
+      'v3 (previous v2, way back v1: last verified)',
+    );
+    expect(failed!.status.compensations).toEqual([
+      { step: 'roll back to v1 and verify it is healthy', outcome: 'done', detail: 'ok' },
+    ]);
+    expect(fakes.inputsOf('markVerified')).toEqual([]);
+  });
+
+  it('with nothing ever verified (state from before the record), the way back is the version serving', async () => {
+    const fakes = new SagaFakes({
+      async currentDeployment() {
+        return deploymentSummary(4);
+      },
+      async lastVerifiedDeployment() {
+        return null;
+      },
+      async warmup() {
+        throw failure(ErrorType.WarmupFailed, 'warmup failed');
+      },
+    });
+    const { failed } = await runRollout(fakes);
+    expect(fakes.inputsOf('rollbackTo').map((i) => i.version)).toEqual([4]);
+    expect(failed!.status.phases.find((p) => p.name === 'deploy')!.detail).toBe('v2 (previous v4)');
+  });
+
+  it('a rollout whose smoke tests passed records its version as verified on the platform', async () => {
+    const fakes = new SagaFakes();
+    const { result, spec } = await runRollout(fakes);
+    expect(result!.outcome).toBe('succeeded');
+    expect(fakes.inputsOf('markVerified')).toEqual([{ app: spec.app, platform: spec.platform, version: 2 }]);
+    expect(fakes.names().slice(-2)).toEqual(['smokeTest', 'markVerified']);
+  });
+
+  it('a version that cannot be recorded as verified is not a success: the rollout fails in smoke and goes back', async () => {
+    const fakes = new SagaFakes({
+      async markVerified() {
+        throw failure(ErrorType.NotFound, 'no such version');
+      },
+    });
+    const { failed } = await runRollout(fakes);
+    expect(fakes.names()).toEqual([...stepsThrough('markVerified'), 'diagnoseApp', ...RESTORE_V1]);
+    expect(failed!.failure.message).toContain('failed in phase smoke');
+    expect(failed!.status.compensations.map((c) => c.outcome)).toEqual(['done']);
   });
 
   it('a platform outage during the compensation is retried through: rollback, its health check, and the stop', async () => {
@@ -352,7 +424,10 @@ describe('rollout saga (fake activities, real dev server)', () => {
     expect(restored.failed!.status.compensations).toEqual([
       { step: 'roll back to v1 and verify it is healthy', outcome: 'done', detail: 'ok' },
     ]);
-    expect(stop.names()).toEqual([...stepsThrough('smokeTest'), 'diagnoseApp', 'stopApp', 'stopApp', 'stopApp']);
+    expect(stop.names()).toEqual([
+      ...firstRolloutStepsThrough('smokeTest'),
+      ...['diagnoseApp', 'stopApp', 'stopApp', 'stopApp'],
+    ]);
     expect(stopped.failed!.failure.type).toBe(ErrorType.SmokeTestFailed);
     expect(stopped.failed!.status.compensations.map((c) => c.outcome)).toEqual(['done']);
   });

@@ -23,10 +23,12 @@ const ROLLOUT_STEPS = [
   'compileKernels',
   'commitVolume',
   'currentDeployment',
+  'lastVerifiedDeployment',
   'deploy',
   'waitForHealth',
   'warmup',
   'smokeTest',
+  'markVerified',
 ];
 
 const NEW_IMAGE = 'lmsysorg/sglang:v0.5.11';
@@ -263,19 +265,33 @@ describe('rollbackApp saga (fake activities, real dev server)', () => {
     );
   }
 
-  function serving(version: number | null): SagaFakes {
+  /** `version` serves; `verified` lists the versions the platform recorded as verified, oldest first. */
+  function serving(version: number | null, verified: number[] = []): SagaFakes {
     return new SagaFakes({
       async currentDeployment() {
         return version === null ? null : deploymentSummary(version);
       },
+      async lastVerifiedDeployment({ excluding }) {
+        const latest = verified.filter((v) => v !== excluding).at(-1);
+        return latest === undefined ? null : { ...deploymentSummary(latest), verifiedAt: '2026-12-01T00:00:00.000Z' };
+      },
     });
   }
 
-  it('goes back one version by default and verifies it with its own health settings', async () => {
+  it('with nothing verified, goes back one version by default and verifies it with its own health settings', async () => {
     const app = testId('rollback');
     const fakes = serving(3);
     const result = await runRollback(fakes, app);
-    expect(fakes.names()).toEqual(['currentDeployment', 'rollbackTo', 'waitForHealth', 'appEndpoint']);
+    expect(fakes.names()).toEqual([
+      'currentDeployment',
+      'lastVerifiedDeployment',
+      'rollbackTo',
+      'waitForHealth',
+      'markVerified',
+      'appEndpoint',
+    ]);
+    expect(fakes.inputsOf('lastVerifiedDeployment')).toEqual([{ app, platform: 'local', excluding: 3 }]);
+    expect(fakes.inputsOf('markVerified')).toEqual([{ app, platform: 'local', version: 2 }]);
     expect(fakes.inputsOf('rollbackTo')).toEqual([{ app, platform: 'local', version: 2 }]);
     expect(fakes.inputsOf('waitForHealth')[0]).toMatchObject({
       secretName: deploymentSummary(2).secretName,
@@ -284,10 +300,25 @@ describe('rollbackApp saga (fake activities, real dev server)', () => {
     expect(result).toEqual({ app, fromVersion: 3, toVersion: 2, healthAttempts: 4, endpoint: 'http://127.0.0.1:1/v1' });
   });
 
-  it('goes to the version named with --to', async () => {
-    const fakes = serving(5);
+  it('by default goes to the last verified version other than the one serving, not merely the one before', async () => {
+    const app = testId('rollback');
+    // v4 serves unverified (its rollout was terminated); v3 failed its rollout; v1 then v2 were verified.
+    const fakes = serving(4, [1, 2]);
+    const result = await runRollback(fakes, app);
+    expect(fakes.inputsOf('rollbackTo')).toEqual([{ app, platform: 'local', version: 2 }]);
+    expect(result).toMatchObject({ fromVersion: 4, toVersion: 2 });
+    // When the serving version is itself the last verified, the default is the verified one before it.
+    const again = serving(2, [1, 2]);
+    await runRollback(again, testId('rollback'));
+    expect(again.inputsOf('rollbackTo').map((i) => i.version)).toEqual([1]);
+  });
+
+  it('goes to the version named with --to, without asking for the last verified', async () => {
+    const fakes = serving(5, [4]);
     const result = await runRollback(fakes, testId('rollback'), 2);
     expect(fakes.inputsOf('rollbackTo')[0]!.version).toBe(2);
+    expect(fakes.names()).not.toContain('lastVerifiedDeployment');
+    expect(fakes.inputsOf('markVerified')).toEqual([expect.objectContaining({ version: 2 })]);
     expect(result).toMatchObject({ fromVersion: 5, toVersion: 2 });
   });
 
@@ -313,7 +344,9 @@ describe('rollbackApp saga (fake activities, real dev server)', () => {
     const failed = await failureOf(runRollback(fakes, app, toVersion));
     expect(failed.type).toBe(type);
     expect(failed.message).toContain(message);
-    expect(fakes.names()).toEqual(['currentDeployment']);
+    expect(fakes.names()).toEqual(
+      toVersion === undefined ? ['currentDeployment', 'lastVerifiedDeployment'] : ['currentDeployment'],
+    );
   });
 
   it('fails with the health failure when the restored version does not come up', async () => {
@@ -321,12 +354,16 @@ describe('rollbackApp saga (fake activities, real dev server)', () => {
       async currentDeployment() {
         return deploymentSummary(3);
       },
+      async lastVerifiedDeployment() {
+        return null;
+      },
       async waitForHealth() {
         throw failure(ErrorType.HealthTimeout, 'v2 did not answer 200');
       },
     });
     const failed = await failureOf(runRollback(fakes, testId('rollback')));
     expect(failed.type).toBe(ErrorType.HealthTimeout);
-    expect(fakes.names()).toEqual(['currentDeployment', 'rollbackTo', 'waitForHealth']);
+    // A version that did not come up is never recorded as verified.
+    expect(fakes.names()).toEqual(['currentDeployment', 'lastVerifiedDeployment', 'rollbackTo', 'waitForHealth']);
   });
 });

@@ -9,6 +9,7 @@ import type { DaemonInfo, PlatformDaemon } from './platform-daemon';
 
 const DeployBody = z.object({ spec: z.unknown(), rolloutId: z.string().min(1).max(200) });
 const RollbackBody = z.object({ version: z.number().int().positive() });
+const VerifiedBody = z.object({ version: z.number().int().positive() });
 const MinContainersBody = z.object({ minContainers: z.number().int().min(0).max(100) });
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -165,6 +166,16 @@ export class ControlApi {
           if (err instanceof LocalPlatformError) throw err;
           throw new BadRequestError((err as Error).message);
         }
+      }
+      case 'POST verified':
+        await this.daemon.markVerified(app, parseBody(VerifiedBody, await readJson(req)).version);
+        return send(res, 200, { ok: true });
+      case 'GET verified': {
+        const excludingText = url.searchParams.get('excluding');
+        const excluding = excludingText === null ? undefined : Number(excludingText);
+        if (excluding !== undefined && (!Number.isInteger(excluding) || excluding < 1))
+          throw new BadRequestError(`excluding "${excludingText}" must be a version number (1 or more)`);
+        return send(res, 200, { deployment: this.daemon.lastVerified(app, { excluding }) });
       }
       case 'POST min-containers':
         this.daemon.setMinContainers(app, parseBody(MinContainersBody, await readJson(req)).minContainers);

@@ -1,5 +1,5 @@
 import type { Spec } from '../../spec/schema';
-import type { Deployment, Endpoint, LogLine, ServingPort } from '../platform';
+import type { Deployment, Endpoint, LogLine, ServingPort, VerifiedDeployment } from '../platform';
 import { ControlClient } from './control-client';
 import { SpecRefusedError } from './local-platform-errors';
 import type { PlatformStatus } from './platform-daemon';
@@ -62,6 +62,19 @@ export class LocalServingClient implements ServingPort {
 
   async setMinContainers(app: string, minContainers: number): Promise<void> {
     await this.control.request('POST', appRoute(app, 'min-containers'), { minContainers });
+  }
+
+  async markVerified(app: string, version: number): Promise<void> {
+    await this.control.request('POST', appRoute(app, 'verified'), { version });
+  }
+
+  async lastVerified(app: string, options: { excluding?: number } = {}): Promise<VerifiedDeployment | null> {
+    const suffix = options.excluding === undefined ? '' : `?excluding=${options.excluding}`;
+    const answer = await this.control.request<{ deployment: VerifiedDeployment | null }>(
+      'GET',
+      `${appRoute(app, 'verified')}${suffix}`,
+    );
+    return answer.deployment;
   }
 
   /** The daemon's address and every app's routers, engines and counters. */

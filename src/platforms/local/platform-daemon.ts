@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Spec } from '../../spec/schema';
-import type { Deployment, Endpoint, LogLine } from '../platform';
+import type { Deployment, Endpoint, LogLine, VerifiedDeployment } from '../platform';
 import { type AppState, readAppState } from './app-state';
 import { assertEngineAvailable } from './engine-command';
 import { EngineUnavailableError, NotFoundError, SpecRefusedError } from './local-platform-errors';
@@ -16,6 +16,7 @@ import {
 } from '../../process/process-identity';
 import type { EngineFactory } from './engine-factory';
 import { type AppStatus, ServingApp, type ServingTimings } from './serving-app';
+import { VerifiedVersionStore } from './verified-versions';
 
 /** What the daemon is built from; tests inject temp folders, fast timings and a spec checker. */
 export interface PlatformDaemonDeps {
@@ -38,9 +39,14 @@ export interface DaemonInfo {
   startedAt: string;
 }
 
+/** One app in `status`: what serves, and the version the platform last saw pass its gates. */
+export interface AppStatusWithVerified extends AppStatus {
+  lastVerifiedVersion: number | null;
+}
+
 /** What `status` shows. */
 export interface PlatformStatus extends DaemonInfo {
-  apps: AppStatus[];
+  apps: AppStatusWithVerified[];
 }
 
 /** Another daemon already owns this state folder. */
@@ -154,6 +160,35 @@ export class PlatformDaemon {
     return this.apps.get(app)?.history() ?? [];
   }
 
+  /**
+   * Records that a version passed its gates (the rollout's smoke tests, a rollback's health check). Kept by the
+   * daemon, not the workflow: a terminated rollout leaves its unverified version routed, and the next rollout must
+   * still know the way back to the last version that was verified.
+   */
+  markVerified(app: string, version: number): Promise<void> {
+    return this.withAppLock(app, async () => {
+      const known = this.app(app).history();
+      if (!known.some((d) => d.version === version)) {
+        const versions = known.map((d) => `v${d.version}`).join(', ') || 'none';
+        throw new NotFoundError(
+          `cannot mark v${version} of app "${app}" verified: it has no such version (versions: ${versions})`,
+        );
+      }
+      this.verified(app).mark(version, new Date().toISOString());
+    });
+  }
+
+  /** The latest verified version the app still has (other than `excluding`), or null when none was verified. */
+  lastVerified(app: string, options: { excluding?: number } = {}): VerifiedDeployment | null {
+    const history = this.apps.get(app)?.history() ?? [];
+    const latest = this.verified(app).latest({
+      excluding: options.excluding,
+      exists: (version) => history.some((d) => d.version === version),
+    });
+    const deployment = latest && history.find((d) => d.version === latest.version);
+    return deployment ? { ...deployment, verifiedAt: latest.verifiedAt } : null;
+  }
+
   endpoint(app: string): Endpoint {
     return { url: this.app(app).url() };
   }
@@ -164,7 +199,13 @@ export class PlatformDaemon {
 
   /** Every app, for `status`. */
   status(info: DaemonInfo): PlatformStatus {
-    return { ...info, apps: [...this.apps.values()].map((app) => app.status()) };
+    return {
+      ...info,
+      apps: [...this.apps.values()].map((app) => ({
+        ...app.status(),
+        lastVerifiedVersion: this.lastVerified(app.name)?.version ?? null,
+      })),
+    };
   }
 
   /**
@@ -179,6 +220,10 @@ export class PlatformDaemon {
       fs.rmSync(this.deps.paths.pidFile, { force: true });
       this.isLockHeld = false;
     }
+  }
+
+  private verified(app: string): VerifiedVersionStore {
+    return new VerifiedVersionStore(appDir(this.deps.paths, app), app);
   }
 
   private app(name: string): ServingApp {

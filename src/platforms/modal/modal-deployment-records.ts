@@ -23,6 +23,14 @@ export const DeploymentRecord = z.object({
 });
 export type DeploymentRecord = z.infer<typeof DeploymentRecord>;
 
+/** Versions of one Modal app id that passed their gates, oldest verification first; a version appears once. */
+export const VerifiedRecord = z.object({
+  app: z.string(),
+  appId: z.string().min(1),
+  verifications: z.array(z.object({ version: z.number().int().positive(), verifiedAt: z.string() })).default([]),
+});
+export type VerifiedRecord = z.infer<typeof VerifiedRecord>;
+
 /**
  * Records kept as one JSON file per version under `<dir>/<app>/<appId>/v<N>.json`, written atomically.
  * A worker on another machine without these files still finds versions by tag; only the spec is unknown there.
@@ -47,10 +55,37 @@ export class DeploymentRecordStore {
 
   /** Writes a record through a temp file and a rename. */
   write(record: DeploymentRecord): void {
-    const target = this.file(record.app, record.appId, record.version);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const temp = `${target}.tmp-${process.pid}`;
-    fs.writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`);
-    fs.renameSync(temp, target);
+    writeAtomically(this.file(record.app, record.appId, record.version), record);
   }
+
+  /** The verifications of an app id (`verified.json` beside its version records), oldest first. */
+  verifications(app: string, appId: string): VerifiedRecord['verifications'] {
+    try {
+      const json = JSON.parse(fs.readFileSync(this.verifiedFile(app, appId), 'utf8')) as unknown;
+      const parsed = VerifiedRecord.safeParse(json);
+      return parsed.success && parsed.data.appId === appId ? parsed.data.verifications : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Records that a version of an app id passed its gates now: it becomes the latest verification. */
+  markVerified(app: string, appId: string, version: number, verifiedAt: string): void {
+    const verifications = [
+      ...this.verifications(app, appId).filter((v) => v.version !== version),
+      { version, verifiedAt },
+    ];
+    writeAtomically(this.verifiedFile(app, appId), { app, appId, verifications } satisfies VerifiedRecord);
+  }
+
+  private verifiedFile(app: string, appId: string): string {
+    return path.join(this.dir, app, appId, 'verified.json');
+  }
+}
+
+function writeAtomically(target: string, content: unknown): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const temp = `${target}.tmp-${process.pid}`;
+  fs.writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`);
+  fs.renameSync(temp, target);
 }

@@ -1,6 +1,6 @@
 import { ErrorType } from '../../shared/errors';
 import type { Spec } from '../../spec/schema';
-import type { Deployment, Endpoint, LogLine, ServingPort } from '../platform';
+import type { Deployment, Endpoint, LogLine, ServingPort, VerifiedDeployment } from '../platform';
 import { type ModalCli, parseJsonLine } from './modal-cli';
 import * as commands from './modal-commands';
 import type { ModalScope } from './modal-commands';
@@ -164,6 +164,36 @@ export class ModalServing implements ServingPort {
       ['set-min-containers', '--app', app, ...this.envArgs(app), '--min', String(minContainers)],
       'set min containers',
     );
+  }
+
+  /** Kept with the deployment records, per Modal app id: a later app id's v1 never inherits an old verification. */
+  async markVerified(app: string, version: number): Promise<void> {
+    const step = 'mark verified';
+    const scope = this.scopeFor(app);
+    const resolved = await this.cli.resolveApp(app, scope, step);
+    const entries = resolved ? await this.cli.historyEntries(app, scope, step) : [];
+    if (!resolved || !entries.some((entry) => entry.version === version)) {
+      const known = entries.map((e) => `v${e.version}`).join(', ') || 'none';
+      throw new ModalNotFoundError(`${step}: app ${app} has no version v${version} on Modal (versions: ${known})`);
+    }
+    this.options.records.markVerified(app, resolved.appId, version, new Date().toISOString());
+  }
+
+  async lastVerified(app: string, options: { excluding?: number } = {}): Promise<VerifiedDeployment | null> {
+    const step = 'last verified';
+    const scope = this.scopeFor(app);
+    const resolved = await this.cli.resolveApp(app, scope, step);
+    if (!resolved) return null;
+    const entries = await this.cli.historyEntries(app, scope, step);
+    const latest = this.options.records
+      .verifications(app, resolved.appId)
+      .filter((v) => v.version !== options.excluding && entries.some((entry) => entry.version === v.version))
+      .at(-1);
+    const entry = latest && entries.find((e) => e.version === latest.version);
+    if (!latest || !entry) return null;
+    const isCurrent = resolved.isDeployed && entries[0]?.version === entry.version;
+    const deployment = this.tryDeployment(app, resolved.appId, entry, entries, isCurrent);
+    return deployment ? { ...deployment, verifiedAt: latest.verifiedAt } : null;
   }
 
   private scopeFor(app: string): ModalScope {
