@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { probeHealth } from '../../src/probes/health-probe';
@@ -14,6 +12,11 @@ import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';
 
 jest.setTimeout(240_000);
+
+// Drills through real parts: each fault is made by a real engine, compile, hub or probe, so what is checked is that
+// the fault surfaces as its ErrorType and diagnosis and that the compensation leaves v1 serving and healthy.
+// Branches that need no real part (a failed compensation, a first rollout that fails, a refused deploy, failed
+// warmup requests) are covered with fake activities in rollout-saga.test.ts.
 
 interface FailureCase {
   name: string;
@@ -64,17 +67,6 @@ const CASES: FailureCase[] = [
     isDeployed: true,
   },
   {
-    name: 'warmup answered with 5xx',
-    history: 'rollout-warmup-5xx',
-    patch: (s) => {
-      s.local.emulator = { faults: [{ kind: 'http-error', firstRequests: 50, status: 500 }] };
-    },
-    type: ErrorType.WarmupFailed,
-    diagnosis: /[Ww]armup/,
-    phase: 'warmup',
-    isDeployed: true,
-  },
-  {
     name: 'no reasoning parser: reasoning_content empty (smoke test fails)',
     history: 'rollout-smoke-no-reasoning-parser',
     patch: (s) => {
@@ -107,16 +99,6 @@ const CASES: FailureCase[] = [
     },
     type: ErrorType.WeightsNotFound,
     phase: 'weights',
-    isDeployed: false,
-  },
-  {
-    name: 'deploy refused: the API key secret is missing on the platform',
-    history: 'rollout-deploy-refused',
-    patch: (s) => {
-      s.secrets.apiKey = 'secret-that-does-not-exist';
-    },
-    type: ErrorType.PlatformUnavailable,
-    phase: 'deploy',
     isDeployed: false,
   },
 ];
@@ -193,56 +175,6 @@ describe('rollout failures: compensation leaves the previous version serving and
     expect(current?.version).toBe(1);
     const { url } = await stack.platform.endpoint(app);
     expect((await probeHealth({ baseUrl: url, apiKey: stack.apiKey, timeoutMs: 10_000 })).outcome).toBe('ok');
-  });
-
-  it('a compensation that fails is reported as CompensationFailed with what is left to do by hand', async () => {
-    const app = testId('comp-fail');
-    const failure = await withWorker(stack.activities, async ({ client, taskQueue }) => {
-      const v1 = stack.specFor(app, (s) => {
-        s.secrets.apiKey = 'key-of-v1';
-      });
-      fs.writeFileSync(path.join(stack.home, 'secrets', 'key-of-v1'), 'sk-v1-only', { mode: 0o600 });
-      await client.workflow.execute(rollout, {
-        taskQueue,
-        workflowId: `rollout/${app}`,
-        args: [{ spec: v1, rolloutId: 'r-v1' }],
-      });
-      // The secret v1 needs disappears: verifying v1's health after the rollback cannot succeed.
-      fs.rmSync(path.join(stack.home, 'secrets', 'key-of-v1'));
-      const v2 = stack.specFor(app, CASES[0]!.patch);
-      return expectFailure(
-        client.workflow.execute(rollout, {
-          taskQueue,
-          workflowId: `rollout/${app}`,
-          args: [{ spec: v2, rolloutId: 'r-v2' }],
-        }),
-      );
-    });
-    expect(failure.type).toBe(ErrorType.CompensationFailed);
-    expect(failure.message).toMatch(/left to do by hand: roll back to v1 and verify it is healthy/);
-    expect(failure.message).toMatch(/key-of-v1/);
-    const report = statusOf(failure);
-    expect(report.compensations).toEqual([
-      expect.objectContaining({ step: 'roll back to v1 and verify it is healthy', outcome: 'failed' }),
-    ]);
-  });
-
-  it('a first rollout that fails stops the app (nothing to go back to)', async () => {
-    const app = testId('first-fail');
-    const failure = await withWorker(stack.activities, ({ client, taskQueue }) =>
-      expectFailure(
-        client.workflow.execute(rollout, {
-          taskQueue,
-          workflowId: `rollout/${app}`,
-          args: [{ spec: stack.specFor(app, CASES[0]!.patch), rolloutId: 'r-first' }],
-        }),
-      ),
-    );
-    expect(failure.type).toBe(ErrorType.EngineCrashed);
-    expect(statusOf(failure).compensations).toEqual([
-      { step: 'stop the app (there was no previous version)', outcome: 'done', detail: 'ok' },
-    ]);
-    expect(await stack.platform.currentDeployment(app)).toBeNull();
   });
 
   it('abort during the health wait runs the compensation and reports Aborted', async () => {

@@ -121,6 +121,8 @@ describe('local platform: versions, cold start and routing', () => {
     });
     const error = await fixture.client.deploy(spec, { rolloutId: 'r-x' }).catch((err: unknown) => err);
     expect((error as Error).message).toContain('missing-secret');
+    // The type a rollout's deploy step fails with (the drill in rollout-failures.test.ts went to the saga tests).
+    expect(error).toMatchObject({ errorType: ErrorType.PlatformUnavailable });
     expect(fs.existsSync(path.join(fixture.home, 'platform', 'apps', 'no-secret-app'))).toBe(false);
   });
 
