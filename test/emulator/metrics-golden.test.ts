@@ -1,5 +1,6 @@
 import { measureStreamingChat } from '../../src/probes/stream-timing';
 import { parseMetricsText, type MetricFamilies } from '../../src/probes/metrics-reader';
+import { recordedLaunchArgv } from '../helpers/recorded-exchanges';
 import { recordedBody } from '../helpers/sglang-recordings';
 import { chat, fastEnv, launchReady, makeModelDir, type RunningEmulator } from '../helpers/emulator-fixture';
 
@@ -12,20 +13,7 @@ const WITHOUT_SERIES_IN_EMULATOR = ['sglang:cached_tokens_total'];
 
 /** One GPU as recorded (no tp/ep, so no rank tags), metrics on, plus EAGLE so a chunk carries several tokens. */
 function singleGpuArgv(): string[] {
-  return [
-    '--model-path',
-    makeModelDir(),
-    '--served-model-name',
-    'glm-4.7',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--tool-call-parser',
-    'glm47',
-    '--reasoning-parser',
-    'glm45',
-    '--enable-metrics',
+  return recordedLaunchArgv(makeModelDir(), [
     '--speculative-algorithm',
     'EAGLE',
     '--speculative-num-steps',
@@ -34,7 +22,7 @@ function singleGpuArgv(): string[] {
     '1',
     '--speculative-num-draft-tokens',
     '4',
-  ];
+  ]);
 }
 
 const labelSets = (families: MetricFamilies, name: string): string[] =>

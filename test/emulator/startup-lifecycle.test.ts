@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { schedulerTag } from '../../src/emulator/emulator-log';
+import { recordedLaunchArgv } from '../helpers/recorded-exchanges';
 import { recordedExitCode, serverLines } from '../helpers/sglang-recordings';
 import { chat, fastEnv, guideArgv, launch, launchReady, makeModelDir } from '../helpers/emulator-fixture';
 import { waitFor } from '../helpers/wait-for';
@@ -65,24 +66,7 @@ function positionsInOrder(lines: string[], shapes: RegExp[]): number[] {
 }
 
 /** One GPU as in the recordings: served as glm-4.7, the recorded parsers, metrics on; default CUDA-graph settings. */
-function singleGpuArgv(extra: string[] = []): string[] {
-  return [
-    '--model-path',
-    makeModelDir(),
-    '--served-model-name',
-    'glm-4.7',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--tool-call-parser',
-    'glm47',
-    '--reasoning-parser',
-    'glm45',
-    '--enable-metrics',
-    ...extra,
-  ];
-}
+const singleGpuArgv = (extra: string[] = []): string[] => recordedLaunchArgv(makeModelDir(), extra);
 
 const env = (config: Record<string, unknown> = {}, extra: NodeJS.ProcessEnv = {}) =>
   fastEnv(

@@ -134,8 +134,11 @@ export function recordingLikeModelDir(): string {
   return dir;
 }
 
-/** The argv the recordings' server ran with (`--disable-cuda-graph` and the CPU flags aside), on a free port. */
-export function recordingArgv(modelDir: string): string[] {
+/**
+ * A one-GPU launch as the recordings' server had it (test/fixtures/sglang-real: served as glm-4.7, the recorded
+ * parsers, metrics on) on a free port, with `extra` flags after it.
+ */
+export function recordedLaunchArgv(modelDir: string, extra: string[] = []): string[] {
   return [
     '--model-path',
     modelDir,
@@ -145,14 +148,16 @@ export function recordingArgv(modelDir: string): string[] {
     '127.0.0.1',
     '--port',
     '0',
-    '--max-total-tokens',
-    '8192',
     '--tool-call-parser',
     'glm47',
     '--reasoning-parser',
     'glm45',
-    '--api-key',
-    'testkey',
     '--enable-metrics',
+    ...extra,
   ];
+}
+
+/** The argv the recorded exchanges' server ran with (`--disable-cuda-graph` and the CPU flags aside). */
+export function recordingArgv(modelDir: string): string[] {
+  return recordedLaunchArgv(modelDir, ['--max-total-tokens', '8192', '--api-key', 'testkey']);
 }
