@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { ChoiceLogprobs, UsageCounts } from './chat-chunks';
 import type { ChatOutputParser } from './chat-output-parser';
+import type { ChatRequest } from './chat-request';
 import type { ModelToken } from './completion-plan';
 import { type EmulatedVocab, utf8Bytes } from './emulated-vocab';
 import type { FinishReason } from './output-limits';
 import type { TimingReport } from './request-runner';
+import type { WireProfile } from './wire-profile';
 
 /** One choice being generated: its id, output, parser and what it has produced. */
 export interface ChoiceRun {
@@ -18,6 +20,17 @@ export interface ChoiceRun {
   toolCallIds: string[];
   isStarted: boolean;
   position: number;
+}
+
+/** What a reply writer words its reply from: the request, its choices, and the wire format of the release. */
+export interface ChatReply {
+  request: ChatRequest;
+  choices: ChoiceRun[];
+  vocab: EmulatedVocab;
+  promptTokens: number;
+  wire: WireProfile;
+  /** Whether the body carries `emulator_timing` (the emulator's own field, off unless configured). */
+  shouldReportTiming: boolean;
 }
 
 /** How a chat reply is written as its choices generate: SSE chunks as they come, or one JSON body at the end. */

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { acceptRequest } from './accept-request';
 import { type ChatReplyWriter, type ChoiceRun } from './chat-choice';
 import { ChatJsonWriter } from './chat-json-writer';
 import { validateChatRequest, type ChatRequest } from './chat-request';
@@ -8,14 +9,13 @@ import { countPromptTokens, isThinkingRequested, planModelOutput, type ModelToke
 import { EmulatedVocab } from './emulated-vocab';
 import type { Engine } from './engine';
 import { newRequestId, sendJson } from './http-reply';
-import { openAiError, requestValidationError } from './openai-error';
+import { openAiError } from './openai-error';
 import { applyOutputLimits, clampMaxNewTokens } from './output-limits';
 import { pyFloat } from './python-repr';
 import { presenceOf, runGeneration } from './request-runner';
 import {
   checkGenerationLength,
   emulatedModel,
-  endpointContext,
   launchFacts,
   outputFeaturesOf,
   wireOf,
@@ -35,11 +35,8 @@ export async function handleChatCompletion(
   body: ParsedBody,
   arrivalMs: number,
 ): Promise<void> {
-  const context = endpointContext(engine, 'chat');
-  if (!body.ok) return sendJson(res, 400, requestValidationError([body.error], context));
-  const validated = validateChatRequest(body.value);
-  if (!validated.ok) return sendJson(res, 400, requestValidationError(validated.errors, context));
-  const request = validated.request;
+  const request = acceptRequest(engine, res, body, 'chat', validateChatRequest);
+  if (!request) return;
   const servingError = checkServing(engine, request);
   if (servingError) return sendJson(res, 400, openAiError(400, servingError));
   const model = emulatedModel(engine);

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { chatUsage, type ChoiceLogprobs } from './chat-chunks';
-import type { ChatRequest } from './chat-request';
 import {
+  type ChatReply,
   type ChatReplyWriter,
   type ChoiceRun,
   finishReasonOf,
@@ -10,10 +10,8 @@ import {
   usageCounts,
 } from './chat-choice';
 import type { ModelToken } from './completion-plan';
-import type { EmulatedVocab } from './emulated-vocab';
 import { nowSeconds, sendJson } from './http-reply';
 import { timingBody, type TimingReport } from './request-runner';
-import type { WireProfile } from './wire-profile';
 
 /**
  * A non-streamed chat reply: the parsers and logprobs follow the steps as they come, and one `chat.completion`
@@ -25,14 +23,7 @@ export class ChatJsonWriter implements ChatReplyWriter {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly reply: {
-      request: ChatRequest;
-      choices: ChoiceRun[];
-      vocab: EmulatedVocab;
-      promptTokens: number;
-      wire: WireProfile;
-      shouldReportTiming: boolean;
-    },
+    private readonly reply: ChatReply,
   ) {}
 
   step(choice: ChoiceRun, tokens: ModelToken[]): void {

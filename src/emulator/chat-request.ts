@@ -1,4 +1,4 @@
-import { isPlainObject, lax, missing, type Coerced } from './lax-pydantic';
+import { isPlainObject, lax, missing, validatedOf, type Coerced, type Validated } from './lax-pydantic';
 import type { PydanticError } from './openai-error';
 import { PyException } from './python-repr';
 
@@ -54,7 +54,7 @@ export interface ChatRequest {
 }
 
 /** A validated request, or the pydantic errors SGLang's FastAPI layer would list for it. */
-export type ChatRequestResult = { ok: true; request: ChatRequest } | { ok: false; errors: PydanticError[] };
+export type ChatRequestResult = Validated<ChatRequest>;
 
 const GENERIC_ROLES = ['system', 'assistant', 'tool', 'function', 'developer', 'latest_reminder'];
 const GENERIC_BRANCH = 'function-after[validate_thinking_parts_role(), ChatCompletionMessageGenericParam]';
@@ -118,33 +118,29 @@ export function validateChatRequest(body: unknown): ChatRequestResult {
   const ignoreEos = withDefault('ignore_eos', false, lax.bool);
   const responseFormat = validateResponseFormat(body.response_format, errors);
   const customParams = optional('custom_params', lax.dict);
-  if (errors.length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    request: {
-      messages,
-      model,
-      max_tokens: maxTokens,
-      max_completion_tokens: maxCompletionTokens,
-      n,
-      temperature,
-      top_p: topP,
-      seed,
-      stop,
-      stream,
-      stream_options: streamOptions,
-      logprobs,
-      top_logprobs: topLogprobs,
-      tools,
-      tool_choice: toolChoice,
-      chat_template_kwargs: chatTemplateKwargs,
-      separate_reasoning: separateReasoning,
-      stream_reasoning: streamReasoning,
-      ignore_eos: ignoreEos,
-      response_format: responseFormat,
-      custom_params: customParams,
-    },
-  };
+  return validatedOf(errors, {
+    messages,
+    model,
+    max_tokens: maxTokens,
+    max_completion_tokens: maxCompletionTokens,
+    n,
+    temperature,
+    top_p: topP,
+    seed,
+    stop,
+    stream,
+    stream_options: streamOptions,
+    logprobs,
+    top_logprobs: topLogprobs,
+    tools,
+    tool_choice: toolChoice,
+    chat_template_kwargs: chatTemplateKwargs,
+    separate_reasoning: separateReasoning,
+    stream_reasoning: streamReasoning,
+    ignore_eos: ignoreEos,
+    response_format: responseFormat,
+    custom_params: customParams,
+  });
 }
 
 /** The union `ChatCompletionMessageGenericParam | ChatCompletionMessageUserParam`: errors of both branches. */

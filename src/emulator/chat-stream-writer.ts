@@ -8,8 +8,8 @@ import {
   type ChoiceLogprobs,
   type ChunkHead,
 } from './chat-chunks';
-import type { ChatRequest } from './chat-request';
 import {
+  type ChatReply,
   type ChatReplyWriter,
   type ChoiceRun,
   finishReasonOf,
@@ -19,10 +19,8 @@ import {
 } from './chat-choice';
 import type { OutputEvent, OutputParsing } from './chat-output-parser';
 import type { ModelToken } from './completion-plan';
-import type { EmulatedVocab } from './emulated-vocab';
 import { nowSeconds, startEventStream } from './http-reply';
 import { timingBody, type TimingReport } from './request-runner';
-import type { WireProfile } from './wire-profile';
 
 /**
  * A streamed chat reply, in the exact chunk shapes of SGLang's two streaming paths: the role chunk when a choice
@@ -38,15 +36,7 @@ export class ChatStreamWriter implements ChatReplyWriter {
   /** Sends the event-stream headers; the chunks follow as the choices generate. */
   constructor(
     private readonly res: ServerResponse,
-    private readonly reply: {
-      request: ChatRequest;
-      choices: ChoiceRun[];
-      parsing: OutputParsing;
-      vocab: EmulatedVocab;
-      promptTokens: number;
-      wire: WireProfile;
-      shouldReportTiming: boolean;
-    },
+    private readonly reply: ChatReply & { parsing: OutputParsing },
   ) {
     this.lastId = reply.choices[0]?.id ?? '';
     startEventStream(res);

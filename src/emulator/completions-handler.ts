@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
+import { acceptRequest } from './accept-request';
 import { sseEvent } from './chat-chunks';
 import type { Engine } from './engine';
 import { planPlainGeneration } from './plain-generation';
 import { newRequestId, nowSeconds, sendJson, startEventStream } from './http-reply';
-import { isPlainObject, lax, missing, type Coerced } from './lax-pydantic';
-import { openAiError, requestValidationError, type PydanticError } from './openai-error';
+import { isPlainObject, lax, missing, validatedOf, type Coerced, type Validated } from './lax-pydantic';
+import { openAiError, type PydanticError } from './openai-error';
 import { presenceOf, runGeneration } from './request-runner';
-import { checkGenerationLength, emulatedModel, endpointContext, type ParsedBody } from './serving-context';
+import { checkGenerationLength, emulatedModel, type ParsedBody } from './serving-context';
 
 /** The fields of `POST /v1/completions` the emulator acts on. */
 interface CompletionRequest {
@@ -30,11 +31,8 @@ export async function handleCompletion(
   body: ParsedBody,
   arrivalMs: number,
 ): Promise<void> {
-  const context = endpointContext(engine, 'completions');
-  if (!body.ok) return sendJson(res, 400, requestValidationError([body.error], context));
-  const validated = validateCompletionRequest(body.value);
-  if (!validated.ok) return sendJson(res, 400, requestValidationError(validated.errors, context));
-  const request = validated.request;
+  const request = acceptRequest(engine, res, body, 'completions', validateCompletionRequest);
+  if (!request) return;
   const model = emulatedModel(engine);
   // The prompt plus the two BOS tokens GLM's tokenizer prepends ([gMASK]<sop>).
   const promptTokens = Math.max(1, Math.ceil(request.prompt.length / 4)) + 2;
@@ -101,9 +99,7 @@ export async function handleCompletion(
   });
 }
 
-function validateCompletionRequest(
-  body: unknown,
-): { ok: true; request: CompletionRequest } | { ok: false; errors: PydanticError[] } {
+function validateCompletionRequest(body: unknown): Validated<CompletionRequest> {
   if (!isPlainObject(body)) return { ok: false, errors: [missing(['body'], body ?? null)] };
   const errors: PydanticError[] = [];
   const take = <T>(result: Coerced<T>, fallback: T): T => {
@@ -125,18 +121,14 @@ function validateCompletionRequest(
   const options = isPlainObject(body.stream_options) ? body.stream_options : {};
   const params = isPlainObject(body.custom_params) ? body.custom_params : {};
   const script = isPlainObject(params.emulator_script) ? params.emulator_script.content : undefined;
-  if (errors.length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    request: {
-      prompt,
-      model,
-      maxTokens,
-      stop,
-      stream,
-      includeUsage: options.include_usage === true,
-      ignoreEos,
-      script: typeof script === 'string' ? script : undefined,
-    },
-  };
+  return validatedOf(errors, {
+    prompt,
+    model,
+    maxTokens,
+    stop,
+    stream,
+    includeUsage: options.include_usage === true,
+    ignoreEos,
+    script: typeof script === 'string' ? script : undefined,
+  });
 }

@@ -1,4 +1,4 @@
-import { parseSglangArgv, SglangArgvError, type ParsedSglangArgv } from '../spec/sglang-argparse';
+import { parseSglangArgv, SglangArgvError } from '../spec/sglang-argparse';
 import type { SglangFlagTable } from '../spec/sglang-flags';
 import { resolveFlagTable, type ResolvedFlagTable } from '../spec/sglang-version';
 
@@ -50,22 +50,6 @@ export interface EngineArgs {
   disableCudaGraph: boolean;
   /** `--cuda-graph-max-bs` (`--cuda-graph-max-bs-decode` from 0.5.17). */
   cudaGraphMaxBs?: number;
-}
-
-/** An argv the emulator cannot start with, worded as SGLang (argparse) words it. */
-export class EngineArgsError extends Error {
-  constructor(
-    message: string,
-    /** What SGLang writes to stderr for this argv: argparse's usage text, then `sglang serve: error: ...`. */
-    readonly stderrText: string = `${message}\n`,
-    /** argparse's exit status: 2 for errors, 0 for `--help`. */
-    readonly exitCode: 0 | 2 = 2,
-    /** Deprecation lines SGLang logged while parsing, before it stopped. */
-    readonly warnings: readonly string[] = [],
-  ) {
-    super(message);
-    this.name = 'EngineArgsError';
-  }
 }
 
 /** The result of parsing. */
@@ -129,7 +113,7 @@ const MODELLED_DESTS = new Set([
 /**
  * Parses an SGLang launch argv with the flag table of the release the emulator plays, exactly as that release's
  * argparse would (abbreviations, `--flag=value`, types, choices, the required `--model-path`). An argv SGLang rejects
- * throws EngineArgsError carrying SGLang's own stderr text.
+ * throws SglangArgvError carrying SGLang's own stderr text.
  */
 export function parseEngineArgv(
   argv: readonly string[],
@@ -138,14 +122,8 @@ export function parseEngineArgv(
   const env = options.env ?? process.env;
   const resolved = emulatedFlagTable(env);
   const table = options.table ?? resolved.table;
-  let parsed: ParsedSglangArgv;
-  try {
-    const columns = Number(env.COLUMNS);
-    parsed = parseSglangArgv(table, argv, Number.isInteger(columns) && columns > 0 ? { columns } : {});
-  } catch (err) {
-    if (!(err instanceof SglangArgvError)) throw err;
-    throw new EngineArgsError(err.reason, err.stderrText, err.exitCode, err.warnings);
-  }
+  const columns = Number(env.COLUMNS);
+  const parsed = parseSglangArgv(table, argv, Number.isInteger(columns) && columns > 0 ? { columns } : {});
   const ns = parsed.namespace;
   const pick = <T>(...dests: string[]): T | undefined => {
     for (const dest of dests) {
@@ -212,7 +190,8 @@ function optional<K extends keyof EngineArgs>(key: K, value: EngineArgs[K] | und
 /** Ranges SGLang enforces after parsing (server args validation); the emulator refuses them at start-up. */
 function checkRange(name: string, value: number, min: number, max: number): void {
   if (value < min || value > max) {
-    throw new EngineArgsError(`error: argument ${name}: ${value} is out of range [${min}, ${max}]`);
+    const reason = `error: argument ${name}: ${value} is out of range [${min}, ${max}]`;
+    throw new SglangArgvError(reason, `${reason}\n`);
   }
 }
 

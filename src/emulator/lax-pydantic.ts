@@ -3,6 +3,14 @@ import type { PydanticError } from './openai-error';
 /** A coerced value, or the pydantic error that rejects it. */
 export type Coerced<T> = { ok: true; value: T } | { ok: false; error: PydanticError };
 
+/** A body as a route's request model validated it: the request, or every error pydantic lists for it at once. */
+export type Validated<T> = { ok: true; request: T } | { ok: false; errors: PydanticError[] };
+
+/** The request, unless validation listed errors. */
+export function validatedOf<T>(errors: PydanticError[], request: T): Validated<T> {
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, request };
+}
+
 type Loc = Array<string | number>;
 
 const fail = (type: string, loc: Loc, msg: string, input: unknown): Coerced<never> => ({

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { EmulatorConfigError } from './emulator-config';
-import { EngineArgsError } from './engine-args';
+import { SglangArgvError } from '../spec/sglang-argparse';
 import { startEmulator } from './emulator';
 
 /**
@@ -18,11 +18,12 @@ export async function runEmulatorProcess(argv: string[], env: NodeJS.ProcessEnv 
   try {
     handle = await startEmulator(argv, env, { onLog: write });
   } catch (err) {
-    if (err instanceof EngineArgsError || err instanceof EmulatorConfigError) {
-      const argparseText = (err as { stderrText?: unknown }).stderrText;
-      if (typeof argparseText === 'string')
-        fs.writeSync(2, argparseText.endsWith('\n') ? argparseText : `${argparseText}\n`);
-      else write(`glm-ops emulator: ${err.message}`, 'stderr');
+    if (err instanceof SglangArgvError) {
+      fs.writeSync(2, err.stderrText.endsWith('\n') ? err.stderrText : `${err.stderrText}\n`);
+      process.exit(2);
+    }
+    if (err instanceof EmulatorConfigError) {
+      write(`glm-ops emulator: ${err.message}`, 'stderr');
       process.exit(2);
     }
     throw err;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { EngineArgsError, isSpeculative, parseEngineArgv } from '../../src/emulator/engine-args';
+import { isSpeculative, parseEngineArgv } from '../../src/emulator/engine-args';
+import { SglangArgvError } from '../../src/spec/sglang-argparse';
 import { SlotScheduler } from '../../src/emulator/slot-scheduler';
 import { loadEmulatorSettings } from '../../src/emulator/emulator-config';
 
@@ -42,7 +43,7 @@ describe('parseEngineArgv', () => {
     [['--model-path', '/m', 'stray'], /unrecognized arguments: stray/],
     [['--model-path', '/m', '--mem-fraction-statik', '0.8'], /unrecognized arguments: --mem-fraction-statik 0.8/],
   ])('rejects %j', (argv, message) => {
-    expect(() => parseEngineArgv(argv, { env: {} })).toThrow(EngineArgsError);
+    expect(() => parseEngineArgv(argv, { env: {} })).toThrow(SglangArgvError);
     expect(() => parseEngineArgv(argv, { env: {} })).toThrow(message);
   });
 
@@ -65,8 +66,8 @@ describe('parseEngineArgv', () => {
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(EngineArgsError);
-    const error = caught as EngineArgsError;
+    expect(caught).toBeInstanceOf(SglangArgvError);
+    const error = caught as SglangArgvError;
     expect(error.exitCode).toBe(2);
     expect(error.stderrText).toMatch(/^usage: sglang serve \[-h\] --model-path MODEL_PATH\n/);
     expect(
