@@ -7,20 +7,21 @@ export abstract class ModalPlatformError extends DomainError {
   clientMessage?: string;
 }
 
-/** The app, version, volume or file the caller named does not exist on Modal. */
-export class ModalNotFoundError extends ModalPlatformError {
-  readonly errorType = ErrorType.NotFound;
+/** A ModalPlatformError class reporting `errorType`; the class declared from it gives the error its name. */
+function modalError<T extends ErrorType>(errorType: T) {
+  return class extends ModalPlatformError {
+    readonly errorType = errorType;
+  };
 }
+
+/** The app, version, volume or file the caller named does not exist on Modal. */
+export class ModalNotFoundError extends modalError(ErrorType.NotFound) {}
 
 /** The `modal` client or Modal credentials are missing on the worker; the message says how to fix it. */
-export class ModalUnavailableError extends ModalPlatformError {
-  readonly errorType = ErrorType.PlatformUnavailable;
-}
+export class ModalUnavailableError extends modalError(ErrorType.PlatformUnavailable) {}
 
 /** Modal could not be reached or the command ran out of time: worth a retry with backoff. */
-export class ModalTransportError extends ModalPlatformError {
-  readonly errorType = ErrorType.TransportError;
-}
+export class ModalTransportError extends modalError(ErrorType.TransportError) {}
 
 /** A `modal` command failed for a reason of its own; `errorType` says which step (deploy, compile, download). */
 export class ModalCommandError extends ModalPlatformError {
@@ -33,6 +34,4 @@ export class ModalCommandError extends ModalPlatformError {
 }
 
 /** The `modal` client printed something the adapter cannot parse (a client version it was not checked against). */
-export class ModalOutputError extends ModalPlatformError {
-  readonly errorType = ErrorType.TransportError;
-}
+export class ModalOutputError extends modalError(ErrorType.TransportError) {}
