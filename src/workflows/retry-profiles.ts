@@ -22,6 +22,11 @@ const backoff = {
  */
 const LOST_WORKER_AFTER = '20 seconds';
 
+/** `profile` with another number of attempts: the profiles below that differ from their base only in that. */
+function withAttempts<P extends { retry: { maximumAttempts: number } }>(profile: P, maximumAttempts: number): P {
+  return { ...profile, retry: { ...profile.retry, maximumAttempts } };
+}
+
 /** Control-plane calls: quick, retried with backoff on transport errors. */
 export const quickIo = {
   startToCloseTimeout: '2 minutes',
@@ -32,16 +37,10 @@ export const quickIo = {
  * The way back (roll back, stop, verify): it must outlive a platform outage (a daemon killed and restarted, Modal
  * unreachable), so it keeps retrying for four and a half minutes of backoff where a forward step gives up after half of one.
  */
-export const compensation = {
-  ...quickIo,
-  retry: { ...quickIo.retry, maximumAttempts: 14 },
-} satisfies ActivityOptions;
+export const compensation = withAttempts(quickIo, 14) satisfies ActivityOptions;
 
 /** The diagnosis after a failure: a report, not a step; one retry, then the failure is reported without it. */
-export const diagnosis = {
-  ...quickIo,
-  retry: { ...quickIo.retry, maximumAttempts: 2 },
-} satisfies ActivityOptions;
+export const diagnosis = withAttempts(quickIo, 2) satisfies ActivityOptions;
 
 /**
  * Downloads: long, heartbeating, resumable; a retry continues where the last attempt stopped (on Modal it re-attaches
@@ -58,10 +57,7 @@ export const longStorage = {
 } satisfies ActivityOptions;
 
 /** A DeepGEMM compile: as long as a download, but a compile that failed twice needs a person, not a third try. */
-export const compile = {
-  ...longStorage,
-  retry: { ...longStorage.retry, maximumAttempts: 2 },
-} satisfies ActivityOptions;
+export const compile = withAttempts(longStorage, 2) satisfies ActivityOptions;
 
 /**
  * Deploys and volume commits: a first Modal deploy builds images and creates functions for many minutes, and a commit
