@@ -25,6 +25,7 @@ import { loadDeployableSpec } from '../load-deployable-spec';
 import { followRollout } from '../rollout-progress';
 import { printRolloutFailure, printRolloutReport } from '../rollout-report';
 import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
+import { describeServingVersions, servingVersions } from '../serving-versions';
 import { startWorkerCommand } from '../task-queue-pollers';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { watchForWorker } from '../worker-watch';
@@ -191,11 +192,13 @@ export function registerRolloutCommand(program: Command, settings: Config): void
         }
         const state: RolloutStatus | undefined = await handle.query(statusQuery).catch(() => undefined);
         const healthAttempt = description.status.name === 'RUNNING' ? await pendingHealthAttempt(handle) : undefined;
+        const platform = await servingVersions(app, description.taskQueue, settings);
         const report = {
           workflowId: description.workflowId,
           runId: description.runId,
           workflowStatus: description.status.name,
           ...(state ? { ...state, healthAttempt: healthAttempt ?? state.healthAttempt } : {}),
+          platform,
           uiLink: workflowUiLink(config, description.workflowId, description.runId),
         };
         if (options.json) {
@@ -213,6 +216,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
               `  deployed v${state.deployedVersion}${state.previousVersion ? ` (previous v${state.previousVersion})` : ''}`,
             );
           for (const c of state.compensations) console.log(`  compensation ${c.outcome}: ${c.step}`);
+          console.log(`  ${describeServingVersions(platform)}`);
         } else {
           const fix =
             config.source === 'embedded' ? 'glm-ops dev up' : startWorkerCommand('glm-ops-local|glm-ops-modal');
@@ -266,7 +270,11 @@ export function registerRolloutCommand(program: Command, settings: Config): void
     .command('rollback')
     .description('the incident path: straight back to a known-good version (no gates re-run), health verified')
     .argument('<app>', 'app name')
-    .option('--to <version>', 'version to return to, e.g. v3 (default: the one before the current)', parseVersion)
+    .option(
+      '--to <version>',
+      'version to return to, e.g. v3 (default: the last verified one other than the current, else the one before)',
+      parseVersion,
+    )
     .option('--platform <name>', 'local or modal', parsePlatform, 'local' as const)
     .action(async (app: string, options: { to?: number; platform: 'local' | 'modal' }) => {
       if (options.platform === 'local' && !hasExplicitTemporalConfig(settings.env)) {
