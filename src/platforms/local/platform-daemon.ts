@@ -175,6 +175,9 @@ export class PlatformDaemon {
         );
       }
       this.verified(app).mark(version, new Date().toISOString());
+      // The version serving passed its gates: the engines a rolling deploy kept for an instant rollback can go.
+      const serving = this.app(app);
+      if (serving.currentDeployment()?.version === version) serving.retirePrevious(`v${version} verified`);
     });
   }
 

@@ -148,6 +148,24 @@ describe('local platform: a deploy is a rolling deploy (the old version serves u
     await fixture.client.stop(app);
   });
 
+  test('marking the new version verified stops the engines kept for rollback; marking another one does not', async () => {
+    const app = 'rolling-verified-app';
+    const { url, pid: v1Pid } = await deployReadyV1(app);
+    await fixture.client.deploy(specWith(app, { loadS: 0.2 }), { rolloutId: `${app}-2` });
+    await waitFor(async () => (await get(url)).version === 2, { what: 'v2 serving' });
+
+    await fixture.client.markVerified(app, 1);
+    expect(await appStatus(app)).toMatchObject({ retainedVersion: 1 });
+    expect((await enginesOf(app, 1)).map((e) => e.pid)).toEqual([v1Pid]);
+
+    await fixture.client.markVerified(app, 2);
+    expect(await appStatus(app)).toMatchObject({ retainedVersion: null });
+    await waitFor(async () => !(await appStatus(app)).engines.some((e) => e.version === 1), { what: 'v1 stopped' });
+    const logs = await fixture.client.logs(app);
+    expect(logs.some((l) => l.text.includes('v1 no longer kept for rollback: v2 verified'))).toBe(true);
+    await fixture.client.stop(app);
+  });
+
   test('a request pinned to a version the app does not run is refused with 409 naming it', async () => {
     const app = 'rolling-pin-app';
     const { url } = await deployReadyV1(app);
