@@ -349,6 +349,16 @@ export function stackStatus(config: Config): StackStatus {
   );
 }
 
+/** Where the stack's stopped services will come back (their recorded addresses), for `dev status`. */
+export function recordedAddresses(config: Config): { temporal?: string; hub?: string } {
+  const temporalRecord = recordedService('temporal', config.stateDir);
+  const hub = recordedService('hub', config.stateDir);
+  return {
+    ...(temporalRecord ? { temporal: String(temporalRecord.info.address) } : {}),
+    ...(hub ? { hub: String(hub.info.url) } : {}),
+  };
+}
+
 /** Stop order: the clients first (workers), then what they use (hub, daemon), the server that holds their history last. */
 function stopRank(name: string): number {
   if (name.startsWith('worker')) return 0;

@@ -104,6 +104,9 @@ describe('a dev stack whose clients follow the server (real Temporal, worker, da
       expect(up.stderr).toContain(`is taken by pid ${process.pid} (${commandLine(process.pid)})`);
       expect(up.stderr).toMatch(/glm-ops dev down/);
       expect((await status()).temporal).toBeUndefined();
+      expect((await dev('status')).stdout).toContain(
+        `temporal: not running (recorded at ${before.temporal!.address}: \`glm-ops dev up\` restarts it there)`,
+      );
     } finally {
       await close(squatter);
     }
@@ -115,6 +118,31 @@ describe('a dev stack whose clients follow the server (real Temporal, worker, da
     expect(after.worker!.pid).toBe(before.worker!.pid);
     const check = await dev('check');
     expect(check.stdout).toMatch(/stack check passed/);
+  });
+
+  it('brings a dead hub back on its recorded port (the worker and the daemon have its URL), or names who holds it', async () => {
+    const before = await status();
+    process.kill(before.hub!.pid, 'SIGKILL');
+    expect(await waitForExit(before.hub!.pid, 30_000)).toBe(true);
+    const hubPort = Number(new URL(before.hub!.url).port);
+    await waitFor(() => isPortFree(hubPort), { what: `the dead hub's port ${hubPort} is released` });
+    const squatter = await listen(hubPort);
+    try {
+      const up = await dev('up');
+      expect(up.exitCode).not.toBe(0);
+      expect(up.stderr).toContain(
+        `port ${hubPort} (recorded for the fixture hub: the worker and the platform daemon download from ${before.hub!.url}) is taken by pid ${process.pid}`,
+      );
+    } finally {
+      await close(squatter);
+    }
+    const again = await dev('up');
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain(`restarting it on its recorded port ${hubPort}`);
+    const after = await status();
+    expect(after.hub!.url).toBe(before.hub!.url);
+    expect(after.hub!.pid).not.toBe(before.hub!.pid);
+    expect(after.worker!.pid).toBe(before.worker!.pid);
   });
 
   it('brings a server killed mid-rollout back on its port: the running worker follows and the rollout completes', async () => {

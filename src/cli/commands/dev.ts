@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/config';
-import { stackDown, stackStatus, stackUp } from '../../devstack/dev-stack';
+import { recordedAddresses, stackDown, stackStatus, stackUp } from '../../devstack/dev-stack';
 import { temporalCliPath, temporalCliVersion } from '../../devstack/temporal-cli';
 import { stackCheck } from '../../workflows/stack-check';
 import { LOCAL_TASK_QUEUE } from '../../shared/task-queue';
@@ -40,17 +40,24 @@ export function registerDevCommand(program: Command, settings: Config): void {
         console.log(JSON.stringify(status, null, 2));
         return;
       }
+      const recorded = recordedAddresses(settings);
+      const comesBack = (address: string | undefined) =>
+        address ? ` (recorded at ${address}: \`glm-ops dev up\` restarts it there)` : '';
       console.log(
         status.temporal
           ? `temporal: running (pid ${status.temporal.pid}) at ${status.temporal.address}, UI ${status.temporal.uiUrl}`
-          : 'temporal: not running',
+          : `temporal: not running${comesBack(recorded.temporal)}`,
       );
       console.log(
         status.worker
           ? `worker: running (pid ${status.worker.pid}) on ${status.worker.taskQueue}`
           : 'worker: not running',
       );
-      console.log(status.hub ? `hub: running (pid ${status.hub.pid}) at ${status.hub.url}` : 'hub: not running');
+      console.log(
+        status.hub
+          ? `hub: running (pid ${status.hub.pid}) at ${status.hub.url}`
+          : `hub: not running${comesBack(recorded.hub)}`,
+      );
       console.log('platform daemon: see `glm-ops platform status`');
     });
 
