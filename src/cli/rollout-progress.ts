@@ -24,11 +24,17 @@ function sleep(ms: number): Promise<void> {
 export interface FollowOptions {
   /** A line to show under the current step while it holds (e.g. "waiting for a worker on …"), read on each tick. */
   notice?: () => string | undefined;
+  /**
+   * Settles when the workflow has ended (or the CLI gave up on knowing): the caller's wait for the result, which
+   * rides out server restarts. @default handle.result()
+   */
+  ended?: Promise<unknown>;
 }
 
 /**
  * Shows live progress of a running rollout as a task list driven by its `status` query, until the workflow ends.
- * Returns the last status seen; the caller reads the result or failure from the handle.
+ * Returns the last status seen; the caller reads the result or failure from the handle. A status query that fails
+ * (the server restarting) keeps the last status shown.
  */
 export async function followRollout(
   handle: WorkflowHandle,
@@ -38,8 +44,7 @@ export async function followRollout(
   const isInteractive = Boolean(process.stdout.isTTY);
   let latest: RolloutStatus | undefined;
   let finished = false;
-  const ended = handle
-    .result()
+  const ended = (options.ended ?? handle.result())
     .catch(() => undefined)
     .finally(() => {
       finished = true;
@@ -82,11 +87,14 @@ export async function followRollout(
             return;
           }
           if (report?.state === 'failed') throw new Error(`${TITLES[name]} — ${report.detail}`);
-          if (finished && report?.state !== 'running') {
+          if (finished) {
             await poller;
             const final = latest?.phases.find((p) => p.name === name);
             if (final?.state === 'done' || final?.state === 'skipped' || final?.state === 'failed') continue;
-            task.skip(`${TITLES[name]} — not reached`);
+            // Still running: the CLI stopped following (the server stayed unreachable), not the rollout.
+            task.skip(
+              `${TITLES[name]} — ${final?.state === 'running' ? 'still running when the CLI lost track' : 'not reached'}`,
+            );
             return;
           }
           await sleep(100);

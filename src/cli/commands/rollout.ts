@@ -27,14 +27,19 @@ import { printRolloutFailure, printRolloutReport } from '../rollout-report';
 import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
 import { describeServingVersions, servingVersions } from '../serving-versions';
 import { startWorkerCommand } from '../task-queue-pollers';
+import { resultThroughOutages } from '../result-through-outages';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { watchForWorker } from '../worker-watch';
 
 /**
  * Exit codes of the rollout commands: 0 succeeded, 1 failed (compensated), 2 bad input or not ready (no worker, no
- * such namespace, missing credentials), 3 refused.
+ * such namespace, missing credentials), 3 refused, 4 state unknown (`--wait` lost the Temporal server for longer than
+ * `--reconnect-timeout`: the rollout is still running as far as anyone knows).
  */
-export const EXIT = { succeeded: 0, failed: 1, badInput: 2, refused: 3 } as const;
+export const EXIT = { succeeded: 0, failed: 1, badInput: 2, refused: 3, unknown: 4 } as const;
+
+/** How long `--wait` and `--follow` ride out a lost Temporal server by default (a restart, a network blip). */
+const DEFAULT_RECONNECT_TIMEOUT_SEC = 300;
 
 /** A rollout id: sortable by time, unique enough for idempotency keys. */
 export function newRolloutId(now = new Date()): string {
@@ -48,6 +53,13 @@ function parseVersion(value: string): number {
   const match = /^v?(\d+)$/.exec(value.trim());
   if (!match || Number(match[1]) < 1) throw new InvalidArgumentError(`--to "${value}" must be a version like v3`);
   return Number(match[1]);
+}
+
+function parseReconnectTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new InvalidArgumentError(`--reconnect-timeout "${value}" must be a number of seconds >= 0`);
+  return seconds;
 }
 
 function parsePlatform(value: string): 'local' | 'modal' {
@@ -99,7 +111,13 @@ export function registerRolloutCommand(program: Command, settings: Config): void
     .argument('<spec>', 'deployment spec (YAML)')
     .option('--follow', 'show live progress until the rollout ends (implies --wait)')
     .option('--wait', 'wait for the result without live progress')
-    .action(async (file: string, options: { follow?: boolean; wait?: boolean }) => {
+    .option(
+      '--reconnect-timeout <seconds>',
+      'with --wait or --follow: how long to keep reconnecting to a lost Temporal server before exiting 4 (state unknown)',
+      parseReconnectTimeout,
+      DEFAULT_RECONNECT_TIMEOUT_SEC,
+    )
+    .action(async (file: string, options: { follow?: boolean; wait?: boolean; reconnectTimeout: number }) => {
       const spec = await loadDeployableSpec(file);
       if (!spec) {
         process.exitCode = EXIT.badInput;
@@ -113,7 +131,8 @@ export function registerRolloutCommand(program: Command, settings: Config): void
         process.exitCode = EXIT.badInput;
         return;
       }
-      const { client, connection, config } = await connectClient(settings);
+      // A few tries per call (~3 s): a longer outage is ridden out below, and said so, instead of inside each call.
+      const { client, connection, config } = await connectClient(settings, { callAttempts: 6 });
       try {
         const rolloutId = newRolloutId();
         const workflowId = rolloutWorkflowId(spec.app);
@@ -152,16 +171,33 @@ export function registerRolloutCommand(program: Command, settings: Config): void
             if (!isInline) console.log(change.line);
           },
         );
+        // A restarted Temporal server is ridden out: a running rollout is never reported as failed.
+        let outage: string | undefined;
+        const outcome = resultThroughOutages<RolloutResult>(handle, {
+          address: config.connectionOptions.address,
+          reconnectForMs: options.reconnectTimeout * 1000,
+          onLine: (line, isLost) => {
+            outage = isLost ? line : undefined;
+            if (!isInline) console.log(line);
+          },
+        });
         try {
-          const last = options.follow ? await followRollout(handle, { notice: () => notice }) : undefined;
-          try {
-            const result: RolloutResult = await handle.result();
-            printRolloutReport(result);
+          const last = options.follow
+            ? await followRollout(handle, { notice: () => outage ?? notice, ended: outcome })
+            : undefined;
+          const ended = await outcome;
+          if (ended.kind === 'completed') {
+            printRolloutReport(ended.result);
             process.exitCode = EXIT.succeeded;
-          } catch (err) {
-            if (!(err instanceof WorkflowFailedError)) throw err;
-            printRolloutFailure(err.cause instanceof ApplicationFailure ? err.cause : undefined, last);
+          } else if (ended.kind === 'failed') {
+            const cause = ended.error.cause;
+            printRolloutFailure(cause instanceof ApplicationFailure ? cause : undefined, last);
             process.exitCode = EXIT.failed;
+          } else {
+            console.error(
+              `rollout state unknown: still running as far as we know (${ended.reason}); follow it with \`glm-ops status ${spec.app}\` or \`temporal workflow describe --workflow-id ${workflowId}\` once the server answers`,
+            );
+            process.exitCode = EXIT.unknown;
           }
         } finally {
           await watch.stop();
