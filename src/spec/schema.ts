@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { describeUnsafeArgValue, describeUnsafeFlagName } from './arg-safety';
+import { CronSyntaxError, parseCron } from './cron-schedule';
 import { describeKnownArgTypeProblem } from './known-sglang-args';
 
 /**
@@ -118,6 +119,50 @@ export const KeepWarmSpec = z.strictObject({
   strategy: z.enum(['ping', 'pin']).default('ping'),
 });
 
+/**
+ * Weights integrity (opt-in): a Temporal Schedule `verify/<app>` that re-hashes every weights file against the
+ * sentinel and fails loudly, naming the files, on a mismatch. A stamp check before each rollout sees any file touched
+ * through the filesystem; only a full re-hash sees bytes that changed without a write (a faulty disk).
+ */
+export const WeightsSpec = z.strictObject({
+  verify: z
+    .strictObject({
+      /** Five-field cron of the full re-hash. @example "0 3 * * SUN" */
+      schedule: z
+        .string()
+        .min(1)
+        .max(200)
+        .superRefine((cron, context) => {
+          try {
+            parseCron(cron);
+          } catch (err) {
+            if (!(err instanceof CronSyntaxError)) throw err;
+            context.addIssue({
+              code: 'custom',
+              message: `${err.message}: write a five-field cron such as "0 3 * * SUN" (Sundays 03:00)`,
+            });
+          }
+        }),
+      /** IANA time zone of the cron. @default UTC */
+      timezone: z
+        .string()
+        .min(1)
+        .max(64)
+        .default('UTC')
+        .refine(isIanaTimeZone, 'is not an IANA time zone: use a name such as UTC, America/New_York or Europe/Berlin'),
+    })
+    .optional(),
+});
+
+function isIanaTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Service-level objectives for the performance gate. */
 export const SloSpec = z.strictObject({
   /** @default 300 (guide: TTFT under ~300 ms) */
@@ -185,6 +230,8 @@ export const Spec = z.strictObject({
   slo: SloSpec.default(SloSpec.parse({})),
   secrets: SecretsSpec.default(SecretsSpec.parse({})),
   local: LocalSpec.default(LocalSpec.parse({})),
+  /** Weights integrity settings; optional, so specs without them render exactly as before. */
+  weights: WeightsSpec.optional(),
   /** Acknowledged lint warnings; optional so specs built in code need not carry it. */
   lint: LintSpec.optional(),
 });

@@ -3,3 +3,4 @@ export { rollout } from './rollout';
 export { rollbackApp } from './rollback-app';
 export { keepWarm } from './keep-warm';
 export { upgrade } from './upgrade';
+export { verifyWeights } from './verify-weights';

@@ -117,3 +117,17 @@ test('verify SPEC reports weights and kernels (text and --json), exit 1 until bo
   expect(corrupt.stdout).toContain(`re-hashed: 1 of ${weights.fileCount} (only files touched since the sentinel)`);
   expect(corrupt.stdout).toContain(`${shard}: DIFFERS (mtime, ctime changed since the sentinel)`);
 });
+
+test('verify-schedule enable refuses a spec without weights.verify, and a bad cron names weights.verify.schedule (exit 2)', async () => {
+  const env = { GLM_OPS_HOME: path.join(root, 'home-schedule'), HF_ENDPOINT: hub.url };
+  const plain = path.join(root, 'no-verify.yaml');
+  fs.writeFileSync(plain, stringify(storageSpec()));
+  const missing = await cli(['verify-schedule', 'enable', plain], env);
+  expect(missing.status).toBe(2);
+  expect(missing.stderr).toContain('weights.verify is not set');
+  const badCron = path.join(root, 'bad-cron.yaml');
+  fs.writeFileSync(badCron, stringify({ ...storageSpec(), weights: { verify: { schedule: 'every sunday' } } }));
+  const invalid = await cli(['verify-schedule', 'enable', badCron], env);
+  expect(invalid.status).toBe(2);
+  expect(invalid.stderr + invalid.stdout).toMatch(/weights\.verify\.schedule/);
+});

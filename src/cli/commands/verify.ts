@@ -1,12 +1,26 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../../config/config';
 import { localPlatform } from '../../platform-wiring';
+import { VerifyScheduleError } from '../../schedules/verify-weights-schedule';
+import {
+  disableVerifySchedule,
+  enableVerifySchedule,
+  triggerVerify,
+  VerifyNotScheduledError,
+  verifyScheduleStatus,
+} from '../../schedules/verify-weights-schedules-client';
+import { loadDeployableSpec } from '../load-deployable-spec';
+import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
+import { connectClient, type ConnectedClient } from '../temporal-client';
+import { scheduleUiLink } from './keepwarm';
 import { loadSpecFile } from '../../spec/parse-spec';
 import { touchText } from '../../storage/download-sentinel';
 import { printSpecIssues } from './spec-output';
 
 /** `glm-ops verify SPEC`: the guide's verify_setup for the local volumes (weights sentinel, DeepGEMM marker). */
 export function registerVerifyCommand(program: Command, settings: Config): void {
+  registerVerifyScheduleCommand(program, settings);
   program
     .command('verify')
     .description(
@@ -59,5 +73,136 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
       console.log(`  marker: ${kernels.markerPath}`);
       if (kernels.marker) console.log(`  marker contents: ${JSON.stringify(kernels.marker)}`);
       for (const reason of kernels.reasons) console.log(`  - ${reason}`);
+    });
+}
+
+/** Exit code for bad input (a spec without weights.verify, an unknown app); nothing was changed. */
+const EXIT_BAD_INPUT = 2;
+
+function badInput(message: string): void {
+  console.error(`glm-ops: ${message}`);
+  process.exitCode = EXIT_BAD_INPUT;
+}
+
+/** The app of a spec file, or the argument itself as an app name. */
+async function appOf(specOrApp: string): Promise<string | undefined> {
+  if (!fs.existsSync(specOrApp)) return specOrApp;
+  const parsed = await loadSpecFile(specOrApp);
+  if (parsed.ok) return parsed.spec.app;
+  printSpecIssues(parsed, specOrApp);
+  process.exitCode = EXIT_BAD_INPUT;
+  return undefined;
+}
+
+async function withClient(settings: Config, body: (connected: ConnectedClient) => Promise<void>): Promise<void> {
+  const connected = await connectClient(settings);
+  try {
+    await body(connected);
+  } catch (err) {
+    if (err instanceof VerifyNotScheduledError) return badInput(err.message);
+    throw err;
+  } finally {
+    await connected.connection.close();
+  }
+}
+
+/**
+ * `glm-ops verify-schedule enable|disable|status|trigger`: the scheduled `verify --full` (Temporal Schedule
+ * `verify/<app>` from the spec's weights.verify), managed the way `keepwarm` manages its schedule.
+ */
+function registerVerifyScheduleCommand(program: Command, settings: Config): void {
+  const command = program
+    .command('verify-schedule')
+    .description(
+      "a scheduled full re-hash of the weights (Temporal Schedule verify/<app>, from the spec's weights.verify)",
+    );
+
+  command
+    .command('enable')
+    .description('create or update the schedule from weights.verify.schedule and weights.verify.timezone')
+    .argument('<spec>', 'deployment spec (YAML)')
+    .action(async (file: string) => {
+      const spec = await loadDeployableSpec(file);
+      if (!spec) {
+        process.exitCode = EXIT_BAD_INPUT;
+        return;
+      }
+      if (!spec.weights?.verify) {
+        return badInput(
+          `${file}: weights.verify is not set: add weights: { verify: { schedule: "0 3 * * SUN", timezone: UTC } }`,
+        );
+      }
+      try {
+        await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
+      } catch (err) {
+        if (err instanceof PlatformNotReadyError) return badInput(err.message);
+        throw err;
+      }
+      await withClient(settings, async ({ client, config }) => {
+        try {
+          const outcome = await enableVerifySchedule(client, spec, { taskQueue: specTaskQueue(spec, settings) });
+          const link = scheduleUiLink(config, outcome.scheduleId);
+          console.log(`${outcome.change} schedule ${outcome.scheduleId}${link ? `\n  ${link}` : ''}`);
+        } catch (err) {
+          if (err instanceof VerifyScheduleError) return badInput(err.message);
+          throw err;
+        }
+        const status = await verifyScheduleStatus(client, spec.app, { recentLimit: 0 });
+        console.log(
+          `full re-hash "${spec.weights!.verify!.schedule}" in ${spec.weights!.verify!.timezone}; next runs: ${status.nextRuns.slice(0, 3).join(', ') || 'none'}`,
+        );
+      });
+    });
+
+  command
+    .command('disable')
+    .description('delete the verify schedule of an app')
+    .argument('<spec-or-app>', 'spec file or app name')
+    .action(async (specOrApp: string) => {
+      const app = await appOf(specOrApp);
+      if (!app) return;
+      await withClient(settings, async ({ client }) => {
+        console.log(`deleted schedule ${await disableVerifySchedule(client, app)}`);
+      });
+    });
+
+  command
+    .command('status')
+    .description('the schedule, its next runs and its recent runs (verified, corrupt: the files, failed)')
+    .argument('<spec-or-app>', 'spec file or app name')
+    .option('--json', 'print JSON')
+    .action(async (specOrApp: string, options: { json?: boolean }) => {
+      const app = await appOf(specOrApp);
+      if (!app) return;
+      await withClient(settings, async ({ client }) => {
+        const status = await verifyScheduleStatus(client, app);
+        if (status.recent[0]?.state === 'corrupt') process.exitCode = 1;
+        if (options.json) {
+          console.log(JSON.stringify(status, null, 2));
+          return;
+        }
+        console.log(
+          `schedule ${status.scheduleId}${status.isPaused ? ' (paused)' : ''}: ${status.calendars.join('; ')} ${status.timeZone ?? ''}`.trimEnd(),
+        );
+        console.log(`  next runs: ${status.nextRuns.slice(0, 3).join(', ') || 'none'}`);
+        for (const run of status.recent) {
+          console.log(`  ${run.takenAt} ${run.state}${run.detail ? `: ${run.detail}` : ''}`);
+        }
+      });
+    });
+
+  command
+    .command('trigger')
+    .description('run the verify now; with --wait, print its outcome (exit 1 when a file no longer matches)')
+    .argument('<spec-or-app>', 'spec file or app name')
+    .option('--wait', 'wait for the run and print what it found')
+    .action(async (specOrApp: string, options: { wait?: boolean }) => {
+      const app = await appOf(specOrApp);
+      if (!app) return;
+      await withClient(settings, async ({ client }) => {
+        const run = await triggerVerify(client, app, { shouldWait: options.wait === true, timeoutMs: 60_000 });
+        console.log(`${run.workflowId} (run ${run.runId}): ${run.state}${run.detail ? `: ${run.detail}` : ''}`);
+        if (run.state === 'corrupt' || run.state === 'failed') process.exitCode = 1;
+      });
     });
 }
