@@ -12,6 +12,7 @@ const optionalText = z
 const ConfigEnv = z
   .object({
     GLM_OPS_HOME: optionalText,
+    GLM_OPS_HUB_TOKEN: optionalText,
     GLM_OPS_TASK_QUEUE: optionalText,
     HF_ENDPOINT: optionalText.refine((value) => value === undefined || /^https?:\/\/\S+$/.test(value), {
       error: 'must be an http(s) URL of a Hugging Face compatible hub, e.g. https://huggingface.co',
@@ -45,6 +46,8 @@ export interface Config {
   /** GLM_OPS_TASK_QUEUE: the queue a worker polls and the CLI starts on, when it overrides the platform's. */
   readonly taskQueue?: string;
   readonly hub: HubSettings;
+  /** GLM_OPS_HUB_TOKEN: the bearer token `glm-ops hub serve` requires of its clients; never logged. */
+  readonly servedHubToken?: string;
   /** The embedded dev stack's preferred ports and fixture size (GLM_OPS_TEMPORAL_PORT, …). */
   readonly devStack: DevStackSettings;
 }
@@ -67,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectRoot: projectRoot(),
     stateDir: stateDir(env),
     ...(vars.GLM_OPS_TASK_QUEUE ? { taskQueue: vars.GLM_OPS_TASK_QUEUE } : {}),
+    ...(vars.GLM_OPS_HUB_TOKEN ? { servedHubToken: vars.GLM_OPS_HUB_TOKEN } : {}),
     hub: {
       ...(vars.HF_ENDPOINT ? { endpoint: vars.HF_ENDPOINT } : {}),
       ...(vars.HF_TOKEN ? { token: vars.HF_TOKEN } : {}),

@@ -25,7 +25,7 @@ export interface KeepWarmCost {
  * Prices `ping` as the cost model's business-hours keep-alive (each ping holds a replica for scaledownWindow) and
  * `pin` as one replica held from the window's first fire to its release, every window day.
  */
-export function keepWarmCost(spec: Spec, env: NodeJS.ProcessEnv = process.env): KeepWarmCost {
+export function keepWarmCost(spec: Spec, env: NodeJS.ProcessEnv): KeepWarmCost {
   const report = estimateMonthlyCost(spec, { env, warmReplicas: 1 });
   const byId = (id: string) => report.strategies.find((s) => s.id === id)!;
   const keepAlive = byId('business-hours-keep-alive');

@@ -55,9 +55,12 @@ export class UnknownGpuPriceError extends Error {
  */
 export function estimateMonthlyCost(
   spec: Spec,
-  options: Partial<CostAssumptions> & { env?: NodeJS.ProcessEnv } = {},
+  options: Partial<CostAssumptions> & {
+    /** The environment of the entry point: `GLM_OPS_GPU_PRICE_<TYPE>` overrides the catalog's price. */
+    env: NodeJS.ProcessEnv;
+  },
 ): CostReport {
-  const price = resolveGpuPrice(spec.gpu, options.env ?? process.env);
+  const price = resolveGpuPrice(spec.gpu, options.env);
   if (!price) throw new UnknownGpuPriceError(spec.gpu.type);
   const assumptions: CostAssumptions = {
     activeHoursPerDay: options.activeHoursPerDay ?? 8,

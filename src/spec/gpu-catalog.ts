@@ -83,7 +83,7 @@ export type PriceSource = 'spec' | 'env' | 'catalog';
  */
 export function resolveGpuPrice(
   gpu: { type: string; dollarsPerGpuHour?: number },
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
 ): { dollarsPerGpuHour: number; source: PriceSource } | undefined {
   if (gpu.dollarsPerGpuHour !== undefined) return { dollarsPerGpuHour: gpu.dollarsPerGpuHour, source: 'spec' };
   const envName = `GLM_OPS_GPU_PRICE_${gpu.type

@@ -9,6 +9,7 @@ describe('loadConfig: the settings an entry point reads from its environment onc
       GLM_OPS_TASK_QUEUE: 'glm-ops-other',
       HF_ENDPOINT: 'http://127.0.0.1:8799',
       HF_TOKEN: 'hf_x',
+      GLM_OPS_HUB_TOKEN: ' hub-secret ',
     };
     const config = loadConfig(env);
     expect(config).toEqual({
@@ -17,6 +18,7 @@ describe('loadConfig: the settings an entry point reads from its environment onc
       stateDir: path.resolve('./some/state'),
       taskQueue: 'glm-ops-other',
       hub: { endpoint: 'http://127.0.0.1:8799', token: 'hf_x' },
+      servedHubToken: 'hub-secret',
       devStack: { temporalPort: 7233, temporalUiPort: 8233, hubPort: 8700, fixtureSizeMB: 200 },
     });
   });
@@ -26,6 +28,7 @@ describe('loadConfig: the settings an entry point reads from its environment onc
     expect(config.stateDir).toBe(path.join(projectRoot(), '.glm-ops'));
     expect(config.taskQueue).toBeUndefined();
     expect(config.hub).toEqual({});
+    expect(config.servedHubToken).toBeUndefined();
   });
 
   it("reads the dev stack's preferred ports and fixture size, and refuses a value that is not one, naming it", () => {

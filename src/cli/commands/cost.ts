@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { loadSpecFile } from '../../spec/parse-spec';
 import { estimateMonthlyCost } from '../../spec/cost-model';
 import { positiveNumberOption, printSpecIssues } from './spec-output';
@@ -6,7 +7,7 @@ import { positiveNumberOption, printSpecIssues } from './spec-output';
 const dollars = (value: number): string => `$${Math.round(value).toLocaleString('en-US')}`;
 
 /** `glm-ops cost FILE`: the guide §8 strategies priced for a spec. */
-export function registerCostCommand(program: Command): void {
+export function registerCostCommand(program: Command, settings: Config): void {
   program
     .command('cost')
     .description(
@@ -36,6 +37,7 @@ export function registerCostCommand(program: Command): void {
           ? { ...parsed.spec, gpu: { ...parsed.spec.gpu, dollarsPerGpuHour: options.price } }
           : parsed.spec;
         const report = estimateMonthlyCost(spec, {
+          env: settings.env,
           ...(options.activeHours !== undefined ? { activeHoursPerDay: options.activeHours } : {}),
           ...(options.daysPerMonth !== undefined ? { daysPerMonth: options.daysPerMonth } : {}),
         });

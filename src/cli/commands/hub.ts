@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../../config/config';
 import { InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { writeFixtureCheckpoint } from '../../hub/fixture-checkpoint';
@@ -6,7 +7,7 @@ import { parseFaultPlan } from '../../hub/hub-faults';
 import { startHub } from '../../hub/hub-server';
 
 /** `glm-ops hub fixture|serve`: the local Hugging Face–compatible hub and its fixture checkpoint. */
-export function registerHubCommand(program: Command): void {
+export function registerHubCommand(program: Command, settings: Config): void {
   const hub = program.command('hub').description('A local Hugging Face–compatible hub serving a fixture checkpoint');
   hub
     .command('fixture')
@@ -52,7 +53,7 @@ export function registerHubCommand(program: Command): void {
         host: options.host,
         faults,
         repo: options.repo,
-        ...(process.env.GLM_OPS_HUB_TOKEN ? { token: process.env.GLM_OPS_HUB_TOKEN } : {}),
+        ...(settings.servedHubToken ? { token: settings.servedHubToken } : {}),
       });
       console.log(`hub listening on ${running.url}`);
       console.log(

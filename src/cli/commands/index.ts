@@ -21,11 +21,11 @@ export function registerCommands(program: Command, config: Config): void {
   registerKeepwarmCommand(program, config);
   registerUpgradeCommand(program, config);
   registerSpecCommand(program);
-  registerCostCommand(program);
+  registerCostCommand(program, config);
   registerVerifyCommand(program, config);
   registerDoctorCommand(program);
   registerPlatformCommand(program, config);
-  registerHubCommand(program);
+  registerHubCommand(program, config);
   registerEmulatorCommand(program);
   registerEmulatorCompileCommand(program);
   registerWorkerCommand(program, config);

@@ -162,7 +162,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
       if (!target) return;
       await withClient(settings, async ({ client, config }) => {
         const status = await keepWarmStatus(client, target.app);
-        const cost = target.spec ? keepWarmCost(target.spec) : undefined;
+        const cost = target.spec ? keepWarmCost(target.spec, settings.env) : undefined;
         if (options.json) {
           console.log(JSON.stringify({ ...status, ...(cost ? { cost } : {}) }, null, 2));
           return;
