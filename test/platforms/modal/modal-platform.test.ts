@@ -174,6 +174,35 @@ describe('deploy', () => {
   });
 });
 
+describe('verified versions', () => {
+  test('kept beside the deployment records per app id: apart from what serves, and not inherited by a new app id', async () => {
+    const spec = exampleSpec(appName('verified'));
+    await prepareEnvironment(standin, spec);
+    const { platform, home } = standinPlatform(standin);
+    await platform.deploy(spec, { rolloutId: 'r1' });
+    expect(await platform.lastVerified(spec.app)).toBeNull();
+    await platform.markVerified(spec.app, 1);
+    const newer = { ...spec, sglang: { ...spec.sglang, image: 'lmsysorg/sglang:v0.5.11' } };
+    await platform.deploy(newer, { rolloutId: 'r2' });
+    const verified = await platform.lastVerified(spec.app);
+    expect(verified).toMatchObject({ version: 1, rolloutId: 'r1', isCurrent: false });
+    expect(verified?.spec.sglang.image).toBe(spec.sglang.image);
+    // The record lives in the worker's state dir beside the deployment records, under the Modal app id.
+    const [app] = await appsNamed(spec.app);
+    const file = path.join(home, 'modal', 'deployments', spec.app, app!.appId, 'verified.json');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({ verifications: [{ version: 1 }] });
+    await expect(platform.markVerified(spec.app, 9)).rejects.toMatchObject({
+      errorType: ErrorType.NotFound,
+      message: expect.stringContaining('has no version v9'),
+    });
+
+    // After `modal app stop` the next deploy is a new app id whose v1 is not the verified v1 of the old one.
+    await platform.stop(spec.app);
+    await platform.deploy(newer, { rolloutId: 'r3' });
+    expect(await platform.lastVerified(spec.app)).toBeNull();
+  }, 300_000);
+});
+
 describe('stop', () => {
   test('stopping an app that is already stopped (or was never deployed) succeeds', async () => {
     const spec = exampleSpec(appName('stop'));
