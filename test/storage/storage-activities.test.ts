@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createStorageActivities } from '../../src/activities/storage-activities';
 import { startHub, type RunningHub } from '../../src/hub/hub-server';
 import { LocalStorage } from '../../src/platforms/local/local-storage';
+import type { KernelCompileResult, StoragePort } from '../../src/platforms/platform';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../../src/shared/errors';
 import { cliCommand, smallFixture, tempDir, storageSpec } from '../helpers/storage-kit';
 
@@ -109,3 +110,43 @@ test('a failing compile becomes CompileFailed; the next compile succeeds and hea
   expect(beats.length).toBeGreaterThanOrEqual(1);
   expect(await run(env2, working.invalidateKernels, { spec, onlyIfRolloutId: 'r2' })).toEqual({ removed: true });
 });
+
+test('a long step that goes quiet still heartbeats its latest progress (a quiet step is not a lost one)', async () => {
+  // A compile whose platform reports one progress, then says nothing while a slow call runs (a marker check or a
+  // `modal` call before the remote call starts): without keep-alive beats the server would declare the attempt lost.
+  let releaseQuiet!: () => void;
+  const quiet = new Promise<void>((resolve) => (releaseQuiet = resolve));
+  const storage = {
+    compileKernels: async (_spec: unknown, options: Parameters<StoragePort['compileKernels']>[1]) => {
+      options.onProgress?.({
+        stage: 'compile',
+        bytesDone: 0,
+        bytesTotal: 0,
+        filesDone: 0,
+        filesTotal: 0,
+        rateBytesPerSec: 0,
+        remoteCall: {
+          callId: 'fc-quiet',
+          function: 'compile_deepgemm',
+          app: 'ops',
+          spawnedAt: new Date(0).toISOString(),
+          inputsHash: 'h',
+        },
+      });
+      await quiet;
+      return { skipped: true, status: { state: 'valid' } } as unknown as KernelCompileResult;
+    },
+  } as unknown as StoragePort;
+  const activities = createStorageActivities({ platformFor: () => storage, heartbeatIntervalMs: 100 });
+  const env = new MockActivityEnvironment();
+  const beats: Array<{ remoteCall?: { callId: string } }> = [];
+  env.on('heartbeat', (details: { remoteCall?: { callId: string } }) => {
+    beats.push(details);
+    // Released by the beats themselves, not by a clock: the step ends once two keep-alives came after the report.
+    if (beats.filter((beat) => beat.remoteCall?.callId === 'fc-quiet').length >= 3) releaseQuiet();
+  });
+  const compiled = await run(env, activities.compileKernels, { spec: storageSpec(), rolloutId: 'r-quiet' });
+  expect(compiled.skipped).toBe(true);
+  // Every beat carries the remote call, so a retry after a lost worker re-attaches to it.
+  expect(beats.slice(-2).every((beat) => beat.remoteCall?.callId === 'fc-quiet')).toBe(true);
+}, 60_000);
