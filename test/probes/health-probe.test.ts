@@ -51,12 +51,14 @@ describe('probeHealth classifies one GET /health', () => {
       res.end();
     });
     try {
-      const other = await probeHealth({ baseUrl: server.url, timeoutMs: 2_000, version: 2 });
+      const other = await probeHealth({ baseUrl: server.url, timeoutMs: 15_000, version: 2 });
       expect(other).toMatchObject({ outcome: 'starting', status: 200 });
       expect(other.detail).toContain('from v1, not v2');
-      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 2_000, version: 1 })).toMatchObject({ outcome: 'ok' });
+      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 15_000, version: 1 })).toMatchObject({
+        outcome: 'ok',
+      });
       // Without a version (and from a platform that names none, like Modal) any 200 passes, as before.
-      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 2_000 })).toMatchObject({ outcome: 'ok' });
+      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 15_000 })).toMatchObject({ outcome: 'ok' });
       expect(seen).toEqual(['2', '1', undefined]);
     } finally {
       await server.close();
@@ -66,7 +68,7 @@ describe('probeHealth classifies one GET /health', () => {
   test('200 from a serving emulator → ok', async () => {
     const emulator = await startTestEmulator();
     try {
-      const result = await probeHealth({ baseUrl: emulator.url, apiKey: TEST_API_KEY, timeoutMs: 2_000 });
+      const result = await probeHealth({ baseUrl: emulator.url, apiKey: TEST_API_KEY, timeoutMs: 15_000 });
       expect(result).toMatchObject({ outcome: 'ok', status: 200 });
       expect(result.latencyMs).toBeGreaterThan(0);
     } finally {
@@ -77,7 +79,7 @@ describe('probeHealth classifies one GET /health', () => {
   test('connection refused while SGLang loads (its port is not open yet) → starting, port closed', async () => {
     const emulator = await startTestEmulator({ config: { phases: { weightLoadMs: 600_000 } }, shouldWaitReady: false });
     try {
-      const result = await probeHealth({ baseUrl: emulator.url, timeoutMs: 2_000 });
+      const result = await probeHealth({ baseUrl: emulator.url, timeoutMs: 15_000 });
       expect(result).toMatchObject({ outcome: 'starting', isPortClosed: true });
       expect(result.status).toBeUndefined();
       expect(result.detail).toContain('connection refused');
@@ -93,7 +95,7 @@ describe('probeHealth classifies one GET /health', () => {
     });
     try {
       await emulator.listening;
-      const result = await probeHealth({ baseUrl: emulator.url, timeoutMs: 2_000 });
+      const result = await probeHealth({ baseUrl: emulator.url, timeoutMs: 15_000 });
       expect(result).toMatchObject({ outcome: 'starting', status: 503, detail: 'HTTP 503' });
       expect(result.isPortClosed).toBeUndefined();
     } finally {
@@ -104,7 +106,7 @@ describe('probeHealth classifies one GET /health', () => {
   test('502 from a router in front of a dead engine → bad-gateway', async () => {
     const router = await listen((_req, res) => res.writeHead(502).end('Bad Gateway'));
     try {
-      const result = await probeHealth({ baseUrl: router.url, timeoutMs: 2_000 });
+      const result = await probeHealth({ baseUrl: router.url, timeoutMs: 15_000 });
       expect(result).toMatchObject({ outcome: 'bad-gateway', status: 502 });
       expect(result.detail).toContain('Bad Gateway');
     } finally {
@@ -128,7 +130,7 @@ describe('probeHealth classifies one GET /health', () => {
   });
 
   test('nothing listening → starting with the port closed (a loading SGLang looks exactly like this)', async () => {
-    const result = await probeHealth({ baseUrl: await closedPortUrl(), timeoutMs: 2_000 });
+    const result = await probeHealth({ baseUrl: await closedPortUrl(), timeoutMs: 15_000 });
     expect(result).toMatchObject({ outcome: 'starting', isPortClosed: true });
     expect(result.status).toBeUndefined();
   });
@@ -136,7 +138,7 @@ describe('probeHealth classifies one GET /health', () => {
   test('another status → error, with the status kept', async () => {
     const server = await listen((_req, res) => res.writeHead(404).end('not here'));
     try {
-      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 2_000 })).toMatchObject({
+      expect(await probeHealth({ baseUrl: server.url, timeoutMs: 15_000 })).toMatchObject({
         outcome: 'error',
         status: 404,
       });
@@ -152,7 +154,7 @@ describe('probeHealth classifies one GET /health', () => {
       res.writeHead(500).end(`echo ${req.headers.authorization}`);
     });
     try {
-      const result = await probeHealth({ baseUrl: server.url, apiKey: TEST_API_KEY, timeoutMs: 2_000 });
+      const result = await probeHealth({ baseUrl: server.url, apiKey: TEST_API_KEY, timeoutMs: 15_000 });
       expect(seen).toEqual([`Bearer ${TEST_API_KEY}`]);
       expect(JSON.stringify(result)).not.toContain(TEST_API_KEY);
     } finally {
@@ -186,7 +188,7 @@ describe('pollHealth', () => {
     try {
       const result = await pollHealth({
         baseUrl: emulator.url,
-        timeoutMs: 1_000,
+        timeoutMs: 10_000,
         pollIntervalMs: 10,
         deadlineMs: Date.now() + 20_000,
         onAttempt: (attempt, r) =>
@@ -213,7 +215,7 @@ describe('pollHealth', () => {
     try {
       const result = await pollHealth({
         baseUrl: emulator.url,
-        timeoutMs: 1_000,
+        timeoutMs: 10_000,
         pollIntervalMs: 10,
         deadlineMs: Date.now() + 5_000,
         startAttempt: 13,
@@ -280,7 +282,7 @@ describe('pollHealth', () => {
       let streak = 0;
       const result = await pollHealth({
         baseUrl: router.url,
-        timeoutMs: 1_000,
+        timeoutMs: 10_000,
         pollIntervalMs: 5,
         deadlineMs: Date.now() + 10_000,
         shouldStop: (_attempt, r) => (streak = r.outcome === 'bad-gateway' ? streak + 1 : 0) >= 3,
@@ -300,7 +302,7 @@ describe('pollHealth', () => {
       const seenReady: boolean[] = [];
       const result = await pollHealth({
         baseUrl: emulator.url,
-        timeoutMs: 1_000,
+        timeoutMs: 10_000,
         pollIntervalMs: 25,
         deadlineMs: Date.now() + 20_000,
         onAttempt: () => void seenReady.push(isReady),
