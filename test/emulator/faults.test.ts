@@ -67,7 +67,9 @@ describe('fault plan: crashes in a child process', () => {
   test('the scheduler SIGKILLed while serving (OOM killer): stream cut, /health silent, then -9, as recorded', async () => {
     const withKey = spawnEmulator(
       guideArgv(makeModelDir(), ['--api-key', KEY]),
-      fastEnv({ control: { enabled: true } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.02' }),
+      // 0.1: the 20 000-token stream lasts tens of seconds, so the crash lands mid-stream even when the fault request
+      // waits seconds on a loaded machine (at 0.02 the whole stream once finished first).
+      fastEnv({ control: { enabled: true } }, { GLM_OPS_EMULATOR_TIME_SCALE: '0.1' }),
     );
     children.push(withKey);
     const url = await withKey.url;

@@ -21,7 +21,7 @@ import { DEPLOY_PY, MODAL_BIN, type ModalStandin, PYTHON_BIN, startModalStandin 
  * ModalPlatform through the real `modal` CLI and SDK (the pinned client in .venv) against the stand-in control plane:
  * every byte the adapter parses here was printed by Modal's own code.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 let standin: ModalStandin;
 let counter = 0;
@@ -340,7 +340,8 @@ describe('long functions as spawned calls on the ops app', () => {
   test('a retry that could not re-attach queues behind the running download (one container): never two at once', async () => {
     const spec = exampleSpec(appName('queued'));
     await prepareEnvironment(standin, spec);
-    await planStorage(standin, spec, { downloadMs: 4_000 });
+    // Long enough that the retry's own `modal` start-up (seconds on a loaded machine) still finds the first call running.
+    await planStorage(standin, spec, { downloadMs: 15_000 });
     const { platform } = standinPlatform(standin);
     const stop = new AbortController();
     await expect(
