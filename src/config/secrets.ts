@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { DomainError } from '../shared/domain-error';
 import { ErrorType } from '../shared/errors';
 import type { Config } from './config';
-import { stateDir } from './paths';
 
 /** The environment variable that may hold a secret: `glm-api-key` → `GLM_OPS_SECRET_GLM_API_KEY`. */
 export function secretEnvVar(name: string): string {
@@ -54,12 +53,4 @@ export function secretSource(config: Pick<Config, 'env' | 'stateDir'>): SecretSo
       fs.writeFileSync(file, generate(), { mode: 0o600 });
     },
   };
-}
-
-/**
- * {@link SecretSource.ensureLocal} for a caller that holds only an environment: src/devstack/dev-stack.ts, until
- * it passes its Config to {@link secretSource}; remove it then.
- */
-export function ensureLocalSecret(name: string, generate: () => string, env: NodeJS.ProcessEnv): void {
-  secretSource({ env, stateDir: stateDir(env) }).ensureLocal(name, generate);
 }

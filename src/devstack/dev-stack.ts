@@ -5,10 +5,10 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../config/config';
 import { cliEntry } from '../config/paths';
-import { ensureLocalSecret } from '../config/secrets';
+import { secretSource } from '../config/secrets';
 import { writeFixtureCheckpoint } from '../hub/fixture-checkpoint';
 import { HUB_MANIFEST_FILE } from '../hub/fixture-checkpoint';
-import { platformDown, platformUp, type PlatformUpResult } from '../platforms/local/daemon-lifecycle';
+import { startPlatform, stopPlatform, type PlatformUpResult } from '../platforms/local/daemon-lifecycle';
 import { isProcessAlive, processEnvironment } from '../process/process-identity';
 import { LOCAL_TASK_QUEUE, MODAL_TASK_QUEUE } from '../shared/task-queue';
 import {
@@ -302,10 +302,10 @@ async function localPlatformUpLocked(
   config: Config,
   options: { useOwnHub?: boolean },
 ): Promise<LocalPlatformParts> {
-  ensureLocalSecret(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`, config.env);
+  secretSource(config).ensureLocal(DEMO_API_KEY_SECRET, () => `sk-local-${randomBytes(24).toString('hex')}`);
   const ownHub = options.useOwnHub ? config.hub.endpoint : undefined;
   const hubUrl = ownHub || String((await ensureHub(report, config)).info.url);
-  const platform = await platformUp({ ...config.env, HF_ENDPOINT: hubUrl });
+  const platform = await startPlatform({ ...config, env: { ...config.env, HF_ENDPOINT: hubUrl } });
   report(
     `${platform.wasAlreadyRunning ? 'platform daemon already running' : 'platform daemon started'} (pid ${platform.status.pid}), state in ${platform.status.stateDir}`,
   );
@@ -377,7 +377,7 @@ export function stackDown(report: StackReporter, config: Config): Promise<void> 
       if (name === 'worker' || outcome === 'stopped') report(`${name}: ${outcome}`);
     }
     if (!names.includes('worker')) report('worker: not running');
-    report(`platform daemon: ${(await platformDown(config.env)) ? 'stopped' : 'not running'}`);
+    report(`platform daemon: ${(await stopPlatform(config)) ? 'stopped' : 'not running'}`);
     report(`temporal: ${await stopService('temporal', config.stateDir)}`);
   });
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { Config } from '../../config/config';
-import { cliEntry, stateDir } from '../../config/paths';
+import { cliEntry } from '../../config/paths';
 import { ControlClient, readDaemonInfo } from './control-client';
 import { DaemonUnavailableError } from './local-platform-errors';
 import type { PlatformStatus } from './platform-daemon';
@@ -117,16 +117,3 @@ export async function platformStatus(settings: Pick<Config, 'stateDir'>): Promis
 }
 
 // For src/devstack/dev-stack.ts, which still holds only an environment here; remove once it passes its Config.
-
-/** {@link startPlatform} with the settings of an environment. */
-export function platformUp(
-  env: NodeJS.ProcessEnv,
-  options: { timeoutMs?: number; entry?: string } = {},
-): Promise<PlatformUpResult> {
-  return startPlatform({ env, stateDir: stateDir(env) }, options);
-}
-
-/** {@link stopPlatform} with the state folder of an environment. */
-export function platformDown(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<boolean> {
-  return stopPlatform({ stateDir: stateDir(env) }, options);
-}
