@@ -1,15 +1,16 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  WorkflowFailedError,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Spec } from '../spec/schema';
 import type { KeepWarmResult } from '../shared/keep-warm-types';
-import { calendarText } from './calendar-text';
 import { keepWarmReleaseScheduleId, keepWarmScheduleId, keepWarmSchedules } from './keep-warm-schedule';
+import {
+  createOrUpdateSchedule,
+  deleteScheduleIfPresent,
+  describeSchedule,
+  describeScheduleIfPresent,
+  newestRuns,
+  triggerAndFindRun,
+  whenItFires,
+} from './schedule-handles';
 
 /** What `enable` did to each schedule. */
 export interface EnableOutcome {
@@ -62,42 +63,20 @@ export async function enableKeepWarm(
 ): Promise<EnableOutcome[]> {
   const wanted = keepWarmSchedules(spec, options);
   const outcomes: EnableOutcome[] = [];
-  for (const schedule of wanted) outcomes.push(await createOrUpdate(client, schedule));
+  for (const schedule of wanted) outcomes.push(await createOrUpdateSchedule(client, schedule));
   if (!wanted.some((s) => s.scheduleId === keepWarmReleaseScheduleId(spec.app))) {
-    if (await deleteIfPresent(client, keepWarmReleaseScheduleId(spec.app))) {
+    if (await deleteScheduleIfPresent(client, keepWarmReleaseScheduleId(spec.app))) {
       outcomes.push({ scheduleId: keepWarmReleaseScheduleId(spec.app), change: 'deleted' });
     }
   }
   return outcomes;
 }
 
-async function createOrUpdate(client: Client, schedule: ScheduleOptions): Promise<EnableOutcome> {
-  try {
-    await client.schedule.create(schedule);
-    return { scheduleId: schedule.scheduleId, change: 'created' };
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  const { scheduleId, memo: _memo, typedSearchAttributes: _attributes, ...update } = schedule;
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...update, state: previous.state }));
-  return { scheduleId, change: 'updated' };
-}
-
-async function deleteIfPresent(client: Client, scheduleId: string): Promise<boolean> {
-  try {
-    await client.schedule.getHandle(scheduleId).delete();
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
-  }
-}
-
 /** Deletes the app's keep-warm schedules; returns the ids deleted; throws when there was none. */
 export async function disableKeepWarm(client: Client, app: string): Promise<string[]> {
   const deleted: string[] = [];
   for (const id of [keepWarmScheduleId(app), keepWarmReleaseScheduleId(app)]) {
-    if (await deleteIfPresent(client, id)) deleted.push(id);
+    if (await deleteScheduleIfPresent(client, id)) deleted.push(id);
   }
   if (deleted.length === 0) throw new KeepWarmNotEnabledError(app);
   return deleted;
@@ -132,19 +111,10 @@ export async function keepWarmStatus(
   options: { recentLimit?: number } = {},
 ): Promise<KeepWarmStatus> {
   const description = await describeOrThrow(client, keepWarmScheduleId(app), app);
-  const release = await client.schedule
-    .getHandle(keepWarmReleaseScheduleId(app))
-    .describe()
-    .catch((err: unknown) => {
-      if (err instanceof ScheduleNotFoundError) return undefined;
-      throw err;
-    });
-  const actions = [...description.info.recentActions, ...(release?.info.recentActions ?? [])]
-    .sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime())
-    .slice(0, options.recentLimit ?? 10);
+  const release = await describeScheduleIfPresent(client, keepWarmReleaseScheduleId(app));
   const recent = await Promise.all(
-    actions.map((a) =>
-      runReport(client, a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId, a.takenAt),
+    newestRuns(release ? [description, release] : [description], options.recentLimit).map((run) =>
+      runReport(client, run.workflowId, run.runId, run.takenAt),
     ),
   );
   const pings = recent.filter((r) => r.state === 'warm' || r.state === 'cold');
@@ -152,9 +122,7 @@ export async function keepWarmStatus(
     scheduleId: description.scheduleId,
     isPaused: description.state.paused,
     ...(description.state.note ? { note: description.state.note } : {}),
-    calendars: (description.spec.calendars ?? []).map(calendarText),
-    ...(description.spec.timezone ? { timeZone: description.spec.timezone } : {}),
-    nextRuns: description.info.nextActionTimes.map((d) => d.toISOString()),
+    ...whenItFires(description),
     numActionsTaken: description.info.numActionsTaken,
     recent,
     ...(pings.length > 0 ? { coldHitRate: pings.filter((p) => p.state === 'cold').length / pings.length } : {}),
@@ -162,13 +130,8 @@ export async function keepWarmStatus(
   };
 }
 
-async function describeOrThrow(client: Client, scheduleId: string, app: string): Promise<ScheduleDescription> {
-  try {
-    return await client.schedule.getHandle(scheduleId).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new KeepWarmNotEnabledError(app);
-    throw err;
-  }
+function describeOrThrow(client: Client, scheduleId: string, app: string) {
+  return describeSchedule(client, scheduleId, () => new KeepWarmNotEnabledError(app));
 }
 
 async function runReport(client: Client, workflowId: string, runId: string, takenAt: Date): Promise<KeepWarmRunReport> {
@@ -195,30 +158,14 @@ export async function triggerKeepWarm(
   options: { scheduleId?: string; shouldWait?: boolean; timeoutMs?: number } = {},
 ): Promise<{ workflowId: string; runId: string; result?: KeepWarmResult }> {
   const scheduleId = options.scheduleId ?? keepWarmScheduleId(app);
-  const handle = client.schedule.getHandle(scheduleId);
-  const before = new Set(
-    (await describeOrThrow(client, scheduleId, app)).info.recentActions.map(
-      (a) => a.action.workflow.firstExecutionRunId,
-    ),
+  const run = await triggerAndFindRun(
+    client,
+    await describeOrThrow(client, scheduleId, app),
+    options.timeoutMs ?? 30_000,
   );
-  await handle.trigger();
-  const deadlineMs = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    const fresh = (await handle.describe()).info.recentActions.find(
-      (a) => !before.has(a.action.workflow.firstExecutionRunId),
-    );
-    if (fresh) {
-      const { workflowId, firstExecutionRunId: runId } = fresh.action.workflow;
-      if (!options.shouldWait) return { workflowId, runId };
-      const result = await client.workflow
-        .getHandle<(input: unknown) => Promise<KeepWarmResult>>(workflowId, runId)
-        .result();
-      return { workflowId, runId, result };
-    }
-    if (Date.now() > deadlineMs)
-      throw new Error(
-        `schedule ${scheduleId} was triggered but started no run within ${options.timeoutMs ?? 30_000} ms`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  if (!options.shouldWait) return { workflowId: run.workflowId, runId: run.runId };
+  const result = await client.workflow
+    .getHandle<(input: unknown) => Promise<KeepWarmResult>>(run.workflowId, run.runId)
+    .result();
+  return { workflowId: run.workflowId, runId: run.runId, result };
 }

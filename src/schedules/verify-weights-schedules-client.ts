@@ -1,14 +1,16 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  WorkflowFailedError,
-  type Client,
-  type ScheduleDescription,
-} from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Spec } from '../spec/schema';
 import { ErrorType } from '../shared/errors';
 import type { VerifyWeightsResult } from '../shared/verify-weights-types';
-import { calendarText } from './calendar-text';
+import {
+  createOrUpdateSchedule,
+  deleteScheduleIfPresent,
+  describeSchedule,
+  newestRuns,
+  triggerAndFindRun,
+  whenItFires,
+  type ScheduleChange,
+} from './schedule-handles';
 import { verifyWeightsSchedule, verifyWeightsScheduleId } from './verify-weights-schedule';
 
 /** The app has no verify schedule. */
@@ -39,33 +41,19 @@ export interface VerifyScheduleStatus {
 }
 
 /** Creates the spec's verify schedule, or updates it in place (so `enable` is idempotent). */
-export async function enableVerifySchedule(
+export function enableVerifySchedule(
   client: Client,
   spec: Spec,
   options: { taskQueue: string },
-): Promise<{ scheduleId: string; change: 'created' | 'updated' }> {
-  const schedule = verifyWeightsSchedule(spec, options);
-  try {
-    await client.schedule.create(schedule);
-    return { scheduleId: schedule.scheduleId, change: 'created' };
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  const { scheduleId, memo: _memo, typedSearchAttributes: _attributes, ...update } = schedule;
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...update, state: previous.state }));
-  return { scheduleId, change: 'updated' };
+): Promise<ScheduleChange> {
+  return createOrUpdateSchedule(client, verifyWeightsSchedule(spec, options));
 }
 
 /** Deletes the app's verify schedule; throws {@link VerifyNotScheduledError} when there was none. */
 export async function disableVerifySchedule(client: Client, app: string): Promise<string> {
   const scheduleId = verifyWeightsScheduleId(app);
-  try {
-    await client.schedule.getHandle(scheduleId).delete();
-    return scheduleId;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new VerifyNotScheduledError(app);
-    throw err;
-  }
+  if (!(await deleteScheduleIfPresent(client, scheduleId))) throw new VerifyNotScheduledError(app);
+  return scheduleId;
 }
 
 /** Describes the schedule and reads the outcome of its recent runs. */
@@ -75,20 +63,15 @@ export async function verifyScheduleStatus(
   options: { recentLimit?: number } = {},
 ): Promise<VerifyScheduleStatus> {
   const description = await describeOrThrow(client, app);
-  const actions = [...description.info.recentActions]
-    .sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime())
-    .slice(0, options.recentLimit ?? 10);
   const recent = await Promise.all(
-    actions.map((a) =>
-      runReport(client, a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId, a.takenAt),
+    newestRuns([description], options.recentLimit).map((run) =>
+      runReport(client, run.workflowId, run.runId, run.takenAt),
     ),
   );
   return {
     scheduleId: description.scheduleId,
     isPaused: description.state.paused,
-    calendars: (description.spec.calendars ?? []).map(calendarText),
-    ...(description.spec.timezone ? { timeZone: description.spec.timezone } : {}),
-    nextRuns: description.info.nextActionTimes.map((d) => d.toISOString()),
+    ...whenItFires(description),
     recent,
   };
 }
@@ -102,41 +85,19 @@ export async function triggerVerify(
   app: string,
   options: { shouldWait?: boolean; timeoutMs?: number } = {},
 ): Promise<VerifyRunReport> {
-  const handle = client.schedule.getHandle(verifyWeightsScheduleId(app));
-  const before = new Set(
-    (await describeOrThrow(client, app)).info.recentActions.map((a) => a.action.workflow.firstExecutionRunId),
-  );
-  await handle.trigger();
-  const deadlineMs = Date.now() + (options.timeoutMs ?? 60_000);
-  for (;;) {
-    const fresh = (await handle.describe()).info.recentActions.find(
-      (a) => !before.has(a.action.workflow.firstExecutionRunId),
-    );
-    if (fresh) {
-      const { workflowId, firstExecutionRunId: runId } = fresh.action.workflow;
-      if (!options.shouldWait) return { workflowId, runId, takenAt: fresh.takenAt.toISOString(), state: 'running' };
-      await client.workflow
-        .getHandle(workflowId, runId)
-        .result()
-        .catch(() => undefined);
-      return runReport(client, workflowId, runId, fresh.takenAt);
-    }
-    if (Date.now() > deadlineMs) {
-      throw new Error(
-        `schedule ${verifyWeightsScheduleId(app)} was triggered but started no run within ${options.timeoutMs ?? 60_000} ms`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const run = await triggerAndFindRun(client, await describeOrThrow(client, app), options.timeoutMs ?? 60_000);
+  if (!options.shouldWait) {
+    return { workflowId: run.workflowId, runId: run.runId, takenAt: run.takenAt.toISOString(), state: 'running' };
   }
+  await client.workflow
+    .getHandle(run.workflowId, run.runId)
+    .result()
+    .catch(() => undefined);
+  return runReport(client, run.workflowId, run.runId, run.takenAt);
 }
 
-async function describeOrThrow(client: Client, app: string): Promise<ScheduleDescription> {
-  try {
-    return await client.schedule.getHandle(verifyWeightsScheduleId(app)).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new VerifyNotScheduledError(app);
-    throw err;
-  }
+function describeOrThrow(client: Client, app: string) {
+  return describeSchedule(client, verifyWeightsScheduleId(app), () => new VerifyNotScheduledError(app));
 }
 
 async function runReport(client: Client, workflowId: string, runId: string, takenAt: Date): Promise<VerifyRunReport> {
