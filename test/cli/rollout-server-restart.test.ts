@@ -112,11 +112,21 @@ describe('Temporal server restart mid-rollout (SIGKILL during the health wait, s
   }
 
   /** Waits until the app's rollout is in its health wait (the activity has heartbeated), then SIGKILLs the server. */
-  async function killServerDuringHealth(app: string, rollout: ReturnType<typeof startCliRollout>): Promise<void> {
+  /**
+   * Kills the server once the health wait heartbeats — and, with `cliShows`, once the CLI's progress shows that text
+   * too: the CLI reads the workflow's progress a moment after it happens, so on a loaded machine the kill can land
+   * while it still shows an earlier step.
+   */
+  async function killServerDuringHealth(
+    app: string,
+    rollout: ReturnType<typeof startCliRollout>,
+    cliShows?: string,
+  ): Promise<void> {
     await waitFor(
       () =>
         withClient(async (client) => {
           if (rollout.child.exitCode !== null) throw new Error(`the CLI exited ${rollout.child.exitCode}`);
+          if (cliShows !== undefined && !rollout.output().includes(cliShows)) return false;
           const description = await client.workflow.getHandle(`rollout/${app}`).describe();
           const health = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'waitForHealth');
           return Boolean(health?.heartbeatDetails?.payloads?.length);
@@ -166,7 +176,7 @@ describe('Temporal server restart mid-rollout (SIGKILL during the health wait, s
   it('rollout --follow with a server that stays down past --reconnect-timeout: exit 4, "state unknown", never "failed"', async () => {
     const app = 'restart-drill-gone';
     const rollout = startCliRollout([writeSlowSpec(app), '--follow', '--reconnect-timeout', '3']);
-    await killServerDuringHealth(app, rollout);
+    await killServerDuringHealth(app, rollout, '❯ Health: poll /health until 200');
     const result = await rollout.child;
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toMatch(

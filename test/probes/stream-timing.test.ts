@@ -57,7 +57,10 @@ describe('measureStreamingChat (bench_serving definitions)', () => {
       expect(result.outputTokens).toBe(11);
       expect(result.itlMs).toHaveLength(2);
       expect(result.tpotMs).toBeCloseTo((result.latencyMs - result.ttftMs) / 10, 6);
-      expect(result.latencyMs - result.ttftMs).toBeGreaterThanOrEqual(95);
+      // The whole stream took the server's 200 ms at least; the split between TTFT and the rest is not bounded below:
+      // a client that reads the first token late (a loaded machine) moves time from the rest into TTFT.
+      expect(result.latencyMs).toBeGreaterThanOrEqual(195);
+      expect(result.latencyMs).toBeGreaterThan(result.ttftMs);
       expect(result.content).toBe(' a b c d');
       expect(result.reasoningContent).toBe('think');
       expect(result.finishReason).toBe('stop');
