@@ -16,11 +16,10 @@ import { loadSpecFile } from '../../spec/parse-spec';
 import type { Spec } from '../../spec/schema';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
-import { connectClient, type ConnectedClient } from '../temporal-client';
+import { EXIT_BAD_INPUT, reportBadInput } from '../bad-input';
+import { withTemporalClient } from '../with-temporal-client';
 import { printSpecIssues } from './spec-output';
 
-/** Exit code for bad input (a spec, cron, zone or app that cannot be used); nothing was created. */
-const EXIT_BAD_INPUT = 2;
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /** The schedule's page in the Temporal Web UI, when the embedded UI is known. */
@@ -32,11 +31,6 @@ export function scheduleUiLink(config: TemporalConnectConfig, scheduleId: string
 /** The task queue the schedules start runs on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
 export function keepWarmTaskQueue(spec: Pick<Spec, 'platform'>, config: Config): string {
   return specTaskQueue(spec, config);
-}
-
-function badInput(message: string): void {
-  console.error(`glm-ops: ${message}`);
-  process.exitCode = EXIT_BAD_INPUT;
 }
 
 /** A spec file (parsed, not linted) or a bare app name; undefined after printing why neither. */
@@ -51,23 +45,10 @@ async function resolveTarget(specOrApp: string): Promise<{ app: string; spec?: S
     return { app: parsed.spec.app, spec: parsed.spec };
   }
   if (!APP_NAME.test(specOrApp)) {
-    badInput(`${JSON.stringify(specOrApp)} is neither a spec file nor an app name`);
+    reportBadInput(`${JSON.stringify(specOrApp)} is neither a spec file nor an app name`);
     return undefined;
   }
   return { app: specOrApp };
-}
-
-/** Runs a body with a connected client; a missing schedule becomes one line and exit code 2. */
-async function withClient(settings: Config, body: (connected: ConnectedClient) => Promise<void>): Promise<void> {
-  const connected = await connectClient(settings);
-  try {
-    await body(connected);
-  } catch (err) {
-    if (err instanceof KeepWarmNotEnabledError) return badInput(err.message);
-    throw err;
-  } finally {
-    await connected.connection.close();
-  }
 }
 
 const dollars = (value: number): string => `$${Math.round(value).toLocaleString('en-US')}`;
@@ -91,17 +72,17 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
       try {
         assertKeepWarmSettings(spec);
       } catch (err) {
-        if (err instanceof KeepWarmScheduleError) return badInput(err.message);
+        if (err instanceof KeepWarmScheduleError) return reportBadInput(err.message);
         throw err;
       }
       try {
         // A schedule's or an upgrade's runs need a worker on the spec's queue, as a rollout does.
         await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
       } catch (err) {
-        if (err instanceof PlatformNotReadyError) return badInput(err.message);
+        if (err instanceof PlatformNotReadyError) return reportBadInput(err.message);
         throw err;
       }
-      await withClient(settings, async ({ client, config }) => {
+      await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client, config }) => {
         const outcomes = await enableKeepWarm(client, spec, { taskQueue: keepWarmTaskQueue(spec, settings) });
         for (const outcome of outcomes) {
           const link = outcome.change === 'deleted' ? undefined : scheduleUiLink(config, outcome.scheduleId);
@@ -121,7 +102,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .action(async (specOrApp: string) => {
       const target = await resolveTarget(specOrApp);
       if (!target) return;
-      await withClient(settings, async ({ client }) => {
+      await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client }) => {
         for (const id of await disableKeepWarm(client, target.app)) console.log(`deleted schedule ${id}`);
       });
     });
@@ -142,7 +123,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
       .action(async (specOrApp: string, options: { note: string }) => {
         const target = await resolveTarget(specOrApp);
         if (!target) return;
-        await withClient(settings, async ({ client }) => {
+        await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client }) => {
           for (const id of await setKeepWarmPaused(client, target.app, isPaused, options.note)) {
             console.log(`${isPaused ? 'paused' : 'unpaused'} schedule ${id}: ${options.note}`);
           }
@@ -160,7 +141,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .action(async (specOrApp: string, options: { json?: boolean }) => {
       const target = await resolveTarget(specOrApp);
       if (!target) return;
-      await withClient(settings, async ({ client, config }) => {
+      await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client, config }) => {
         const status = await keepWarmStatus(client, target.app);
         const cost = target.spec ? keepWarmCost(target.spec, settings.env) : undefined;
         if (options.json) {
@@ -212,7 +193,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .action(async (specOrApp: string, options: { wait?: boolean }) => {
       const target = await resolveTarget(specOrApp);
       if (!target) return;
-      await withClient(settings, async ({ client }) => {
+      await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client }) => {
         const run = await triggerKeepWarm(client, target.app, {
           shouldWait: Boolean(options.wait),
           timeoutMs: 180_000,
@@ -222,4 +203,8 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
           console.log(`${run.result.replica}: /health ${run.result.httpStatus ?? ''} in ${run.result.durationMs} ms`);
       });
     });
+}
+
+function isKeepWarmNotEnabledError(err: unknown): err is KeepWarmNotEnabledError {
+  return err instanceof KeepWarmNotEnabledError;
 }

@@ -12,7 +12,8 @@ import {
 } from '../../schedules/verify-weights-schedules-client';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
-import { connectClient, type ConnectedClient } from '../temporal-client';
+import { EXIT_BAD_INPUT, reportBadInput } from '../bad-input';
+import { withTemporalClient } from '../with-temporal-client';
 import { scheduleUiLink } from './keepwarm';
 import { loadSpecFile } from '../../spec/parse-spec';
 import { touchText } from '../../storage/download-sentinel';
@@ -76,14 +77,6 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
     });
 }
 
-/** Exit code for bad input (a spec without weights.verify, an unknown app); nothing was changed. */
-const EXIT_BAD_INPUT = 2;
-
-function badInput(message: string): void {
-  console.error(`glm-ops: ${message}`);
-  process.exitCode = EXIT_BAD_INPUT;
-}
-
 /** The app of a spec file, or the argument itself as an app name. */
 async function appOf(specOrApp: string): Promise<string | undefined> {
   if (!fs.existsSync(specOrApp)) return specOrApp;
@@ -92,18 +85,6 @@ async function appOf(specOrApp: string): Promise<string | undefined> {
   printSpecIssues(parsed, specOrApp);
   process.exitCode = EXIT_BAD_INPUT;
   return undefined;
-}
-
-async function withClient(settings: Config, body: (connected: ConnectedClient) => Promise<void>): Promise<void> {
-  const connected = await connectClient(settings);
-  try {
-    await body(connected);
-  } catch (err) {
-    if (err instanceof VerifyNotScheduledError) return badInput(err.message);
-    throw err;
-  } finally {
-    await connected.connection.close();
-  }
 }
 
 /**
@@ -128,23 +109,23 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
         return;
       }
       if (!spec.weights?.verify) {
-        return badInput(
+        return reportBadInput(
           `${file}: weights.verify is not set: add weights: { verify: { schedule: "0 3 * * SUN", timezone: UTC } }`,
         );
       }
       try {
         await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
       } catch (err) {
-        if (err instanceof PlatformNotReadyError) return badInput(err.message);
+        if (err instanceof PlatformNotReadyError) return reportBadInput(err.message);
         throw err;
       }
-      await withClient(settings, async ({ client, config }) => {
+      await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client, config }) => {
         try {
           const outcome = await enableVerifySchedule(client, spec, { taskQueue: specTaskQueue(spec, settings) });
           const link = scheduleUiLink(config, outcome.scheduleId);
           console.log(`${outcome.change} schedule ${outcome.scheduleId}${link ? `\n  ${link}` : ''}`);
         } catch (err) {
-          if (err instanceof VerifyScheduleError) return badInput(err.message);
+          if (err instanceof VerifyScheduleError) return reportBadInput(err.message);
           throw err;
         }
         const status = await verifyScheduleStatus(client, spec.app, { recentLimit: 0 });
@@ -161,7 +142,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .action(async (specOrApp: string) => {
       const app = await appOf(specOrApp);
       if (!app) return;
-      await withClient(settings, async ({ client }) => {
+      await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client }) => {
         console.log(`deleted schedule ${await disableVerifySchedule(client, app)}`);
       });
     });
@@ -174,7 +155,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .action(async (specOrApp: string, options: { json?: boolean }) => {
       const app = await appOf(specOrApp);
       if (!app) return;
-      await withClient(settings, async ({ client }) => {
+      await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client }) => {
         const status = await verifyScheduleStatus(client, app);
         if (status.recent[0]?.state === 'corrupt') process.exitCode = 1;
         if (options.json) {
@@ -199,10 +180,14 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .action(async (specOrApp: string, options: { wait?: boolean }) => {
       const app = await appOf(specOrApp);
       if (!app) return;
-      await withClient(settings, async ({ client }) => {
+      await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client }) => {
         const run = await triggerVerify(client, app, { shouldWait: options.wait === true, timeoutMs: 60_000 });
         console.log(`${run.workflowId} (run ${run.runId}): ${run.state}${run.detail ? `: ${run.detail}` : ''}`);
         if (run.state === 'corrupt' || run.state === 'failed') process.exitCode = 1;
       });
     });
+}
+
+function isVerifyNotScheduledError(err: unknown): err is VerifyNotScheduledError {
+  return err instanceof VerifyNotScheduledError;
 }
