@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../../config/config';
 import type { TemporalConnectConfig } from '../../config/temporal-connection';
@@ -12,15 +11,12 @@ import {
   setKeepWarmPaused,
   triggerKeepWarm,
 } from '../../schedules/keep-warm-schedules-client';
-import { loadSpecFile } from '../../spec/parse-spec';
 import type { Spec } from '../../spec/schema';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
 import { EXIT_BAD_INPUT, reportBadInput } from '../bad-input';
 import { withTemporalClient } from '../with-temporal-client';
-import { printSpecIssues } from './spec-output';
-
-const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+import { resolveSpecOrApp } from './spec-or-app';
 
 /** The schedule's page in the Temporal Web UI, when the embedded UI is known. */
 export function scheduleUiLink(config: TemporalConnectConfig, scheduleId: string): string | undefined {
@@ -31,24 +27,6 @@ export function scheduleUiLink(config: TemporalConnectConfig, scheduleId: string
 /** The task queue the schedules start runs on; GLM_OPS_TASK_QUEUE is the same override the worker reads. */
 export function keepWarmTaskQueue(spec: Pick<Spec, 'platform'>, config: Config): string {
   return specTaskQueue(spec, config);
-}
-
-/** A spec file (parsed, not linted) or a bare app name; undefined after printing why neither. */
-async function resolveTarget(specOrApp: string): Promise<{ app: string; spec?: Spec } | undefined> {
-  if (fs.existsSync(specOrApp)) {
-    const parsed = await loadSpecFile(specOrApp);
-    if (!parsed.ok) {
-      printSpecIssues(parsed, specOrApp);
-      process.exitCode = EXIT_BAD_INPUT;
-      return undefined;
-    }
-    return { app: parsed.spec.app, spec: parsed.spec };
-  }
-  if (!APP_NAME.test(specOrApp)) {
-    reportBadInput(`${JSON.stringify(specOrApp)} is neither a spec file nor an app name`);
-    return undefined;
-  }
-  return { app: specOrApp };
 }
 
 const dollars = (value: number): string => `$${Math.round(value).toLocaleString('en-US')}`;
@@ -100,7 +78,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .description('delete the keep-warm schedule(s) of an app')
     .argument('<spec-or-app>', 'spec file or app name')
     .action(async (specOrApp: string) => {
-      const target = await resolveTarget(specOrApp);
+      const target = await resolveSpecOrApp(specOrApp);
       if (!target) return;
       await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client }) => {
         for (const id of await disableKeepWarm(client, target.app)) console.log(`deleted schedule ${id}`);
@@ -121,7 +99,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
         isPaused ? 'paused with glm-ops keepwarm pause' : 'unpaused with glm-ops keepwarm unpause',
       )
       .action(async (specOrApp: string, options: { note: string }) => {
-        const target = await resolveTarget(specOrApp);
+        const target = await resolveSpecOrApp(specOrApp);
         if (!target) return;
         await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client }) => {
           for (const id of await setKeepWarmPaused(client, target.app, isPaused, options.note)) {
@@ -139,7 +117,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .argument('<spec-or-app>', 'spec file (adds the cost of ping and pin) or app name')
     .option('--json', 'print JSON')
     .action(async (specOrApp: string, options: { json?: boolean }) => {
-      const target = await resolveTarget(specOrApp);
+      const target = await resolveSpecOrApp(specOrApp);
       if (!target) return;
       await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client, config }) => {
         const status = await keepWarmStatus(client, target.app);
@@ -191,7 +169,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .argument('<spec-or-app>', 'spec file or app name')
     .option('--wait', 'wait for the result and print warm/cold and the duration')
     .action(async (specOrApp: string, options: { wait?: boolean }) => {
-      const target = await resolveTarget(specOrApp);
+      const target = await resolveSpecOrApp(specOrApp);
       if (!target) return;
       await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client }) => {
         const run = await triggerKeepWarm(client, target.app, {

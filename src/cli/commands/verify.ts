@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../../config/config';
 import { localPlatform } from '../../platform-wiring';
@@ -15,6 +14,7 @@ import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../sta
 import { EXIT_BAD_INPUT, reportBadInput } from '../bad-input';
 import { withTemporalClient } from '../with-temporal-client';
 import { scheduleUiLink } from './keepwarm';
+import { resolveSpecOrApp } from './spec-or-app';
 import { loadSpecFile } from '../../spec/parse-spec';
 import { touchText } from '../../storage/download-sentinel';
 import { printSpecIssues } from './spec-output';
@@ -77,16 +77,6 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
     });
 }
 
-/** The app of a spec file, or the argument itself as an app name. */
-async function appOf(specOrApp: string): Promise<string | undefined> {
-  if (!fs.existsSync(specOrApp)) return specOrApp;
-  const parsed = await loadSpecFile(specOrApp);
-  if (parsed.ok) return parsed.spec.app;
-  printSpecIssues(parsed, specOrApp);
-  process.exitCode = EXIT_BAD_INPUT;
-  return undefined;
-}
-
 /**
  * `glm-ops verify-schedule enable|disable|status|trigger`: the scheduled `verify --full` (Temporal Schedule
  * `verify/<app>` from the spec's weights.verify), managed the way `keepwarm` manages its schedule.
@@ -140,7 +130,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .description('delete the verify schedule of an app')
     .argument('<spec-or-app>', 'spec file or app name')
     .action(async (specOrApp: string) => {
-      const app = await appOf(specOrApp);
+      const app = (await resolveSpecOrApp(specOrApp))?.app;
       if (!app) return;
       await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client }) => {
         console.log(`deleted schedule ${await disableVerifySchedule(client, app)}`);
@@ -153,7 +143,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .argument('<spec-or-app>', 'spec file or app name')
     .option('--json', 'print JSON')
     .action(async (specOrApp: string, options: { json?: boolean }) => {
-      const app = await appOf(specOrApp);
+      const app = (await resolveSpecOrApp(specOrApp))?.app;
       if (!app) return;
       await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client }) => {
         const status = await verifyScheduleStatus(client, app);
@@ -178,7 +168,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .argument('<spec-or-app>', 'spec file or app name')
     .option('--wait', 'wait for the run and print what it found')
     .action(async (specOrApp: string, options: { wait?: boolean }) => {
-      const app = await appOf(specOrApp);
+      const app = (await resolveSpecOrApp(specOrApp))?.app;
       if (!app) return;
       await withTemporalClient(settings, isVerifyNotScheduledError, async ({ client }) => {
         const run = await triggerVerify(client, app, { shouldWait: options.wait === true, timeoutMs: 60_000 });
