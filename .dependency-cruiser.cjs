@@ -11,7 +11,7 @@ const LAYERS = [
   ['devstack'],
   ['workflows'],
   ['activities'],
-  ['schedules', 'probes', 'triage'],
+  ['schedules', 'probes', 'triage', 'loadgen'],
   ['platforms'],
   ['emulator', 'storage', 'hub'],
   ['config'],
