@@ -2,6 +2,9 @@ import * as z from 'zod';
 import { describeUnsafeArgValue, describeUnsafeFlagName } from './arg-safety';
 import { CronSyntaxError, parseCron } from './cron-schedule';
 import { describeKnownArgTypeProblem } from './known-sglang-args';
+import { SloSpec } from './slo-schema';
+
+export { SloSpec } from './slo-schema';
 
 /**
  * Values an SGLang flag may take in `sglang.args`: `true` renders a bare switch, `false` omits the flag,
@@ -162,12 +165,6 @@ function isIanaTimeZone(timeZone: string): boolean {
     return false;
   }
 }
-
-/** Service-level objectives for the performance gate. */
-export const SloSpec = z.strictObject({
-  /** @default 300 (guide: TTFT under ~300 ms) */
-  ttftP95Ms: z.number().positive().max(600_000).default(300),
-});
 
 /** Names of secrets, never their values. */
 export const SecretsSpec = z.strictObject({

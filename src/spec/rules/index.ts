@@ -15,6 +15,9 @@ import { modalMinAboveMax } from './modal-min-above-max';
 import { nsaBackendOnBlackwell } from './nsa-backend-on-blackwell';
 import { reasoningParser } from './reasoning-parser';
 import { revisionNotPinned } from './revision-not-pinned';
+import { sloAcceptLengthWithoutEagle } from './slo-accept-length-without-eagle';
+import { sloConcurrencyAboveCapacity } from './slo-concurrency-above-capacity';
+import { sloTtftBelowFloor } from './slo-ttft-below-floor';
 import { sglangFlagAbbreviation } from './sglang-flag-abbreviation';
 import { sglangFlagDeprecated } from './sglang-flag-deprecated';
 import { sglangFlagDuplicate } from './sglang-flag-duplicate';
@@ -55,6 +58,9 @@ export const LINT_RULES: readonly LintRule[] = [
   maxTotalTokensKvPool,
   toolCallParser,
   reasoningParser,
+  sloAcceptLengthWithoutEagle,
+  sloTtftBelowFloor,
+  sloConcurrencyAboveCapacity,
   keepWarmScheduleInvalid,
   keepWarmGap,
   modalMinAboveMax,
