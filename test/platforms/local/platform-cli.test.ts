@@ -12,7 +12,7 @@ describe('glm-ops platform up|down|status (detached daemon)', () => {
   let home: string;
   let env: NodeJS.ProcessEnv;
   const cli = (...args: string[]) =>
-    run(process.execPath, [builtCliEntry(), 'platform', ...args], { env, timeout: 30_000 }).then(
+    run(process.execPath, [builtCliEntry(), 'platform', ...args], { env, timeout: 120_000 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (err: { code: number; stdout: string; stderr: string }) => ({
         code: err.code,
