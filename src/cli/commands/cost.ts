@@ -11,7 +11,7 @@ export function registerCostCommand(program: Command, settings: Config): void {
   program
     .command('cost')
     .description(
-      'Monthly cost of a spec under the guide §8 strategies (scale-to-zero, business-hours keep-alive, always-on)',
+      'estimate the monthly cost of a spec under the guide §8 strategies (scale-to-zero, business-hours keep-alive, always-on)',
     )
     .argument('<file>', 'spec YAML file')
     .option('--json', 'print JSON')

@@ -10,7 +10,9 @@ import { connectClient, workflowUiLink } from '../temporal-client';
 export function registerDevCommand(program: Command, settings: Config): void {
   const dev = program
     .command('dev')
-    .description('the embedded stack: Temporal dev server (Web UI), worker, platform daemon, fixture hub');
+    .description(
+      'start, stop and inspect the embedded stack: Temporal dev server (Web UI), worker, platform daemon, fixture hub',
+    );
 
   dev
     .command('up')
@@ -33,7 +35,7 @@ export function registerDevCommand(program: Command, settings: Config): void {
   dev
     .command('status')
     .description('show what is running')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'print JSON')
     .action((options: { json?: boolean }) => {
       const status = stackStatus(settings);
       if (options.json) {

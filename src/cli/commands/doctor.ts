@@ -9,7 +9,7 @@ export const DOCTOR_EXIT = { clean: 0, findings: 1, unreadable: 2 } as const;
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description("Match a log file (engine output, `modal app logs`, or logs.jsonl) against the guide's triage tables")
+    .description("match a log file (engine output, `modal app logs`, or logs.jsonl) against the guide's triage tables")
     .argument('<logfile>', 'the log file to read')
     .option('--json', 'print the diagnoses as JSON')
     .option('--exit-code <code>', "the engine's exit code, when known (e.g. -9)")

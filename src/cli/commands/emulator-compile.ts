@@ -22,7 +22,7 @@ export function registerEmulatorCompileCommand(program: Command): void {
   program
     .command('emulator-compile')
     .description(
-      'Twin of `python3 -m sglang.compile_deep_gemm`: writes DeepGEMM "kernels" and manifest.json into SGLANG_DG_CACHE_DIR',
+      'write DeepGEMM "kernels" and manifest.json into SGLANG_DG_CACHE_DIR (twin of `python3 -m sglang.compile_deep_gemm`)',
     )
     .requiredOption('--model-path <dir>', 'the weights folder')
     .option('--tp <n>', 'tensor parallel size', tpNumber, 8)

@@ -8,10 +8,12 @@ import { startHub } from '../../hub/hub-server';
 
 /** `glm-ops hub fixture|serve`: the local Hugging Face–compatible hub and its fixture checkpoint. */
 export function registerHubCommand(program: Command, settings: Config): void {
-  const hub = program.command('hub').description('A local Hugging Face–compatible hub serving a fixture checkpoint');
+  const hub = program
+    .command('hub')
+    .description('run a local Hugging Face–compatible hub serving a fixture checkpoint');
   hub
     .command('fixture')
-    .description('Write a fixture checkpoint: safetensors shards, index, config.json, tokenizer files')
+    .description('write a fixture checkpoint: safetensors shards, index, config.json, tokenizer files')
     .requiredOption('--out <dir>', 'output folder')
     .option('--size-mb <n>', 'approximate total shard size in MB', positiveNumber('--size-mb'), 300)
     .option(
@@ -39,7 +41,7 @@ export function registerHubCommand(program: Command, settings: Config): void {
     });
   hub
     .command('serve')
-    .description('Serve a fixture through the Hub API subset snapshot_download uses (model info, resolve with Range)')
+    .description('serve a fixture through the Hub API subset snapshot_download uses (model info, resolve with Range)')
     .requiredOption('--fixture <dir>', 'folder written by `hub fixture`')
     .option('--port <n>', 'port (0 = a free one)', portNumber, 0)
     .option('--host <host>', 'address to bind', '127.0.0.1')

@@ -112,7 +112,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
   keepwarm
     .command('status')
     .description(
-      'next runs, recent results (warm/cold, duration), cold-hit rate, and the monthly cost of each strategy',
+      'show the next runs, recent results (warm/cold, duration), cold-hit rate, and the monthly cost of each strategy',
     )
     .argument('<spec-or-app>', 'spec file (adds the cost of ping and pin) or app name')
     .option('--json', 'print JSON')

@@ -43,11 +43,11 @@ function fail(err: unknown): void {
 export function registerPlatformCommand(program: Command, settings: Config): void {
   const platform = program
     .command('platform')
-    .description('The local serving platform daemon: routers, engines, versions and logs of local apps');
+    .description('run the local serving platform daemon: routers, engines, versions and logs of local apps');
 
   platform
     .command('up')
-    .description('Start the platform daemon in the background (idempotent: reports the running one)')
+    .description('start the platform daemon in the background (idempotent: reports the running one)')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {
@@ -67,7 +67,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
 
   platform
     .command('down')
-    .description('Stop the platform daemon and every engine it runs')
+    .description('stop the platform daemon and every engine it runs')
     .action(async () => {
       try {
         console.log((await stopPlatform(settings)) ? 'platform daemon stopped' : 'platform daemon was not running');
@@ -78,7 +78,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
 
   platform
     .command('status')
-    .description("Show the daemon, each app's router URL, version, engines and counters")
+    .description("show the daemon, each app's router URL, version, engines and counters")
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       try {
@@ -92,7 +92,7 @@ export function registerPlatformCommand(program: Command, settings: Config): voi
 
   platform
     .command('daemon', { hidden: true })
-    .description('Run the platform daemon in the foreground (what `platform up` starts)')
+    .description('run the platform daemon in the foreground (what `platform up` starts)')
     .action(async () => {
       const log = (text: string): void => console.log(`[${new Date().toISOString()}] ${text}`);
       const storage = localStorageFor(settings);

@@ -212,7 +212,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
     .command('status')
     .description("show an app's rollout: phase, health attempt, per-phase timings, compensations")
     .argument('<app>', 'app name')
-    .option('--json', 'machine-readable output')
+    .option('--json', 'print JSON')
     .action(async (app: string, options: { json?: boolean }) => {
       const { client, connection, config } = await connectClient(settings);
       try {
@@ -304,7 +304,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
 
   program
     .command('rollback')
-    .description('the incident path: straight back to a known-good version (no gates re-run), health verified')
+    .description('go straight back to a known-good version (the incident path: no gates re-run), health verified')
     .argument('<app>', 'app name')
     .option(
       '--to <version>',

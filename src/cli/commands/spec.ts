@@ -49,11 +49,11 @@ function printHumanReport(file: string, result: CheckResult): void {
 
 /** `glm-ops spec check|render|rules`: validate a deployment spec against the guide, render deploy.py's JSON. */
 export function registerSpecCommand(program: Command): void {
-  const spec = program.command('spec').description('Validate and render deployment specs');
+  const spec = program.command('spec').description('validate and render deployment specs');
 
   spec
     .command('check')
-    .description('Validate a spec and lint it against the guide (exit 0 clean, 1 warnings only, 2 errors)')
+    .description('validate a spec and lint it against the guide (exit 0 clean, 1 warnings only, 2 errors)')
     .argument('<file>', 'spec YAML file')
     .option('--json', 'print a JSON report')
     .option('--kernel-gpu <type>', 'GPU type the existing DeepGEMM cache was compiled for')
@@ -79,7 +79,7 @@ export function registerSpecCommand(program: Command): void {
 
   spec
     .command('render')
-    .description('Render the JSON modal/deploy.py reads (argv without the API key, Modal settings, volumes)')
+    .description('render the JSON modal/deploy.py reads (argv without the API key, Modal settings, volumes)')
     .argument('<file>', 'spec YAML file')
     .option('--out <file>', 'write the JSON to a file instead of stdout')
     .action(async (file: string, options: { out?: string }) => {
@@ -104,7 +104,7 @@ export function registerSpecCommand(program: Command): void {
 
   spec
     .command('rules')
-    .description('List every lint rule with the guide section or upstream issue it encodes')
+    .description('list every lint rule with the guide section or upstream issue it encodes')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) => {
       const rules = LINT_RULES.map(({ id, summary, reason }) => ({ id, summary, reason }));

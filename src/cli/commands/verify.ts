@@ -25,7 +25,7 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
   program
     .command('verify')
     .description(
-      "The guide's verify_setup: weights (sentinel, files, bytes) and DeepGEMM kernels (marker) for a spec; exit 1 when not ready",
+      "check a spec's weights (sentinel, files, bytes) and DeepGEMM kernels (marker), the guide's verify_setup; exit 1 when not ready",
     )
     .argument('<spec>', 'spec YAML file')
     .option('--json', 'print JSON')
@@ -85,7 +85,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
   const command = program
     .command('verify-schedule')
     .description(
-      "a scheduled full re-hash of the weights (Temporal Schedule verify/<app>, from the spec's weights.verify)",
+      "schedule a full re-hash of the weights (Temporal Schedule verify/<app>, from the spec's weights.verify)",
     );
 
   command
@@ -139,7 +139,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
 
   command
     .command('status')
-    .description('the schedule, its next runs and its recent runs (verified, corrupt: the files, failed)')
+    .description('show the schedule, its next runs and its recent runs (verified, corrupt: the files, failed)')
     .argument('<spec-or-app>', 'spec file or app name')
     .option('--json', 'print JSON')
     .action(async (specOrApp: string, options: { json?: boolean }) => {
