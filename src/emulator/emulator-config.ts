@@ -82,20 +82,45 @@ export const PhaseDurations = z.strictObject({
   healthCheckTimeoutMs: Ms.default(20_000),
 });
 
-/** The timing model (guide §10). */
+/**
+ * The timing model. Each constant names the section of "GLM-5.1 FP8 - Tune & Operate" it comes from; the README's
+ * "Timing under load" table shows the curve they give.
+ */
 export const TimingModel = z.strictObject({
-  /** TTFT at low load for a short prompt, before prefill length is added. @default 240 */
+  /** TTFT at low load for a short prompt, before prefill length is added (§10: ~246 ms warm). @default 240 */
   ttftBaseMs: Ms.default(240),
-  /** Prefill cost per prompt token (1k tokens ≈ +6 ms, so ~246 ms for a typical prompt). @default 0.006 */
+  /** Prefill cost per prompt token (1k tokens ≈ +6 ms, so ~246 ms for a typical prompt, §10). @default 0.006 */
   prefillMsPerToken: Ms.default(0.006),
-  /** TPOT with EAGLE at low load. @default 7.7 */
+  /** TPOT with EAGLE at low load (§2, §10: ~7.7 ms). @default 7.7 */
   tpotEagleMs: Ms.default(7.7),
-  /** TPOT without speculative decoding. @default 20 */
+  /** TPOT without speculative decoding (§2, §10: ~20 ms). @default 20 */
   tpotPlainMs: Ms.default(20),
-  /** Mean EAGLE accept length (tokens per verify step). @default 3.5 */
+  /** Mean EAGLE accept length, tokens per verify step (§10: ~3.5, "consistent across hardware"). @default 3.5 */
   acceptLength: z.number().min(1).max(16).default(3.5),
-  /** TPOT grows by this fraction per extra running request (48 running ≈ 4,600 tok/s aggregate). @default 0.0075 */
+  /**
+   * TPOT grows by this fraction per extra running request: 48 running → 10.4 ms, 48 / 10.4 ms ≈ 4,600 tok/s
+   * aggregate with EAGLE (§2, §10) and ≈ 1,750 without (§2). @default 0.0075
+   */
   tpotLoadSlope: z.number().min(0).max(1).default(0.0075),
+  /**
+   * Running requests one EAGLE verify pass takes (§1: "`--max-running-requests 48` — EAGLE verifier queue grows past
+   * this"; §10: "Cap prevents TTFT inflation"). Past it the verify work queues: TTFT and TPOT inflate. Only with
+   * speculative decoding; 0 turns the verify queue off. @default 48
+   */
+  verifyBatchCap: z.number().int().min(0).default(48),
+  /**
+   * TTFT added per running request past `verifyBatchCap` (a new request's prefill waits behind the verify backlog).
+   * §18 "TTFT spikes to 2-3 seconds under load (was ~250ms)": at twice the cap (96 running) TTFT ≈ 246 + 48 × 47 ≈
+   * 2.5 s, the middle of that band. @default 47
+   */
+  verifyQueueMsPerRequest: Ms.default(47),
+  /**
+   * Extra TPOT fraction per running request past `verifyBatchCap` (the verify pass no longer fits one forward). 96
+   * running → 19.2 ms: ≈ 5,000 tok/s aggregate, a little above the cap's 4,600 (§4: "you can experiment above 48
+   * running requests, and watch TTFT percentiles"), 52 tok/s per user (§10: 30-75, "lower when batched").
+   * @default 0.0163
+   */
+  tpotOverCapSlope: z.number().min(0).max(1).default(0.0163),
 });
 
 /** Emulator-only settings, from GLM_OPS_EMULATOR_CONFIG (file) or GLM_OPS_EMULATOR_CONFIG_JSON (inline). */

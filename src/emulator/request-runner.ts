@@ -12,8 +12,19 @@ export type { RequestTiming } from './timing-model';
 /** What `reportTiming` adds to a reply: the plan, and how late the first write was against it. */
 export interface TimingReport extends RequestTiming {
   firstTokenLateMs: number;
+  /** The part of the queue time spent waiting for a decode slot (0 when one was free). */
+  slotWaitMs: number;
   arrivalEpochMs: number;
+  /** When the request got its decode slot (arrival + queue wait). */
+  admittedEpochMs: number;
   firstWriteEpochMs: number;
+  /** When the last token was written (the end of the request's E2E latency at the server). */
+  finishedEpochMs: number;
+  /** Tokens delivered, and the decode steps after the prefill token that delivered them (EAGLE verify steps). */
+  outputTokens: number;
+  decodeSteps: number;
+  /** GLM_OPS_EMULATOR_TIME_SCALE: the plan's figures ÷ this = the guide's milliseconds. */
+  timeScale: number;
 }
 
 /** One choice's generation as the scheduler runs it. */
@@ -47,6 +58,7 @@ export async function runGeneration(
   client: ClientPresence,
   onStep: (tokens: ModelToken[], stepIndex: number) => void,
 ): Promise<GenerationResult> {
+  const enqueuedMs = performance.now();
   const ticket = engine.scheduler.enqueue();
   let heldTokens = 0;
   let generated = 0;
@@ -109,8 +121,14 @@ export async function runGeneration(
       timing: {
         ...timing,
         firstTokenLateMs: firstWriteLateMs,
+        slotWaitMs: ticket.wasQueued ? admittedMs - enqueuedMs : 0,
         arrivalEpochMs: performance.timeOrigin + arrivalMs,
+        admittedEpochMs: performance.timeOrigin + admittedMs,
         firstWriteEpochMs: performance.timeOrigin + firstTokenMs + firstWriteLateMs,
+        finishedEpochMs: performance.timeOrigin + endMs,
+        outputTokens: generated,
+        decodeSteps: Math.max(0, steps.length - 1),
+        timeScale: engine.settings.timeScale,
       },
     };
   } finally {
@@ -148,14 +166,28 @@ export function presenceOf(res: ServerResponse): ClientPresence {
   return { isClosed: () => isClosed, closed };
 }
 
-/** The `emulator_timing` block `reportTiming` adds (benchmarks compare it with what the client measured). */
+/**
+ * The `emulator_timing` block `reportTiming` adds to the final chunk (or the JSON reply): the model's plan for the
+ * request, the ground truth a load generator compares its own measurements with. Durations are wall-clock ms (the
+ * guide's ms × `time_scale`); TTFT counts from the request's arrival at the server, so a client's TTFT minus this
+ * one is the client's overhead plus the transport.
+ */
 export function timingBody(report: TimingReport): Record<string, number> {
   return {
     queue_ms: report.queueMs,
+    slot_wait_ms: report.slotWaitMs,
+    prefill_ms: report.prefillMs,
+    verify_wait_ms: report.verifyWaitMs,
     ttft_ms: report.ttftMs,
     tpot_ms: report.tpotMs,
+    running: report.running,
+    output_tokens: report.outputTokens,
+    decode_steps: report.decodeSteps,
+    time_scale: report.timeScale,
     first_token_late_ms: report.firstTokenLateMs,
     arrival_epoch_ms: report.arrivalEpochMs,
+    admitted_epoch_ms: report.admittedEpochMs,
     first_write_epoch_ms: report.firstWriteEpochMs,
+    finished_epoch_ms: report.finishedEpochMs,
   };
 }

@@ -2,6 +2,8 @@
 export interface SlotTicket {
   /** Resolves when the request holds a slot (at most `--max-running-requests` at once). */
   granted: Promise<void>;
+  /** Whether no slot was free when it joined, so it waited in the queue. */
+  wasQueued: boolean;
   /** Frees the slot, or leaves the queue if not yet granted; safe to call twice. */
   release(): void;
 }
@@ -34,10 +36,12 @@ export class SlotScheduler {
         resolve();
       };
     });
-    if (this.runningCount < this.maxRunning && this.waiting.length === 0) grant();
+    const isFree = this.runningCount < this.maxRunning && this.waiting.length === 0;
+    if (isFree) grant();
     else this.waiting.push(grant);
     return {
       granted,
+      wasQueued: !isFree,
       release: () => {
         if (state === 'done') return;
         if (state === 'running') {

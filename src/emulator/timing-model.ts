@@ -1,14 +1,22 @@
 import type * as z from 'zod';
 import type { TimingModel } from './emulator-config';
 
-/** The guide's §10 timing constants, as the emulator config holds them. */
+/** The guide's timing constants (§2, §10, §18), as the emulator config holds them. */
 export type TimingConstants = z.output<typeof TimingModel>;
 
 /** The model's timing for one request, in wall-clock ms (already time-scaled). */
 export interface RequestTiming {
+  /** Arrival → admission, measured: reading and checking the body, then the wait for a decode slot (`--max-running-requests`). */
   queueMs: number;
+  /** Prefill: the base plus the prompt's cost. */
+  prefillMs: number;
+  /** Waiting behind the EAGLE verify backlog (running requests past `verifyBatchCap`). */
+  verifyWaitMs: number;
+  /** queue + prefill + verify wait: arrival → first token. */
   ttftMs: number;
   tpotMs: number;
+  /** Requests decoding when it was admitted, itself included. */
+  running: number;
 }
 
 /** What one request's timing depends on besides the constants. */
@@ -41,19 +49,31 @@ export interface StepOptions {
 }
 
 /**
- * The timing model (guide §10): TTFT is the queue wait plus prefill (a base plus a cost per prompt token); TPOT is
- * EAGLE's or plain decoding's, growing with the requests decoding alongside. Pure: the constants and inputs in, the
- * plan out.
+ * The timing model: TTFT is the queue wait plus prefill (a base plus a cost per prompt token, §10) plus, with EAGLE
+ * and more requests running than one verify pass takes, the wait behind the verify backlog (§1, §18); TPOT is
+ * EAGLE's or plain decoding's (§2), growing with the requests decoding alongside and faster past the verify cap.
+ * Fixed at admission from the running count then. Pure: the constants and inputs in, the plan out.
  */
 export function planTiming(constants: TimingConstants, inputs: TimingInputs): RequestTiming {
   const prefillMs = constants.ttftBaseMs + constants.prefillMsPerToken * inputs.promptTokens;
+  const overCap = requestsPastVerifyCap(constants, inputs.running, inputs.isSpeculative);
+  const verifyWaitMs = constants.verifyQueueMsPerRequest * overCap;
   const baseTpot = inputs.isSpeculative ? constants.tpotEagleMs : constants.tpotPlainMs;
-  const load = 1 + constants.tpotLoadSlope * Math.max(0, inputs.running - 1);
+  const load = 1 + constants.tpotLoadSlope * Math.max(0, inputs.running - 1) + constants.tpotOverCapSlope * overCap;
   return {
     queueMs: inputs.queueMs,
-    ttftMs: inputs.queueMs + prefillMs * inputs.timeScale,
+    prefillMs: prefillMs * inputs.timeScale,
+    verifyWaitMs: verifyWaitMs * inputs.timeScale,
+    ttftMs: inputs.queueMs + (prefillMs + verifyWaitMs) * inputs.timeScale,
     tpotMs: baseTpot * load * inputs.timeScale,
+    running: inputs.running,
   };
+}
+
+/** Running requests beyond what one EAGLE verify pass takes; 0 without speculative decoding or with the cap off. */
+export function requestsPastVerifyCap(constants: TimingConstants, running: number, isSpeculative: boolean): number {
+  if (!isSpeculative || constants.verifyBatchCap === 0) return 0;
+  return Math.max(0, running - constants.verifyBatchCap);
 }
 
 /**

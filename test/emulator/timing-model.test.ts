@@ -154,3 +154,92 @@ describe('timing model (guide §10 baselines), as planned per request', () => {
     }
   });
 });
+
+type LoadTiming = Timing & {
+  slot_wait_ms: number;
+  prefill_ms: number;
+  verify_wait_ms: number;
+  running: number;
+  output_tokens: number;
+  decode_steps: number;
+  time_scale: number;
+  arrival_epoch_ms: number;
+  admitted_epoch_ms: number;
+  finished_epoch_ms: number;
+};
+
+describe('timing model under load, over HTTP at a scaled clock (order and the emulator’s own figures)', () => {
+  test('past --max-running-requests requests queue FIFO; past the verify cap they wait behind the verify backlog', async () => {
+    const scale = 0.2;
+    // Two slots; a verify pass of one request, so the second request decoding waits behind the first's verify.
+    const argv = withFlag(guideArgv(makeModelDir()), '--max-running-requests', '2');
+    const emulator = await launchReady(
+      argv,
+      fastEnv(
+        {
+          phases: { weightLoadMs: 0, graphCaptureMs: 0, serverWarmupMs: 0 },
+          reportTiming: true,
+          timing: { verifyBatchCap: 1 },
+        },
+        { GLM_OPS_EMULATOR_TIME_SCALE: String(scale) },
+      ),
+    );
+    try {
+      // Long enough (≈ 1.5 s each at this scale) that the later requests arrive while two decode.
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => measureStreamingChat({ baseUrl: emulator.url, body: body(`u${i}`, 1000) })),
+      );
+      expect(results.every((r) => r.isOk)).toBe(true);
+      const plans = results.map((r) => r.finalChunkExtras.emulator_timing as LoadTiming);
+      const byArrival = [...plans].sort((a, b) => a.arrival_epoch_ms - b.arrival_epoch_ms);
+      for (const t of plans) {
+        expect(t.time_scale).toBe(scale);
+        expect(t.output_tokens).toBe(1000);
+        expect(t.ttft_ms).toBeCloseTo(t.queue_ms + t.prefill_ms + t.verify_wait_ms, 6);
+        // Epoch stamps are large floats: equal to a microsecond.
+        expect(t.admitted_epoch_ms - t.arrival_epoch_ms).toBeCloseTo(t.queue_ms, 2);
+        expect(t.running).toBeGreaterThanOrEqual(1);
+        expect(t.running).toBeLessThanOrEqual(2);
+        // The verify backlog: (running - cap) × 47 ms, on the scaled clock.
+        expect(t.verify_wait_ms).toBeCloseTo(Math.max(0, t.running - 1) * 47 * scale, 6);
+      }
+      // Never more than two decoding at once (the emulator's own admission and finish stamps).
+      for (const t of plans) {
+        const overlapping = plans.filter(
+          (o) => o.admitted_epoch_ms <= t.admitted_epoch_ms && o.finished_epoch_ms > t.admitted_epoch_ms,
+        );
+        expect(overlapping.length).toBeLessThanOrEqual(2);
+      }
+      // The first two took the slots without waiting for a finish; the other two queued and got theirs, in arrival
+      // order, only when a slot freed up (at or after an earlier request's last token); their TTFT includes the wait.
+      const firstDone = Math.min(...plans.map((t) => t.finished_epoch_ms));
+      for (const t of byArrival.slice(0, 2)) {
+        expect(t.admitted_epoch_ms).toBeLessThan(firstDone);
+        expect(t.slot_wait_ms).toBe(0);
+      }
+      const queued = byArrival.slice(2);
+      for (const t of queued) {
+        expect(t.admitted_epoch_ms).toBeGreaterThanOrEqual(firstDone - 0.001);
+        expect(t.slot_wait_ms).toBeGreaterThan(0);
+        expect(t.ttft_ms).toBeGreaterThan(t.queue_ms);
+      }
+      expect(queued[0]!.admitted_epoch_ms).toBeLessThanOrEqual(queued[1]!.admitted_epoch_ms);
+      // The client saw the queued requests' first tokens after the first request had finished.
+      for (const t of queued) expect(results[plans.indexOf(t)]!.firstOutputAtEpochMs!).toBeGreaterThan(firstDone);
+      // /server_info and /metrics report the accept length the plan delivered (verify steps of 3-4 tokens).
+      const info = (await (await fetch(`${emulator.url}/server_info`)).json()) as {
+        internal_states: Array<{ avg_spec_accept_length?: number }>;
+      };
+      const reported = info.internal_states[0]?.avg_spec_accept_length as number;
+      const metrics = await (await fetch(`${emulator.url}/metrics`)).text();
+      expect(metricValue(metrics, 'sglang:spec_accept_length')).toBeCloseTo(reported, 9);
+      const delivered =
+        plans.reduce((sum, t) => sum + t.output_tokens - 1, 0) / plans.reduce((sum, t) => sum + t.decode_steps, 0);
+      expect(reported).toBeCloseTo(delivered, 1);
+      expect(reported).toBeGreaterThan(3.3);
+      expect(reported).toBeLessThan(3.6);
+    } finally {
+      await emulator.close();
+    }
+  });
+});

@@ -12,8 +12,32 @@ describe('planTiming', () => {
     ['without EAGLE', { isSpeculative: false }, { queueMs: 0, ttftMs: 240, tpotMs: 20 }],
     ['prefill grows 0.006 ms per prompt token', { promptTokens: 1000 }, { queueMs: 0, ttftMs: 246, tpotMs: 7.7 }],
     ['the queue wait is part of TTFT', { queueMs: 50 }, { queueMs: 50, ttftMs: 290, tpotMs: 7.7 }],
-    ['TPOT grows 0.75 % per extra running request', { running: 49 }, { queueMs: 0, ttftMs: 240, tpotMs: 7.7 * 1.36 }],
+    [
+      'TPOT grows 0.75 % per extra running request; at the verify cap TTFT has not moved',
+      { running: 48 },
+      { queueMs: 0, ttftMs: 240, tpotMs: 7.7 * 1.3525 },
+    ],
+    [
+      'one past the verify cap: 47 ms behind the verify backlog, TPOT 1.63 % more',
+      { running: 49 },
+      { queueMs: 0, ttftMs: 287, tpotMs: 7.7 * (1 + 0.0075 * 48 + 0.0163) },
+    ],
+    [
+      'twice the verify cap (§18: TTFT 2-3 s under load)',
+      { running: 96, promptTokens: 1000 },
+      { queueMs: 0, ttftMs: 246 + 47 * 48, tpotMs: 7.7 * (1 + 0.0075 * 95 + 0.0163 * 48) },
+    ],
+    [
+      'without EAGLE there is no verify backlog, at any batch',
+      { running: 96, isSpeculative: false },
+      { queueMs: 0, ttftMs: 240, tpotMs: 20 * (1 + 0.0075 * 95) },
+    ],
     ['time scale applies to prefill and TPOT', { timeScale: 0.001 }, { queueMs: 0, ttftMs: 0.24, tpotMs: 0.0077 }],
+    [
+      'time scale applies to the verify wait',
+      { timeScale: 0.01, running: 50 },
+      { queueMs: 0, ttftMs: 2.4 + 0.94, tpotMs: 0.077 * (1 + 0.0075 * 49 + 0.0163 * 2) },
+    ],
     [
       'time scale does not apply to the measured queue wait',
       { timeScale: 0.5, queueMs: 10 },
@@ -24,6 +48,17 @@ describe('planTiming', () => {
     expect(timing.queueMs).toBe(expected.queueMs);
     expect(timing.ttftMs).toBeCloseTo(expected.ttftMs, 9);
     expect(timing.tpotMs).toBeCloseTo(expected.tpotMs, 9);
+    expect(timing.queueMs + timing.prefillMs + timing.verifyWaitMs).toBeCloseTo(timing.ttftMs, 9);
+  });
+
+  test('verifyBatchCap 0 turns the verify backlog off', () => {
+    const timing = planTiming(TimingModel.parse({ verifyBatchCap: 0 }), { ...inputs, running: 200 });
+    expect(timing.verifyWaitMs).toBe(0);
+    expect(timing.tpotMs).toBeCloseTo(7.7 * (1 + 0.0075 * 199), 9);
+  });
+
+  test('reports the running count it planned for', () => {
+    expect(planTiming(guide, { ...inputs, running: 7 }).running).toBe(7);
   });
 });
 
