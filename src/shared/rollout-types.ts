@@ -86,6 +86,8 @@ export interface HealthWaitProgress {
 
 /** The report a successful rollout returns. */
 export interface RolloutResult {
+  /** The outcome in one line, first so that the UI's result view leads with it: "demo: v2 (previous v1) serving; …". */
+  summary: string;
   app: string;
   rolloutId: string;
   outcome: 'succeeded';

@@ -4,6 +4,7 @@ import {
   isCancellation,
   log,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -22,6 +23,7 @@ import type {
 import { ROLLOUT_PHASES } from '../shared/rollout-types';
 import { DEPLOYED_VERSION, initialRolloutSearchAttributes, PHASE } from '../shared/search-attributes';
 import type { Compensations } from './compensations';
+import { formatDuration, renderCurrentDetails, runningSince, type RunbookRow } from './current-details';
 import {
   describeFailure,
   healthAttemptOf,
@@ -55,6 +57,8 @@ export class RolloutState {
   /** The steps run in this scope; an abort cancels it, and compensation runs outside it. */
   private readonly work = new CancellationScope();
   private deployStartedAt?: string;
+  /** The step that failed or was aborted, and why, once compensation began. */
+  private failedIn?: { phase: RolloutPhase; cause: string };
 
   constructor(private readonly input: RolloutInput) {
     const { spec, rolloutId } = input;
@@ -84,9 +88,9 @@ export class RolloutState {
   async phase<T extends PhaseOutcome>(name: RolloutPhaseName, body: () => Promise<T>): Promise<T> {
     const report = this.report(name);
     const began = Date.now();
-    this.setPhase(name);
     report.state = 'running';
     report.startedAt = new Date(began).toISOString();
+    this.setPhase(name);
     try {
       const outcome = await body();
       report.detail = outcome.detail;
@@ -98,6 +102,7 @@ export class RolloutState {
       throw err;
     } finally {
       report.durationMs = Date.now() - began;
+      this.publish();
     }
   }
 
@@ -149,9 +154,13 @@ export class RolloutState {
     if (!abortRequest && since) {
       this.status.diagnoses = await CancellationScope.nonCancellable(() => diagnose({ since, ...symptomsOf(err) }));
     }
+    this.failedIn = { phase: failedPhase, cause: cause.message };
     this.setPhase('compensating');
     await CancellationScope.nonCancellable(() =>
-      compensations.runAll((outcome) => this.status.compensations.push(outcome)),
+      compensations.runAll((outcome) => {
+        this.status.compensations.push(outcome);
+        this.publish();
+      }),
     );
     this.setPhase(abortRequest ? 'aborted' : 'failed');
     return this.failure(cause, failedPhase);
@@ -176,6 +185,7 @@ export class RolloutState {
     }
     log.info('rollout succeeded', { app: spec.app, version: deployedVersion });
     return {
+      summary: this.headline(),
       app: spec.app,
       rolloutId,
       outcome: 'succeeded',
@@ -222,6 +232,67 @@ export class RolloutState {
   private setPhase(phase: RolloutPhase): void {
     this.status.phase = phase;
     upsertSearchAttributes([{ key: PHASE, value: phase }]);
+    this.publish();
+  }
+
+  /**
+   * The runbook the UI shows as current details, kept up to date at every change of phase, step outcome and
+   * compensation (not a command: replay is unaffected). Running steps show their start, ended ones their time.
+   */
+  private publish(): void {
+    const rows: RunbookRow[] = this.status.phases.map((p) => ({
+      phase: p.name,
+      state: p.state,
+      outcome: p.detail,
+      time:
+        p.state === 'running' && p.startedAt
+          ? runningSince(p.startedAt)
+          : p.durationMs !== undefined
+            ? formatDuration(p.durationMs)
+            : '',
+    }));
+    const notes = [
+      ...(this.failedIn ? [`cause: ${this.failedIn.cause}`] : []),
+      ...this.status.diagnoses.map((d) => `diagnosis: ${d.title}: ${d.resolution} (${d.guideSection})`),
+      ...this.status.compensations.map(
+        (c) => `compensation ${c.outcome}: ${c.step}${c.outcome === 'failed' ? ` (${c.detail})` : ''}`,
+      ),
+      ...(this.status.abortRequested !== undefined ? [`abort requested: ${this.status.abortRequested}`] : []),
+    ];
+    setCurrentDetails(renderCurrentDetails({ headline: this.headline(), rows, notes }));
+  }
+
+  /** The outcome in one line: the UI's current details and the result lead with it. */
+  private headline(): string {
+    const { app, phase, deployedVersion, previousVersion } = this.status;
+    const elapsed = formatDuration(Date.now() - this.startedAtMs);
+    const versions = `v${deployedVersion}${previousVersion ? ` (previous v${previousVersion})` : ' (first version)'}`;
+    switch (phase) {
+      case 'done':
+        return `${app}: ${versions} serving; all steps passed in ${elapsed}`;
+      case 'compensating':
+        return `${app}: ${this.endedHow()} in ${this.failedIn?.phase}; compensating`;
+      case 'failed':
+      case 'aborted':
+        return `${app}: ${this.endedHow()} in ${this.failedIn?.phase} after ${elapsed}; ${this.wayBackOutcome()}`;
+      default: {
+        const step = (ROLLOUT_PHASES as readonly string[]).indexOf(phase) + 1;
+        return `${app}: running ${phase} (step ${step} of ${ROLLOUT_PHASES.length})${deployedVersion ? `, deployed ${versions}` : ''}`;
+      }
+    }
+  }
+
+  private endedHow(): string {
+    return this.status.abortRequested !== undefined ? 'aborted' : 'failed';
+  }
+
+  /** What the compensations left serving: the way back, the app stopped, or what is left to do by hand. */
+  private wayBackOutcome(): string {
+    const compensations = this.status.compensations;
+    const failed = compensations.filter((c) => c.outcome === 'failed');
+    if (failed.length > 0) return `compensation failed, left to do by hand: ${failed.map((c) => c.step).join('; ')}`;
+    if (compensations.length === 0) return 'nothing to undo';
+    return `compensated: ${compensations.map((c) => c.step).join('; ')}`;
   }
 
   private abortOf(): { reason?: string } {

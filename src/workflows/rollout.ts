@@ -7,6 +7,7 @@ import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
 import { restorePrevious } from './restore-previous';
 import { compensation, compile, diagnosis, endpointCheck, longStorage, quickIo, remoteControl } from './retry-profiles';
 import { RolloutState, type PhaseOutcome } from './rollout-state';
+import { imageName, shortRevision, stepSummary } from './step-summary';
 import { weightsPhaseDetail } from './weights-detail';
 
 const act = proxyActivities<Activities>(quickIo);
@@ -61,7 +62,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
 /** Schema and the guide's lint rules; the warnings and the guide's per-step expectations go into the status. */
 async function validate(spec: Spec, state: RolloutState): Promise<PhaseOutcome> {
   const validation = await act.validateSpec.executeWithOptions(
-    { summary: 'Validate the spec (schema + the guide’s lint rules)' },
+    { summary: stepSummary('Spec check: schema and the guide’s lint rules') },
     [{ spec }],
   );
   state.recordValidation(validation);
@@ -74,10 +75,10 @@ async function validate(spec: Spec, state: RolloutState): Promise<PhaseOutcome> 
  */
 async function ensureWeights(spec: Spec): Promise<PhaseOutcome & { pinnedSpec: Spec }> {
   const weights = await storage.ensureWeights.executeWithOptions(
-    { summary: `Download ${spec.model.repo}@${spec.model.revision} with sentinel` },
+    { summary: stepSummary(`Weights ${spec.model.repo}@${shortRevision(spec.model.revision)}`) },
     [{ spec }],
   );
-  await control.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.weights}` }, [
+  await control.commitVolume.executeWithOptions({ summary: stepSummary(`Commit volume ${spec.volumes.weights}`) }, [
     { spec, volume: 'weights' },
   ]);
   const commit = weights.status.commit;
@@ -97,17 +98,18 @@ async function ensureKernels(spec: Spec, rolloutId: string, compensations: Compe
   const removePartial = compensations.add({
     step: 'remove the partial DeepGEMM cache of this run',
     run: async () => {
-      await undo.invalidateKernels.executeWithOptions({ summary: 'Remove this run’s partial DeepGEMM cache' }, [
-        { spec, onlyIfRolloutId: rolloutId },
-      ]);
+      await undo.invalidateKernels.executeWithOptions(
+        { summary: stepSummary('Remove this run’s partial DeepGEMM cache') },
+        [{ spec, onlyIfRolloutId: rolloutId }],
+      );
     },
   });
   const kernels = await compiler.compileKernels.executeWithOptions(
-    { summary: `DeepGEMM compile for ${spec.gpu.type} (skipped when the marker is valid)` },
+    { summary: stepSummary(`DeepGEMM compile for ${spec.gpu.type}`) },
     [{ spec, rolloutId }],
   );
   compensations.remove(removePartial);
-  await control.commitVolume.executeWithOptions({ summary: `Commit volume ${spec.volumes.kernels}` }, [
+  await control.commitVolume.executeWithOptions({ summary: stepSummary(`Commit volume ${spec.volumes.kernels}`) }, [
     { spec, volume: 'kernels' },
   ]);
   return {
@@ -139,15 +141,16 @@ async function deploy(
   state: RolloutState,
 ): Promise<Deployed> {
   const ref: AppRef = { app: spec.app, platform: spec.platform };
-  const previous = await act.currentDeployment.executeWithOptions({ summary: 'Remember the version serving now' }, [
-    ref,
-  ]);
+  const previous = await act.currentDeployment.executeWithOptions(
+    { summary: stepSummary('Read the version serving now') },
+    [ref],
+  );
   state.recordPrevious(previous?.version);
   const target = previous ? ((await lastVerified(ref)) ?? previous) : null;
   compensations.add(target ? restoreStep(ref, target.version, marginSec) : stopStep(ref));
   state.recordDeployStarted();
   const deployment = await control.deploy.executeWithOptions(
-    { summary: `Deploy ${spec.app} (${spec.sglang.image}, ${spec.gpu.count}×${spec.gpu.type})` },
+    { summary: stepSummary(`Deploy ${imageName(spec.sglang.image)} on ${spec.gpu.count}×${spec.gpu.type}`) },
     [{ spec, rolloutId }],
   );
   state.recordDeployed(deployment.version);
@@ -163,7 +166,7 @@ async function deploy(
 async function lastVerified(ref: AppRef): Promise<{ version: number } | undefined> {
   if (!patched(LAST_VERIFIED)) return undefined;
   const verified = await act.lastVerifiedDeployment.executeWithOptions(
-    { summary: 'Remember the last verified version (the way back)' },
+    { summary: stepSummary('Read the last verified version (the way back)') },
     [ref],
   );
   return verified ?? undefined;
@@ -181,7 +184,7 @@ function restoreStep(ref: AppRef, version: number, marginSec: number): Compensat
 function stopStep(ref: AppRef): Compensation {
   return {
     step: 'stop the app (there was no previous version)',
-    run: () => undo.stopApp.executeWithOptions({ summary: `Stop ${ref.app}` }, [ref]),
+    run: () => undo.stopApp.executeWithOptions({ summary: stepSummary(`Stop ${ref.app}`) }, [ref]),
   };
 }
 
@@ -200,7 +203,7 @@ async function waitForNewVersion(
       pollIntervalSec: spec.health.pollInterval,
       version,
     },
-    { summary: `Poll /health until 200 (up to ${spec.health.startupTimeout}s)`, marginSec },
+    { summary: stepSummary(`Health wait for v${version} (timeout ${spec.health.startupTimeout} s)`), marginSec },
   );
   state.recordHealthAttempt(passed.attempt);
   return { detail: `passed on attempt ${passed.attempt}` };
@@ -209,7 +212,7 @@ async function waitForNewVersion(
 /** The guide's four diverse warmup completions, within the spec's warmup timeout. */
 async function warmup(spec: Spec, version: number): Promise<PhaseOutcome> {
   const results = await proxyActivities<Activities>(endpointCheck(spec.warmup.timeout)).warmup.executeWithOptions(
-    { summary: 'Warmup: chat, no-thinking, long context, tools' },
+    { summary: stepSummary(`Warmup of v${version}: chat, no-thinking, long context, tools`) },
     [{ ...endpointOf(spec), version, timeoutSec: spec.warmup.timeout }],
   );
   return { detail: results.map((r) => `${r.name} ${Math.round(r.durationMs)} ms`).join(', ') };
@@ -220,7 +223,7 @@ type SmokeOutcome = PhaseOutcome & { results: Awaited<ReturnType<Activities['smo
 /** The smoke tests: health, inference, models, tools, reasoning, metrics, auth. */
 async function smokeTest(spec: Spec, version: number): Promise<SmokeOutcome> {
   const results = await proxyActivities<Activities>(endpointCheck(spec.warmup.timeout)).smokeTest.executeWithOptions(
-    { summary: 'Smoke tests: health, inference, models, tools, reasoning, metrics, auth' },
+    { summary: stepSummary(`Smoke tests of v${version}`) },
     [{ ...endpointOf(spec), version, timeoutSec: Math.min(spec.warmup.timeout, 120) }],
   );
   return { results, detail: `${results.length}/${results.length} passed` };
@@ -230,9 +233,10 @@ async function smokeTest(spec: Spec, version: number): Promise<SmokeOutcome> {
 async function smokeTestThenMarkVerified(spec: Spec, version: number): Promise<SmokeOutcome> {
   const outcome = await smokeTest(spec, version);
   if (patched(LAST_VERIFIED)) {
-    await act.markVerified.executeWithOptions({ summary: `Record v${version} as verified on the platform` }, [
-      { app: spec.app, platform: spec.platform, version },
-    ]);
+    await act.markVerified.executeWithOptions(
+      { summary: stepSummary(`Mark v${version} verified (the next way back)`) },
+      [{ app: spec.app, platform: spec.platform, version }],
+    );
   }
   return outcome;
 }
@@ -252,7 +256,7 @@ async function diagnose(
 ): Promise<DiagnosisReport[]> {
   try {
     return await proxyActivities<Activities>(diagnosis).diagnoseApp.executeWithOptions(
-      { summary: 'Diagnose from the engine logs (guide §12, §17, §18)' },
+      { summary: stepSummary('Diagnosis from the engine logs (guide §12, §17, §18)') },
       [{ ...ref, secretName, ...evidence }],
     );
   } catch (err) {
