@@ -83,7 +83,9 @@ export const remoteControl = {
 export function healthWait(startupTimeoutSec: number, marginSec = 0): ActivityOptions {
   return {
     startToCloseTimeout: `${Math.ceil(startupTimeoutSec) + marginSec + 120} seconds`,
-    heartbeatTimeout: '10 seconds',
+    // Not shorter than the others: the SDK holds beats back for 80 % of this, so at 10 s a starved worker (a load of
+    // 25 on 2 cores) missed its 2 s of slack and a healthy wait was declared lost.
+    heartbeatTimeout: LOST_WORKER_AFTER,
     retry: { ...backoff, maximumAttempts: 5 },
   };
 }
