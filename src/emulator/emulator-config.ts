@@ -121,6 +121,12 @@ export const TimingModel = z.strictObject({
    * @default 0.0163
    */
   tpotOverCapSlope: z.number().min(0).max(1).default(0.0163),
+  /**
+   * Wall-clock ms per guide ms for request timing alone (TTFT, TPOT, the verify backlog), when it should differ from
+   * GLM_OPS_EMULATOR_TIME_SCALE: a local rollout can start up at 0.01 and still serve at the guide's real latencies
+   * (1), so a performance gate measures figures it can hold to the guide's. Unset: the process's time scale.
+   */
+  timeScale: z.number().positive().max(100).optional(),
 });
 
 /** Emulator-only settings, from GLM_OPS_EMULATOR_CONFIG (file) or GLM_OPS_EMULATOR_CONFIG_JSON (inline). */

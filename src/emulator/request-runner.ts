@@ -75,7 +75,7 @@ export async function runGeneration(
       queueMs: admittedMs - arrivalMs,
       running: engine.scheduler.running,
       isSpeculative: engine.isSpeculative,
-      timeScale: engine.settings.timeScale,
+      timeScale: requestTimeScale(engine),
     });
     heldTokens = job.promptTokens;
     engine.usedTokens += heldTokens;
@@ -128,7 +128,7 @@ export async function runGeneration(
         finishedEpochMs: performance.timeOrigin + endMs,
         outputTokens: generated,
         decodeSteps: Math.max(0, steps.length - 1),
-        timeScale: engine.settings.timeScale,
+        timeScale: requestTimeScale(engine),
       },
     };
   } finally {
@@ -148,6 +148,11 @@ function decodeSteps(engine: Engine, job: GenerationJob, tpotMs: number): Array<
     meanAccept: Math.min(engine.settings.config.timing.acceptLength, maxAccept),
     random: () => rng.next(),
   });
+}
+
+/** The time scale of request timing: the config's `timing.timeScale`, else the process's. */
+export function requestTimeScale(engine: Engine): number {
+  return engine.settings.config.timing.timeScale ?? engine.settings.timeScale;
 }
 
 function sleepMs(ms: number): Promise<void> {

@@ -62,6 +62,26 @@ describe('timing model (guide §10 baselines), as planned per request', () => {
     }
   });
 
+  test('timing.timeScale sets request timing apart from the start-up clock', async () => {
+    // Start-up at a thousandth (fastEnv), requests at half the guide's durations.
+    const emulator = await launchReady(
+      guideArgv(makeModelDir()),
+      fastEnv({ phases: { graphCaptureMs: 0 }, reportTiming: true, timing: { timeScale: 0.5 } }),
+    );
+    try {
+      const timing = timingOf(await measureStreamingChat({ baseUrl: emulator.url, body: body('Hi', 4) })) as Timing & {
+        prefill_ms: number;
+        time_scale: number;
+      };
+      expect(timing.time_scale).toBe(0.5);
+      expect(timing.prefill_ms).toBeGreaterThanOrEqual(120);
+      expect(timing.prefill_ms).toBeLessThan(120.5);
+      expect(timing.tpot_ms).toBeCloseTo(3.85, 6);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   test('planned prefill grows with prompt length', async () => {
     const emulator = await launchReady(guideArgv(makeModelDir()), planned({ timing: { prefillMsPerToken: 0.05 } }));
     try {
