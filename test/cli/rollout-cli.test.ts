@@ -66,6 +66,10 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     expect(first.stdout).toMatch(
       /history in the Temporal UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/rollout%2Fcli-demo\//,
     );
+    // The UI's workflow list filtered to the app (`GlmOpsApp`="cli-demo"), printed right after the start.
+    const appList =
+      /cli-demo's workflows in the Temporal UI: http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\?query=%60GlmOpsApp%60%3D%22cli-demo%22\n/;
+    expect(first.stdout).toMatch(appList);
 
     const second = await execa(cli, ['rollout', spec, '--follow'], { env, reject: false });
     expect(second.exitCode).toBe(0);

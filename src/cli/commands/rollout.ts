@@ -29,6 +29,7 @@ import { describeServingVersions, servingVersions } from '../serving-versions';
 import { startWorkerCommand } from '../task-queue-pollers';
 import { resultThroughOutages } from '../result-through-outages';
 import { connectClient, workflowUiLink } from '../temporal-client';
+import { printAppWorkflowsLink } from '../app-workflows-link';
 import { watchForWorker } from '../worker-watch';
 
 /**
@@ -150,6 +151,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
         }
         const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);
         console.log(`rollout ${rolloutId} started: workflow ${workflowId}${link ? `\n  ${link}` : ''}`);
+        printAppWorkflowsLink(config, spec.app);
         if (!options.follow && !options.wait) {
           console.log(`follow it with \`glm-ops status ${spec.app}\`, stop it with \`glm-ops abort ${spec.app}\``);
           return;
