@@ -70,8 +70,19 @@ export interface RolloutStatus {
   startedAt: string;
   elapsedMs: number;
   phases: PhaseReport[];
+  /** The version serving when this rollout deployed. */
   previousVersion?: number;
+  /**
+   * The version this rollout deployed. After a failure or abort it is the version it attempted, which no longer
+   * serves: what serves then is {@link servingVersion}.
+   */
   deployedVersion?: number;
+  /**
+   * What serves once a failed or aborted rollout's compensations ran, as the platform said (null: nothing, the app
+   * was stopped); unset while running, after a success (then it is `deployedVersion`), and when the platform could
+   * not say.
+   */
+  servingVersion?: number | null;
   compensations: CompensationReport[];
   diagnoses: DiagnosisReport[];
   warnings: string[];

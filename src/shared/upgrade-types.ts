@@ -21,6 +21,8 @@ export interface UpgradeDiagnosis {
   cause: string;
   message: string;
   failedPhase?: string;
+  /** The version the failed child rollout deployed (and compensated away from), when it got that far. */
+  attemptedVersion?: number;
   diagnoses: DiagnosisReport[];
   compensations: CompensationReport[];
 }
@@ -34,6 +36,11 @@ export interface UpgradeResult {
   /** The version serving at the end: the new one, or the previous one again. */
   servingVersion: number;
   toVersion?: number;
+  /**
+   * After a rollback: what the upgrade tried and no longer serves (the child's version, when it deployed one, and the
+   * image and GPU it ran), kept apart from {@link servingVersion}.
+   */
+  attempted?: { version?: number; sglangImage: string; gpuType: string };
   changes: SpecChange[];
   /** True when the upgrade itself invalidated (if stale) and recompiled the new GPU's DeepGEMM cache (guide §20). */
   isKernelRecompiled: boolean;

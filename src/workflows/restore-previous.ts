@@ -6,9 +6,11 @@ import { compensation } from './retry-profiles';
 // A restore is the way back: its calls retry through a platform outage (see `compensation`).
 const act = proxyActivities<Activities>(compensation);
 
-/** What a restore did: the version serving again and the /health attempt it answered on. */
+/** What a restore did: the version serving again (its image and GPU) and the /health attempt it answered on. */
 export interface Restored {
   version: number;
+  sglangImage: string;
+  gpuType: string;
   healthAttempt: number;
 }
 
@@ -29,5 +31,10 @@ export async function restorePrevious(
     summary: `Verify v${version} is healthy again`,
     marginSec: options.marginSec,
   });
-  return { version: restored.version, healthAttempt: health.attempt };
+  return {
+    version: restored.version,
+    sglangImage: restored.sglangImage,
+    gpuType: restored.gpuType,
+    healthAttempt: health.attempt,
+  };
 }

@@ -21,7 +21,13 @@ import type {
   SmokeResult,
 } from '../shared/rollout-types';
 import { ROLLOUT_PHASES } from '../shared/rollout-types';
-import { DEPLOYED_VERSION, initialRolloutSearchAttributes, PHASE } from '../shared/search-attributes';
+import {
+  DEPLOYED_VERSION,
+  GPU_TYPE,
+  initialRolloutSearchAttributes,
+  PHASE,
+  SGLANG_IMAGE,
+} from '../shared/search-attributes';
 import type { Compensations } from './compensations';
 import { formatDuration, renderCurrentDetails, runningSince, type RunbookRow } from './current-details';
 import {
@@ -32,6 +38,9 @@ import {
   type Symptoms,
 } from './failure-description';
 import { abort, status } from '../shared/rollout-messages';
+
+/** The deployment serving after a failed rollout's compensations (null: nothing serves, the app was stopped). */
+export type ServingAfter = { version: number; sglangImage: string; gpuType: string } | null;
 
 /** What a step reports when it ends: one line for the status and the report, and whether it had nothing to do. */
 export interface PhaseOutcome {
@@ -44,6 +53,9 @@ export interface PhaseOutcome {
  * memo upsert). Once no such run is open anywhere: `deprecatePatch` this id, then delete the branch.
  */
 const NO_KNOWN_GOOD_MEMO = 'no-known-good-memo';
+
+/** Failed rollouts from before it left the attempted version's image beside no version in the list. */
+const INDEX_SERVING_AFTER_COMPENSATION = 'index-serving-after-compensation';
 
 /**
  * Everything a rollout records besides doing its steps: the status query and the abort update (with its validator),
@@ -59,6 +71,7 @@ export class RolloutState {
   private deployStartedAt?: string;
   /** The step that failed or was aborted, and why, once compensation began. */
   private failedIn?: { phase: RolloutPhase; cause: string };
+  private servingAfter?: ServingAfter;
 
   constructor(private readonly input: RolloutInput) {
     const { spec, rolloutId } = input;
@@ -162,6 +175,7 @@ export class RolloutState {
         this.publish();
       }),
     );
+    this.indexServing();
     this.setPhase(abortRequest ? 'aborted' : 'failed');
     return this.failure(cause, failedPhase);
   }
@@ -197,6 +211,30 @@ export class RolloutState {
       warnings: this.status.warnings,
       totalMs: Date.now() - this.startedAtMs,
     };
+  }
+
+  /**
+   * What a compensation left serving: the version it restored (the platform's answer to the rollback, verified
+   * healthy), or nothing once it stopped the app.
+   */
+  recordServingAfter(serving: ServingAfter): void {
+    this.servingAfter = serving;
+    this.status.servingVersion = serving?.version ?? null;
+  }
+
+  /**
+   * Indexes what serves once the compensations ran, so the list shows the version, image and GPU that serve, not
+   * the ones this rollout attempted (those stay in its status as `deployedVersion`, and in its summary). Nothing is
+   * indexed when no compensation said what serves (nothing was deployed, or the way back failed).
+   */
+  private indexServing(): void {
+    const serving = this.servingAfter;
+    if (!serving || !patched(INDEX_SERVING_AFTER_COMPENSATION)) return;
+    upsertSearchAttributes([
+      { key: DEPLOYED_VERSION, value: serving.version },
+      { key: SGLANG_IMAGE, value: serving.sglangImage },
+      { key: GPU_TYPE, value: serving.gpuType },
+    ]);
   }
 
   private failure(cause: FailureDescription, failedPhase: RolloutPhase): ApplicationFailure {

@@ -147,7 +147,7 @@ async function deploy(
   );
   state.recordPrevious(previous?.version);
   const target = previous ? ((await lastVerified(ref)) ?? previous) : null;
-  compensations.add(target ? restoreStep(ref, target.version, marginSec) : stopStep(ref));
+  compensations.add(target ? restoreStep(ref, target.version, marginSec, state) : stopStep(ref, state));
   state.recordDeployStarted();
   const deployment = await control.deploy.executeWithOptions(
     { summary: stepSummary(`Deploy ${imageName(spec.sglang.image)} on ${spec.gpu.count}×${spec.gpu.type}`) },
@@ -172,19 +172,24 @@ async function lastVerified(ref: AppRef): Promise<{ version: number } | undefine
   return verified ?? undefined;
 }
 
-function restoreStep(ref: AppRef, version: number, marginSec: number): Compensation {
+/** The way back; the version it restored (and verified healthy) is what serves once the rollout ended. */
+function restoreStep(ref: AppRef, version: number, marginSec: number, state: RolloutState): Compensation {
   return {
     step: `roll back to v${version} and verify it is healthy`,
     run: async () => {
-      await restorePrevious(ref, version, { marginSec });
+      state.recordServingAfter(await restorePrevious(ref, version, { marginSec }));
     },
   };
 }
 
-function stopStep(ref: AppRef): Compensation {
+/** A first rollout's way back: once the app is stopped, nothing serves. */
+function stopStep(ref: AppRef, state: RolloutState): Compensation {
   return {
     step: 'stop the app (there was no previous version)',
-    run: () => undo.stopApp.executeWithOptions({ summary: stepSummary(`Stop ${ref.app}`) }, [ref]),
+    run: async () => {
+      await undo.stopApp.executeWithOptions({ summary: stepSummary(`Stop ${ref.app}`) }, [ref]);
+      state.recordServingAfter(null);
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import {
   ChildWorkflowFailure,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -25,6 +26,9 @@ import { rolloutWorkflowId } from '../shared/workflow-ids';
 import { waitUntilHealthy } from './health-wait';
 import { compile, quickIo, remoteControl } from './retry-profiles';
 import { rollout } from './rollout';
+
+/** Rolled-back upgrades from before it left the attempted image and GPU in the list beside the serving version. */
+const SERVING_IMAGE_AFTER_ROLLBACK = 'serving-image-after-rollback';
 
 const act = proxyActivities<Activities>(quickIo);
 const compiler = proxyActivities<Activities>(compile);
@@ -110,13 +114,34 @@ export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
     if (!diagnosis) throw err;
     setPhase('verify-previous');
     log.warn('upgrade failed; verifying the previous version', { app: input.app, cause: diagnosis.cause });
-    const servingVersion = await verifyPreviousServing(ref, plan.fromVersion, plan.fromSpec, diagnosis);
+    const serving = await verifyPreviousServing(ref, plan.fromVersion, plan.fromSpec, diagnosis);
+    const servingVersion = serving.version;
     setPhase('rolled-back');
     upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: servingVersion }]);
+    if (patched(SERVING_IMAGE_AFTER_ROLLBACK)) {
+      // The list shows what serves: the planned image and GPU (set above) were only attempted.
+      upsertSearchAttributes([
+        { key: SGLANG_IMAGE, value: serving.sglangImage },
+        { key: GPU_TYPE, value: serving.gpuType },
+      ]);
+    }
+    const attempted = {
+      ...(diagnosis.attemptedVersion !== undefined ? { version: diagnosis.attemptedVersion } : {}),
+      sglangImage: plan.spec.sglang.image,
+      gpuType: plan.spec.gpu.type,
+    };
     setCurrentDetails(
-      `rolled back: v${servingVersion} serving and healthy; ${diagnosis.cause}: ${diagnosis.message.split('\n')[0]}`,
+      `rolled back: v${servingVersion} (${serving.sglangImage} on ${serving.gpuType}) serving and healthy; attempted ${attempted.version ? `v${attempted.version} ` : ''}(${attempted.sglangImage} on ${attempted.gpuType}) failed: ${diagnosis.cause}: ${diagnosis.message.split('\n')[0]}`,
     );
-    return { ...base, outcome: 'rolled-back', servingVersion, isKernelRecompiled, kernelCacheBefore, diagnosis };
+    return {
+      ...base,
+      outcome: 'rolled-back',
+      servingVersion,
+      attempted,
+      isKernelRecompiled,
+      kernelCacheBefore,
+      diagnosis,
+    };
   }
 }
 
@@ -150,10 +175,12 @@ function diagnosisOf(err: unknown): UpgradeDiagnosis | undefined {
   if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
     const details = (err.cause.details?.[0] ?? {}) as { cause?: string; status?: RolloutStatus };
     const failedPhase = details.status?.phases.find((p) => p.state === 'failed')?.name;
+    const attemptedVersion = details.status?.deployedVersion;
     return {
       cause: details.cause ?? err.cause.type ?? ErrorType.DeployFailed,
       message: err.cause.message,
       ...(failedPhase ? { failedPhase } : {}),
+      ...(attemptedVersion !== undefined ? { attemptedVersion } : {}),
       diagnoses: details.status?.diagnoses ?? [],
       compensations: details.status?.compensations ?? [],
     };
@@ -185,7 +212,7 @@ async function verifyPreviousServing(
   fromVersion: number,
   fromSpec: { sglang: { image: string }; gpu: { type: string } },
   diagnosis: UpgradeDiagnosis,
-): Promise<number> {
+): Promise<{ version: number; sglangImage: string; gpuType: string }> {
   const current = await act.currentDeployment.executeWithOptions(
     { summary: 'Which version serves after the failure?' },
     [ref],
@@ -203,7 +230,7 @@ async function verifyPreviousServing(
     });
   }
   await waitUntilHealthy(ref, current, { summary: `Verify v${current.version} is serving and healthy` });
-  return current.version;
+  return current;
 }
 
 function describeRequest(request: UpgradeRequest): string {

@@ -80,16 +80,17 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     const status = JSON.parse((await execa(cli, ['status', 'cli-demo', '--json'], { env })).stdout);
     expect(status.workflowStatus).toBe('COMPLETED');
     expect(status.phase).toBe('done');
-    expect(status.deployedVersion).toBe(2);
-    // The platform's record beside the rollout's: what serves and the version last seen passing its gates.
-    expect(status.platform).toEqual({ servingVersion: 2, lastVerifiedVersion: 2 });
+    expect(status.attemptedVersion).toBe(2);
+    // The platform's record, the one truth of what serves and of the version last seen passing its gates.
+    expect(status).toMatchObject({ servingVersion: 2, lastVerifiedVersion: 2 });
 
     const back = await execa(cli, ['rollback', 'cli-demo'], { env, reject: false });
     expect(back.exitCode).toBe(0);
     expect(back.stdout).toMatch(/rolled back from v2 to v1/);
     // The rollback verified v1's health and recorded it: the last verified is v1 again.
     const after = await execa(cli, ['status', 'cli-demo'], { env });
-    expect(after.stdout).toMatch(/platform: serving v1, last verified v1/);
+    expect(after.stdout.split('\n')[0]).toBe('cli-demo: serving v1, last verified v1 (platform local)');
+    expect(after.stdout).toMatch(/rollback after it: v2 → v1/);
   });
 
   it('exits 2 on a bad spec before anything starts, naming the field and the guide reason', async () => {

@@ -8,6 +8,7 @@ import { registerEmulatorCommand } from './emulator';
 import { registerDevCommand } from './dev';
 import { registerWorkerCommand } from './worker';
 import { registerRolloutCommand } from './rollout';
+import { registerStatusCommand } from './status';
 import { registerHubCommand } from './hub';
 import { registerVerifyCommand } from './verify';
 import { registerEmulatorCompileCommand } from './emulator-compile';
@@ -18,6 +19,7 @@ import { registerUpgradeCommand } from './upgrade';
 export function registerCommands(program: Command, config: Config): void {
   registerDevCommand(program, config);
   registerRolloutCommand(program, config);
+  registerStatusCommand(program, config);
   registerKeepwarmCommand(program, config);
   registerUpgradeCommand(program, config);
   registerSpecCommand(program);

@@ -10,22 +10,23 @@ import {
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Spec } from '../../spec/schema';
 import { APP, initialRolloutSearchAttributes } from '../../shared/search-attributes';
-import type { HealthWaitProgress, RollbackResult, RolloutResult, RolloutStatus } from '../../shared/rollout-types';
+import type { HealthWaitProgress, RollbackResult, RolloutResult } from '../../shared/rollout-types';
 import { taskQueueFor } from '../../shared/task-queue';
 import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { rollbackApp, rollout } from '../../workflows';
-import { abort, status as statusQuery } from '../../shared/rollout-messages';
+import { abort } from '../../shared/rollout-messages';
 import { hasExplicitTemporalConfig } from '../../config/temporal-connection';
 import { stackUp } from '../../devstack/dev-stack';
-import { formatMs } from '../format-ms';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { followRollout } from '../rollout-progress';
 import { printRolloutFailure, printRolloutReport } from '../rollout-report';
-import { ensureStackForSpec, PlatformNotReadyError } from '../stack-for-spec';
-import { describeServingVersions, servingVersions } from '../serving-versions';
+import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
+import { reportBadInput } from '../bad-input';
+import { describeFailureCause, failureCause } from '../failure-cause';
+import { checkKnownApp, unknownVersionProblem } from '../known-app';
 import { startWorkerCommand } from '../task-queue-pollers';
 import { resultThroughOutages } from '../result-through-outages';
 import { connectClient, workflowUiLink } from '../temporal-client';
@@ -192,8 +193,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
             printRolloutReport(ended.result);
             process.exitCode = EXIT.succeeded;
           } else if (ended.kind === 'failed') {
-            const cause = ended.error.cause;
-            printRolloutFailure(cause instanceof ApplicationFailure ? cause : undefined, last);
+            printRolloutFailure(failureCause(ended.error).failure, last);
             process.exitCode = EXIT.failed;
           } else {
             console.error(
@@ -205,62 +205,6 @@ export function registerRolloutCommand(program: Command, settings: Config): void
           await watch.stop();
         }
         if (link) console.log(`history in the Temporal UI: ${link}`);
-      } finally {
-        await connection.close();
-      }
-    });
-
-  program
-    .command('status')
-    .description("show an app's rollout: phase, health attempt, per-phase timings, compensations")
-    .argument('<app>', 'app name')
-    .option('--json', 'print JSON')
-    .action(async (app: string, options: { json?: boolean }) => {
-      const { client, connection, config } = await connectClient(settings);
-      try {
-        const handle = client.workflow.getHandle(rolloutWorkflowId(app));
-        const description = await handle.describe().catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
-        });
-        if (!description) {
-          console.error(`no rollout of ${app} was found (workflow ${rolloutWorkflowId(app)})`);
-          process.exitCode = EXIT.badInput;
-          return;
-        }
-        const state: RolloutStatus | undefined = await handle.query(statusQuery).catch(() => undefined);
-        const healthAttempt = description.status.name === 'RUNNING' ? await pendingHealthAttempt(handle) : undefined;
-        const platform = await servingVersions(app, description.taskQueue, settings);
-        const report = {
-          workflowId: description.workflowId,
-          runId: description.runId,
-          workflowStatus: description.status.name,
-          ...(state ? { ...state, healthAttempt: healthAttempt ?? state.healthAttempt } : {}),
-          platform,
-          uiLink: workflowUiLink(config, description.workflowId, description.runId),
-        };
-        if (options.json) {
-          console.log(JSON.stringify(report, null, 2));
-          return;
-        }
-        console.log(`${app}: workflow ${description.status.name}${state ? `, phase ${state.phase}` : ''}`);
-        if (state) {
-          if (state.phase === 'health') console.log(`  health attempt ${report.healthAttempt}`);
-          for (const p of state.phases) {
-            console.log(`  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${formatMs(p.durationMs)}  ${p.detail ?? ''}`);
-          }
-          if (state.deployedVersion)
-            console.log(
-              `  deployed v${state.deployedVersion}${state.previousVersion ? ` (previous v${state.previousVersion})` : ''}`,
-            );
-          for (const c of state.compensations) console.log(`  compensation ${c.outcome}: ${c.step}`);
-          console.log(`  ${describeServingVersions(platform)}`);
-        } else {
-          const fix =
-            config.source === 'embedded' ? 'glm-ops dev up' : startWorkerCommand('glm-ops-local|glm-ops-modal');
-          console.log(`  (no worker answered the status query; start one with \`${fix}\`)`);
-        }
-        if (report.uiLink) console.log(`  ${report.uiLink}`);
       } finally {
         await connection.close();
       }
@@ -280,14 +224,21 @@ export function registerRolloutCommand(program: Command, settings: Config): void
           .catch((err: unknown) => {
             if (err instanceof WorkflowNotFoundError) {
               console.error(`no running rollout of ${app} (workflow ${rolloutWorkflowId(app)})`);
-              return undefined;
+              return null;
             }
             if (err instanceof WorkflowUpdateFailedError) {
-              console.error(`abort refused: ${err.cause?.message ?? err.message}`);
+              console.error(`abort refused: ${describeFailureCause(err)}`);
               return undefined;
             }
             throw err;
           });
+        if (accepted === null) {
+          // Never rolled out here at all is bad input (exit 2); a known app with nothing running is refused (exit 3).
+          const known = await checkKnownApp(app, 'local', settings);
+          process.exitCode = known.ok ? EXIT.refused : EXIT.badInput;
+          if (!known.ok) console.error(`glm-ops: ${known.problem}`);
+          return;
+        }
         if (!accepted) {
           process.exitCode = EXIT.refused;
           return;
@@ -295,8 +246,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
         console.log(`abort accepted in phase ${accepted.acceptedInPhase}; compensating`);
         const failure = await handle.result().then(
           () => undefined,
-          (err: unknown) =>
-            err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure ? err.cause : undefined,
+          (err: unknown) => (err instanceof WorkflowFailedError ? failureCause(err).failure : undefined),
         );
         printRolloutFailure(failure, undefined);
       } finally {
@@ -315,6 +265,11 @@ export function registerRolloutCommand(program: Command, settings: Config): void
     )
     .option('--platform <name>', 'local or modal', parsePlatform, 'local' as const)
     .action(async (app: string, options: { to?: number; platform: 'local' | 'modal' }) => {
+      // Before any stack or workflow: the platform must know the app, and the version asked for.
+      const known = await checkKnownApp(app, options.platform, settings);
+      if (!known.ok) return reportBadInput(known.problem);
+      const missing = options.to === undefined ? undefined : unknownVersionProblem(known, options.to);
+      if (missing) return reportBadInput(missing);
       if (options.platform === 'local' && !hasExplicitTemporalConfig(settings.env)) {
         await stackUp((line) => console.log(line), settings);
       }
@@ -322,7 +277,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
       try {
         const workflowId = `rollback/${app}/${new Date().toISOString()}`;
         const handle = await client.workflow.start(rollbackApp, {
-          taskQueue: taskQueueFor(options.platform),
+          taskQueue: specTaskQueue(options, settings),
           workflowId,
           args: [
             { app, platform: options.platform, toVersion: options.to, requestedBy: process.env.USER ?? 'glm-ops' },
@@ -337,7 +292,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
           );
         } catch (err) {
           if (!(err instanceof WorkflowFailedError)) throw err;
-          console.error(`rollback failed: ${err.cause?.message ?? err.message}`);
+          console.error(`rollback failed: ${describeFailureCause(err)}`);
           process.exitCode = EXIT.failed;
         }
         const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);

@@ -17,6 +17,7 @@ import { UpgradeSpecError } from '../../spec/upgrade-spec';
 import { APP } from '../../shared/search-attributes';
 import type { UpgradeInput, UpgradeRequest, UpgradeResult } from '../../shared/upgrade-types';
 import { upgrade } from '../../workflows/upgrade';
+import { describeFailureCause } from '../failure-cause';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { checkUpgradeFlags } from '../upgrade-flag-check';
 import { ensureStackForSpec, PlatformNotReadyError, requireWorkerFor } from '../stack-for-spec';
@@ -80,7 +81,13 @@ function printResult(result: UpgradeResult): void {
     );
     return;
   }
-  console.error(`upgrade of ${result.app} ROLLED BACK: v${result.servingVersion} is serving and healthy again`);
+  const attempted = result.attempted;
+  console.error(
+    `upgrade of ${result.app} ROLLED BACK: v${result.servingVersion} is serving and healthy again` +
+      (attempted
+        ? `; attempted ${attempted.version ? `v${attempted.version} ` : ''}(${attempted.sglangImage} on ${attempted.gpuType}) does not serve`
+        : ''),
+  );
   if (result.diagnosis) {
     console.error(
       `cause: ${result.diagnosis.cause}${result.diagnosis.failedPhase ? ` in phase ${result.diagnosis.failedPhase}` : ''}: ${result.diagnosis.message.split('\n')[0]}`,
@@ -196,10 +203,7 @@ export function registerUpgradeCommand(program: Command, settings: Config): void
           if (result.outcome !== 'upgraded') process.exitCode = EXIT.failed;
         } catch (err) {
           if (!(err instanceof WorkflowFailedError)) throw err;
-          const failure: unknown = err.cause?.cause ?? err.cause;
-          console.error(
-            `glm-ops: upgrade failed: ${(failure instanceof Error ? failure.message : err.message).split('\n')[0]}`,
-          );
+          console.error(`glm-ops: upgrade failed: ${describeFailureCause(err)}`);
           process.exitCode = EXIT.failed;
         }
       } finally {
