@@ -5,7 +5,7 @@ import { pollHealth, seenOutcomes, type HealthOutcome } from '../probes/health-p
 import { runSmokeTests } from '../probes/smoke-tests';
 import { runWarmup } from '../probes/warmup-requests';
 import type { Spec } from '../spec/schema';
-import { diagnose } from '../triage/diagnose';
+import { diagnose, engineStageOf } from '../triage/diagnose';
 import { ErrorType } from '../shared/errors';
 import type { DiagnosisReport, SmokeResult } from '../shared/rollout-types';
 import { healthWaitDeadline, type HealthHeartbeat } from './health-wait-budget';
@@ -79,6 +79,10 @@ export interface DiagnoseAppInput extends AppRef {
   probeOutcomes?: string[];
   smokeFailures?: string[];
   warmupFailures?: string[];
+  /** The rollout phase that failed (`health`, `smoke`, ...): the diagnosis offers only causes that fit it. */
+  failedPhase?: string;
+  /** The spec's SGLang flags, so a flag the spec sets is not blamed as missing. */
+  launchArgs?: Record<string, string | number | boolean>;
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
@@ -271,6 +275,8 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
             probeOutcomes: input.probeOutcomes,
             smokeFailures: input.smokeFailures,
             warmupFailures: input.warmupFailures,
+            ...(input.failedPhase ? { stage: engineStageOf(input.failedPhase) } : {}),
+            ...(input.launchArgs ? { launchArgs: input.launchArgs } : {}),
             secrets,
           }).filter((d) => d.severity !== 'benign');
         } catch (err) {

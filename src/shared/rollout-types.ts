@@ -46,7 +46,21 @@ export interface DiagnosisReport {
   likelyCause: string;
   resolution: string;
   guideSection: string;
+  /**
+   * How sure the diagnosis is: `confirmed` by a log line that names the cause, `likely` from the symptoms alone (an
+   * exit code, probe outcomes, failed checks), `possible` when the evidence fits other causes as well. Absent in
+   * diagnoses recorded before it existed.
+   */
+  confidence?: DiagnosisConfidence;
+  /** The one change to make, short enough for the report's `fix:` line (e.g. `lower --mem-fraction-static 0.88 → 0.85`). */
+  fix?: string;
 }
+
+/** How sure a diagnosis is, surest first. */
+export const DIAGNOSIS_CONFIDENCES = ['confirmed', 'likely', 'possible'] as const;
+
+/** How sure a diagnosis is. */
+export type DiagnosisConfidence = (typeof DIAGNOSIS_CONFIDENCES)[number];
 
 /** A compensation that ran (or failed) after a failure or abort. */
 export interface CompensationReport {

@@ -2,7 +2,8 @@ import { COMPILE_WARNINGS } from './compile-warnings';
 import { EXIT_CODE_MEANINGS, exitCodeInLine } from './exit-codes';
 import { LOG_TRIAGE_RULES } from './log-triage-patterns';
 import { redactLogLine } from './redact-log-line';
-import type { Diagnosis, TriageRule, TriageSeverity } from './triage-rule';
+import type { DiagnosisConfidence } from '../shared/rollout-types';
+import type { Diagnosis, EngineStage, LaunchArgs, TriageRule, TriageSeverity } from './triage-rule';
 import { scenarioRules } from './troubleshooting-scenarios';
 
 /** Everything a failed step knows: the engine's recent lines and the signals the probes saw. */
@@ -18,6 +19,10 @@ export interface DiagnoseInput {
   warmupFailures?: string[];
   /** Values to mask in evidence besides the usual key shapes (`api_key=`, `Bearer ...`). */
   secrets?: string[];
+  /** Where the engine was when it failed; rules that do not fit it are left out. @default any stage */
+  stage?: EngineStage;
+  /** The spec's SGLang flags: a flag the spec sets is not blamed as missing on a failed check alone. */
+  launchArgs?: LaunchArgs;
 }
 
 /** At most this many lines of evidence per diagnosis, each cut to `MAX_EVIDENCE_CHARS`. */
@@ -39,7 +44,9 @@ function buildRules(): TriageRule[] {
   const order = [
     'weights-missing',
     'engine-oom',
+    'scheduler-killed',
     'platform-kill',
+    'killed-from-outside',
     'watchdog-timeout',
     'scheduler-exception',
     'engine-exit-minus-9',
@@ -96,38 +103,60 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
   const probeCounts = countValues(input.probeOutcomes ?? []);
   const smokeFailures = new Set(input.smokeFailures ?? []);
   const warmupFailures = input.warmupFailures ?? [];
+  const anyLine = (patterns: TriageRule['requiresLine']): boolean =>
+    lines.some((line) => patterns!.some((p) => p.test(line)));
 
-  const matched = new Map<string, { rule: TriageRule; evidence: string[] }>();
+  const matched = new Map<string, Hit>();
   for (const rule of TRIAGE_RULES) {
-    const evidence: string[] = [];
-    for (const code of rule.exitCodes ?? []) evidence.push(...(exitCodes.get(code) ?? []));
+    if (input.stage && rule.stages && !rule.stages.includes(input.stage)) continue;
+    if (rule.requiresLine && !anyLine(rule.requiresLine)) continue;
+    if (rule.absentLines && anyLine(rule.absentLines)) continue;
+    const hit: Hit = { rule, logged: [], exits: [], symptoms: [] };
+    for (const code of rule.exitCodes ?? []) hit.exits.push(...(exitCodes.get(code) ?? []));
     for (const outcome of rule.probeOutcomes ?? []) {
       const count = probeCounts.get(outcome);
-      if (count) evidence.push(`health probe: ${outcome} ×${count}`);
+      if (count) hit.symptoms.push(`health probe: ${outcome} ×${count}`);
     }
     for (const name of rule.smokeFailures ?? [])
-      if (smokeFailures.has(name)) evidence.push(`smoke test failed: ${name}`);
+      if (smokeFailures.has(name)) hit.symptoms.push(`smoke test failed: ${name}`);
     if (rule.isWarmupFailureSignal && warmupFailures.length > 0) {
-      evidence.push(`warmup failed: ${warmupFailures.join(', ')}`);
+      hit.symptoms.push(`warmup failed: ${warmupFailures.join(', ')}`);
     }
-    for (const line of lines) if (rule.logPatterns?.some((p) => p.test(line))) evidence.push(line);
-    if (evidence.length === 0) continue;
-    for (const line of lines) if (rule.contextPatterns?.some((p) => p.test(line))) evidence.push(line);
-    matched.set(rule.id, { rule, evidence });
+    // A flag the spec sets is not missing: the failed check has another cause (only a logged value can say otherwise).
+    const blamed = rule.blamesMissingArg;
+    if (blamed && String(input.launchArgs?.[blamed.name]) === blamed.value) hit.symptoms = [];
+    for (const line of lines) if (rule.logPatterns?.some((p) => p.test(line))) hit.logged.push(line);
+    if (evidenceOf(hit).length > 0) matched.set(rule.id, hit);
+  }
+  // A dead engine fails every request after it: the failed checks then say nothing about parsers or timeouts.
+  const isDeathKnown = [...matched.values()].some(
+    (hit) => hit.rule.isEngineDeath && hit.logged.length + hit.exits.length > 0,
+  );
+  if (isDeathKnown) {
+    for (const [id, hit] of matched) {
+      if (hit.rule.isEngineDeath) continue;
+      hit.symptoms = [];
+      if (evidenceOf(hit).length === 0) matched.delete(id);
+    }
   }
 
   const diagnoses: Array<Diagnosis & { rank: number }> = [];
   for (const [index, rule] of TRIAGE_RULES.entries()) {
     const hit = matched.get(rule.id);
     if (!hit || isSuppressed(rule, matched, lines)) continue;
+    const context = lines.filter((line) => rule.contextPatterns?.some((p) => p.test(line)));
+    const evidence = [...evidenceOf(hit), ...context];
+    const fix = typeof rule.fix === 'function' ? rule.fix({ launchArgs: input.launchArgs, evidence }) : rule.fix;
     diagnoses.push({
       id: rule.id,
       title: rule.title,
       severity: rule.severity,
-      evidence: tidyEvidence(hit.evidence, input.secrets ?? []),
+      evidence: tidyEvidence(evidence, input.secrets ?? []),
       likelyCause: rule.likelyCause,
       resolution: rule.resolution,
       guideSection: rule.guideSection,
+      confidence: confidenceOf(hit),
+      ...(fix ? { fix: redactLogLine(fix, input.secrets ?? []) } : {}),
       rank: index,
     });
   }
@@ -135,12 +164,33 @@ export function diagnose(input: DiagnoseInput): Diagnosis[] {
   return diagnoses.map(({ rank: _rank, ...diagnosis }) => diagnosis);
 }
 
+/** What matched one rule, by kind: log lines name a cause, an exit code or a symptom only points at one. */
+interface Hit {
+  rule: TriageRule;
+  logged: string[];
+  exits: string[];
+  symptoms: string[];
+}
+
+function evidenceOf(hit: Hit): string[] {
+  return [...hit.exits, ...hit.symptoms, ...hit.logged];
+}
+
+const CONFIDENCE_RANK: Record<DiagnosisConfidence, number> = { confirmed: 0, likely: 1, possible: 2 };
+
+/** Confirmed by a log line the rule names, likely from an exit code or symptoms; never above the rule's own cap. */
+function confidenceOf(hit: Hit): DiagnosisConfidence {
+  const found: DiagnosisConfidence = hit.logged.length > 0 ? 'confirmed' : 'likely';
+  const cap = hit.rule.maxConfidence;
+  return cap && CONFIDENCE_RANK[cap] > CONFIDENCE_RANK[found] ? cap : found;
+}
+
 /** True when a diagnosis list holds anything but benign noise. */
 export function hasFindings(diagnoses: readonly Diagnosis[]): boolean {
   return diagnoses.some((d) => d.severity !== 'benign');
 }
 
-function isSuppressed(rule: TriageRule, matched: Map<string, unknown>, lines: string[]): boolean {
+function isSuppressed(rule: TriageRule, matched: ReadonlyMap<string, unknown>, lines: string[]): boolean {
   const suppression = rule.suppressedBy;
   if (!suppression || !suppression.ruleIds.some((id) => matched.has(id))) return false;
   return !(suppression.unlessLine && lines.some((line) => suppression.unlessLine!.test(line)));
@@ -165,4 +215,11 @@ function countValues(values: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
   return counts;
+}
+
+/** The engine's stage when a rollout phase failed: before it served, its first requests, or later. */
+export function engineStageOf(failedPhase: string): EngineStage {
+  if (failedPhase === 'warmup' || failedPhase === 'smoke') return 'first-requests';
+  if (failedPhase === 'performance') return 'serving';
+  return 'start-up';
 }

@@ -1,3 +1,4 @@
+import { memFractionFix } from './mem-fraction-fix';
 import { linePredicate, notFromSglang, type TriageRule } from './triage-rule';
 
 const HEALTH_PASSED = /\[health\] passed on attempt (\d+)\b/;
@@ -28,6 +29,12 @@ export const SCHEDULER_KILLED_LINE = /Subprocess scheduler_\d+ \(pid=\d+\) crash
 const SCHEDULER_EXCEPTION_LINE = /Scheduler hit an exception/;
 
 /**
+ * SGLang's own way out, recorded after every failure and every SIGTERM drain. Its absence beside code -9 means the
+ * process was killed from outside before it could log anything (the recorded SIGKILL of the main process).
+ */
+export const KILL_PROCESS_TREE_LINE = /kill_process_tree called: parent_pid=\d+/;
+
+/**
  * Guide §17 log triage (pattern → meaning → action), re-checked against the recordings of the real server: real
  * SGLang ends every failure and every SIGTERM with `kill_process_tree` on itself, so returncode -9 alone does not
  * mean the OOM killer (the guide's reading); the OOM is named by PyTorch's line or by the killed-scheduler line.
@@ -35,13 +42,51 @@ const SCHEDULER_EXCEPTION_LINE = /Scheduler hit an exception/;
 export const LOG_TRIAGE_RULES: readonly TriageRule[] = [
   {
     id: 'engine-oom',
-    title: '[monitor] FATAL: SGLang died (code -9)',
+    title: 'CUDA out of memory: SGLang died (code -9)',
     severity: 'error',
     likelyCause:
-      'Out of memory: a CUDA OOM in the scheduler, or the OOM killer SIGKILLed the scheduler process; SGLang then ends itself (code -9)',
+      "Out of memory: PyTorch's CUDA OOM in the scheduler (the memory the static fraction leaves is too small); SGLang then ends itself (code -9)",
     resolution: 'Lower --mem-fraction-static (e.g. 0.88 → 0.85)',
     guideSection: '§17 Log triage',
-    logPatterns: [OOM_LINE, SCHEDULER_KILLED_LINE],
+    logPatterns: [OOM_LINE],
+    isEngineDeath: true,
+    fix: memFractionFix,
+  },
+  {
+    id: 'scheduler-killed',
+    title: "SGLang's scheduler process was killed (SIGKILL) from outside",
+    severity: 'error',
+    likelyCause:
+      "Something SIGKILLed the scheduler child: the host's OOM killer (host memory, not the GPU's) or an operator's kill -9; " +
+      'SGLang then ends itself (code -9). The engine logged no CUDA OOM',
+    resolution:
+      "Look in the host's kernel log (dmesg) for the OOM killer: if it killed sglang::scheduler, give the container more " +
+      'host memory; if nobody ran out of memory, find who stopped it (a manual kill, a platform stop)',
+    guideSection: '§17 Log triage',
+    logPatterns: [SCHEDULER_KILLED_LINE],
+    isEngineDeath: true,
+    suppressedBy: { ruleIds: ['engine-oom'] },
+    fix: "find what killed sglang::scheduler: the host's OOM killer (dmesg) or a person; no CUDA OOM was logged",
+  },
+  {
+    id: 'killed-from-outside',
+    title: 'The engine was killed from outside (SIGKILL, code -9), not by its own exit path',
+    severity: 'error',
+    likelyCause:
+      "Code -9 with none of SGLang's exit lines (no kill_process_tree, no error before it): an operator's kill -9, a " +
+      "platform stop, or the host's OOM killer; no OOM line was logged, so nothing points at the spec",
+    resolution:
+      "Find who stopped the engine (a manual kill, the platform's events, dmesg for the host's OOM killer); if nobody " +
+      'did, roll out again',
+    guideSection: '§17 Log triage',
+    exitCodes: [-9],
+    absentLines: [KILL_PROCESS_TREE_LINE],
+    isEngineDeath: true,
+    maxConfidence: 'likely',
+    suppressedBy: {
+      ruleIds: ['engine-oom', 'scheduler-killed', 'watchdog-timeout', 'scheduler-exception', 'weights-missing'],
+    },
+    fix: 'find who killed the engine (a person, the platform, the host OOM killer in dmesg); its log names no cause',
   },
   {
     id: 'platform-kill',
@@ -51,6 +96,9 @@ export const LOG_TRIAGE_RULES: readonly TriageRule[] = [
     resolution: 'Review the Modal timeout, manual stops and scaledown_window',
     guideSection: '§17 Log triage',
     exitCodes: [137],
+    isEngineDeath: true,
+    maxConfidence: 'likely',
+    fix: 'find what stopped the engine (the Modal timeout, a manual stop, scaledown_window); its log names no cause',
   },
   {
     id: 'watchdog-timeout',
@@ -64,6 +112,8 @@ export const LOG_TRIAGE_RULES: readonly TriageRule[] = [
       'stalled step in the Scheduler debug info above the timeout line',
     guideSection: '§5 Stability, §13 Deployment review',
     logPatterns: [/Scheduler watchdog timeout \(self\.watchdog_timeout=/],
+    isEngineDeath: true,
+    fix: 'set --watchdog-timeout 1200 in sglang.args, then find the stalled step in the Scheduler debug info',
   },
   {
     id: 'scheduler-exception',
@@ -74,6 +124,8 @@ export const LOG_TRIAGE_RULES: readonly TriageRule[] = [
     guideSection: '§17 Log triage',
     logPatterns: [SCHEDULER_EXCEPTION_LINE],
     suppressedBy: { ruleIds: ['engine-oom', 'weights-missing', 'garbled-output'] },
+    isEngineDeath: true,
+    fix: "fix what the exception's last line names (a restart alone hits it again)",
   },
   {
     id: 'engine-exit-minus-9',
@@ -88,9 +140,20 @@ export const LOG_TRIAGE_RULES: readonly TriageRule[] = [
       'row; `Scheduler hit an exception` → its last line; `SIGTERM received` → a requested stop',
     guideSection: '§17 Log triage',
     exitCodes: [-9],
+    requiresLine: [KILL_PROCESS_TREE_LINE],
     suppressedBy: {
-      ruleIds: ['engine-oom', 'watchdog-timeout', 'scheduler-exception', 'weights-missing', 'sigterm-shutdown'],
+      ruleIds: [
+        'engine-oom',
+        'scheduler-killed',
+        'watchdog-timeout',
+        'scheduler-exception',
+        'weights-missing',
+        'sigterm-shutdown',
+      ],
     },
+    isEngineDeath: true,
+    maxConfidence: 'possible',
+    fix: 'read the engine lines just before `kill_process_tree called`: they name why SGLang ended itself',
   },
   {
     id: 'sigterm-shutdown',
@@ -108,6 +171,7 @@ export const LOG_TRIAGE_RULES: readonly TriageRule[] = [
     likelyCause: 'Slow weight load or graph capture',
     resolution: 'If near the 900 s timeout, check volume I/O; consider a longer startup_timeout',
     guideSection: '§17 Log triage',
+    stages: ['start-up', 'first-requests'],
     logPatterns: [healthAttemptAtLeast(15)],
   },
   {

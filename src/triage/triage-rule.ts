@@ -1,4 +1,4 @@
-import type { DiagnosisReport } from '../shared/rollout-types';
+import type { DiagnosisConfidence, DiagnosisReport } from '../shared/rollout-types';
 
 /** A diagnosis: one matched row of the guide's tables, with the lines and signals that matched it. */
 export type Diagnosis = DiagnosisReport;
@@ -16,6 +16,23 @@ export interface PatternProvenance {
   kind: 'guide' | 'glm-ops' | 'emulator';
   /** Why it is kept although no recorded SGLang line matches it. */
   note: string;
+}
+
+/**
+ * Where the engine was when it failed: `start-up` (deploy and the /health wait: it never served), `first-requests`
+ * (warmup and smoke tests, seconds after it came up), `serving` (it had been serving for a while: a keep-warm run, a
+ * log handed to `glm-ops doctor`). A rule limited to some stages is not offered for the others.
+ */
+export type EngineStage = 'start-up' | 'first-requests' | 'serving';
+
+/** The spec's SGLang flags (`sglang.args`, dashed names), which the diagnosis checks before blaming a missing one. */
+export type LaunchArgs = Readonly<Record<string, string | number | boolean>>;
+
+/** What a rule's fix is worked out from. */
+export interface FixContext {
+  launchArgs?: LaunchArgs;
+  /** The lines and signals the rule matched on. */
+  evidence: readonly string[];
 }
 
 /** Anything that can test one log line: a RegExp or a small predicate object. */
@@ -59,6 +76,26 @@ export interface TriageRule {
   contextPatterns?: LinePattern[];
   /** Drop this rule when one of these rules matched, unless a line matches `unlessLine` (a more specific cause). */
   suppressedBy?: { ruleIds: string[]; unlessLine?: LinePattern };
+  /** The rule holds only if a line matches one of these (e.g. SGLang's own `kill_process_tree` exit line). */
+  requiresLine?: LinePattern[];
+  /** The rule holds only if no line matches any of these. */
+  absentLines?: LinePattern[];
+  /** The stages the rule fits (the guide's "502 after running fine for hours" is not a start-up crash). @default all */
+  stages?: EngineStage[];
+  /**
+   * The engine died: the rule explains every failed request after it, so smoke, warmup and probe failures alone no
+   * longer point at other rules (a crashed engine fails the tool-call check without a parser being wrong).
+   */
+  isEngineDeath?: boolean;
+  /**
+   * A flag whose absence the rule blames: when the spec sets it to this value, the failed checks alone do not make the
+   * diagnosis (only a log line showing another value does).
+   */
+  blamesMissingArg?: { name: string; value: string };
+  /** The most the rule can claim, when its evidence also fits other causes. @default confirmed by a log line */
+  maxConfidence?: Exclude<DiagnosisConfidence, 'confirmed'>;
+  /** The one change to make, or how to work it out from the spec's flags and the evidence. */
+  fix?: string | ((context: FixContext) => string);
 }
 
 /** A line pattern from a predicate, for matches a single RegExp cannot express (numeric thresholds, absences). */

@@ -15,6 +15,8 @@ export interface TroubleshootingScenario {
     TriageRule,
     'logPatterns' | 'exitCodes' | 'probeOutcomes' | 'smokeFailures' | 'isWarmupFailureSignal' | 'contextPatterns'
   >;
+  /** When the scenario fits (stage, a flag it blames, whether it is an engine death) and its one fix. */
+  fit: Pick<TriageRule, 'stages' | 'blamesMissingArg' | 'isEngineDeath' | 'fix'> & { fix: string };
 }
 
 const SERVER_ARGS = /server_args=ServerArgs\(|ServerArgs\(/;
@@ -40,6 +42,11 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
       'Add model_volume.reload() at the start of the Server.setup() method. This forces a metadata refresh from the central store.',
     prevention: 'Always reload both volumes at startup. The reference deploy.py does this in @modal.enter().',
     severity: 'error',
+    fit: {
+      stages: ['start-up'],
+      isEngineDeath: true,
+      fix: 'add model_volume.reload() at the start of Server.setup(), then roll out again',
+    },
     signals: {
       logPatterns: [
         notFromSglang(
@@ -64,6 +71,7 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     resolution: 'Remove any FP8 KV cache flags. Ensure TRT-LLM backends are used for NSA decode and prefill.',
     prevention: 'The reference _build_sglang_cmd intentionally omits KV cache dtype to use BF16 default.',
     severity: 'error',
+    fit: { fix: 'remove --kv-cache-dtype fp8_e4m3 from sglang.args and keep --nsa-decode-backend trtllm' },
     signals: {
       logPatterns: [
         /KV Cache is allocated\. dtype: torch\.float8/,
@@ -92,6 +100,10 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     resolution:
       'Add --tool-call-parser glm47 to _build_sglang_cmd. Ensure tools conform to OpenAI function calling schema.',
     severity: 'error',
+    fit: {
+      blamesMissingArg: { name: 'tool-call-parser', value: 'glm47' },
+      fix: 'add tool-call-parser: glm47 to sglang.args',
+    },
     signals: {
       logPatterns: [serverArgNot(['tool_call_parser', 'toolCallParser'], 'glm47')],
       smokeFailures: ['tool-call'],
@@ -105,6 +117,10 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     resolution:
       'Add --reasoning-parser glm45 to _build_sglang_cmd. Thinking is enabled by default if parser is present.',
     severity: 'error',
+    fit: {
+      blamesMissingArg: { name: 'reasoning-parser', value: 'glm45' },
+      fix: 'add reasoning-parser: glm45 to sglang.args',
+    },
     signals: {
       logPatterns: [serverArgNot(['reasoning_parser', 'reasoningParser'], 'glm45')],
       smokeFailures: ['reasoning-content'],
@@ -119,6 +135,10 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
       'Increase warmup timeout from 300s to 600s for first-time graph capture. Ensure warmup happens after /health passes.',
     prevention: 'The 4 diverse warmup requests trigger different CUDA graphs. First cold start is always slowest.',
     severity: 'error',
+    fit: {
+      stages: ['first-requests', 'serving'],
+      fix: 'raise warmup.timeout from 300 s to 600 s for the first CUDA graph capture',
+    },
     signals: {
       logPatterns: [
         notFromSglang(/\[warmup\].*\b(fail|failed|error|timed out|timeout)\b/i, 'glm-ops', "glm-ops's warmup lines"),
@@ -147,6 +167,11 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     prevention:
       'Lower --mem-fraction-static from 0.88 to 0.85 if OOM is recurring. Check for memory leaks in long sessions.',
     severity: 'error',
+    fit: {
+      stages: ['serving'],
+      isEngineDeath: true,
+      fix: 'keep the crash monitor (os._exit(1) replaces the container); if OOM recurs, lower --mem-fraction-static 0.88 → 0.85',
+    },
     signals: {
       logPatterns: [notFromSglang(/\[monitor\] FATAL: SGLang died/, 'glm-ops', "glm-ops's crash monitor line")],
       probeOutcomes: ['bad-gateway'],
@@ -164,6 +189,7 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     prevention:
       'Never change GPU_TYPE without recompiling DeepGEMM. The marker file includes the GPU type for verification.',
     severity: 'warning',
+    fit: { fix: 'pre-compile DeepGEMM once on this GPU type (the kernels step) and keep its marker' },
     signals: {
       logPatterns: [
         notFromSglang(
@@ -187,6 +213,10 @@ export const TROUBLESHOOTING_SCENARIOS: readonly TroubleshootingScenario[] = [
     prevention:
       'EAGLE trades some TTFT for massive TPOT improvement. For latency-critical apps, cap concurrency lower.',
     severity: 'warning',
+    fit: {
+      stages: ['first-requests', 'serving'],
+      fix: 'raise modal.maxContainers, or lower --max-running-requests to 32–40',
+    },
     signals: {
       logPatterns: [/#queue-req: [1-9]\d*/, /sglang:num_queue_reqs\{[^}]*\} [1-9]/],
       smokeFailures: ['performance-gate', 'ttft-slo'],
@@ -210,5 +240,6 @@ export function scenarioRules(): TriageRule[] {
       .join(' '),
     guideSection: '§18 Troubleshooting scenarios',
     ...scenario.signals,
+    ...scenario.fit,
   }));
 }

@@ -157,7 +157,7 @@ export class RolloutState {
   async compensate(
     err: unknown,
     compensations: Compensations,
-    diagnose: (evidence: Symptoms & { since: string }) => Promise<DiagnosisReport[]>,
+    diagnose: (evidence: Symptoms & { since: string; failedPhase: RolloutPhase }) => Promise<DiagnosisReport[]>,
   ): Promise<ApplicationFailure> {
     const abortRequest = isCancellation(err) || this.status.abortRequested !== undefined ? this.abortOf() : undefined;
     const cause = describeFailure(err, abortRequest);
@@ -165,7 +165,9 @@ export class RolloutState {
     if (failedPhase === 'health') this.status.healthAttempt = healthAttemptOf(err) ?? this.status.healthAttempt;
     const since = this.deployStartedAt;
     if (!abortRequest && since) {
-      this.status.diagnoses = await CancellationScope.nonCancellable(() => diagnose({ since, ...symptomsOf(err) }));
+      this.status.diagnoses = await CancellationScope.nonCancellable(() =>
+        diagnose({ since, failedPhase, ...symptomsOf(err) }),
+      );
     }
     this.failedIn = { phase: failedPhase, cause: cause.message };
     this.setPhase('compensating');

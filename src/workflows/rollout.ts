@@ -53,7 +53,10 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       smoke = await state.phase('smoke', () => smokeTestThenMarkVerified(spec, version));
     });
   } catch (err) {
-    throw await state.compensate(err, compensations, (evidence) => diagnose(ref, spec.secrets.apiKey, evidence));
+    throw await state.compensate(err, compensations, (evidence) =>
+      // The spec's flags: a parser the spec sets is not blamed for a check the dead engine failed.
+      diagnose(ref, spec.secrets.apiKey, { ...evidence, launchArgs: spec.sglang.args }),
+    );
   }
 
   return state.succeeded({ endpoint: deployed!.endpoint, smoke: smoke!.results });
@@ -257,7 +260,7 @@ function endpointOf(spec: Spec) {
 async function diagnose(
   ref: AppRef,
   secretName: string,
-  evidence: Symptoms & { since: string },
+  evidence: Symptoms & { since: string; failedPhase: string; launchArgs: Spec['sglang']['args'] },
 ): Promise<DiagnosisReport[]> {
   try {
     return await proxyActivities<Activities>(diagnosis).diagnoseApp.executeWithOptions(

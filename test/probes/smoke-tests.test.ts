@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { runSmokeTests, SMOKE_TEST_NAMES } from '../../src/probes/smoke-tests';
 import { diagnose } from '../../src/triage/diagnose';
 import { startTestEmulator, TEST_API_KEY, type TestEmulatorOptions } from '../helpers/emulator-fixture';
@@ -55,4 +57,27 @@ test('a dead endpoint fails every test quickly instead of throwing', async () =>
   const results = await runSmokeTests({ baseUrl: url, apiKey: TEST_API_KEY, servedName: 'glm-5.1', timeoutMs: 2_000 });
   expect(failedNames(results)).toEqual([...SMOKE_TEST_NAMES]);
   expect(results[0]!.detail).toContain('refused');
+});
+
+test('a router answering 502 (dead engine) fails auth-required as not checked, without blaming --api-key', async () => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end('bad gateway: engine is unreachable');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const results = await runSmokeTests({
+      baseUrl: `http://127.0.0.1:${port}`,
+      apiKey: TEST_API_KEY,
+      servedName: 'glm-5.1',
+      timeoutMs: 2_000,
+    });
+    const auth = results.find((r) => r.name === 'auth-required')!;
+    expect(auth.passed).toBe(false);
+    expect(auth.detail).toBe('not checked: a request without the API key got HTTP 502 (no engine answered)');
+    expect(results.map((r) => r.detail).join('\n')).not.toContain('set --api-key');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -77,13 +77,13 @@ describe('§17 log triage', () => {
     expect(ids([`[health] passed on attempt ${attempt}`])).toEqual([]);
   });
 
-  test('code -9 alone → the -9 row: SGLang ends every failure with -9, so it points at the lines before the kill', () => {
+  test("code -9 with no line of SGLang's exit path → killed from outside (an operator, the platform), not an OOM", () => {
     const result = diagnose({ logLines: ['[monitor] FATAL: SGLang died (code -9)'] });
-    expect(result[0]).toMatchObject({ id: 'engine-exit-minus-9', severity: 'error' });
-    expect(result[0]!.resolution).toContain('0.88 → 0.85');
+    expect(result[0]).toMatchObject({ id: 'killed-from-outside', severity: 'error', confidence: 'likely' });
+    expect(result[0]!.fix).toMatch(/^find who killed the engine/);
     expect(result[0]!.evidence).toContain('[monitor] FATAL: SGLang died (code -9)');
-    expect(result.map((d) => d.id)).toContain('crash-502');
     expect(result.map((d) => d.id)).not.toContain('engine-oom');
+    expect(result.map((d) => d.id)).not.toContain('engine-exit-minus-9');
   });
 
   test('code -9 with the OOM line → OOM, lower mem-fraction-static 0.88 → 0.85', () => {
@@ -104,7 +104,7 @@ describe('§17 log triage', () => {
 
   test('the exit code from the caller counts like the monitor line', () => {
     const result = diagnose({ logLines: [], exitCode: -9 });
-    expect(result[0]!.id).toBe('engine-exit-minus-9');
+    expect(result[0]!.id).toBe('killed-from-outside');
     expect(result[0]!.evidence[0]).toContain("engine exit code -9 (SIGKILL: SGLang's own kill_process_tree");
   });
 
@@ -123,6 +123,78 @@ describe('§17 log triage', () => {
       'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.50 GiB.',
     ]);
     expect(found).toContain('engine-oom');
+  });
+});
+
+describe('diagnoses fit the stage, the spec and the evidence, and say how sure they are', () => {
+  const OOM =
+    'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 1.08 GiB. GPU 0 has a total capacity of 139.80 GiB';
+  const KILL_TREE = 'kill_process_tree called: parent_pid=1642, include_parent=True, pid=1642';
+  const MONITOR = '[monitor] FATAL: SGLang died (code -9)';
+
+  test('a start-up OOM: the OOM row first, confirmed, its fix from the spec\'s value; not the "after hours" 502', () => {
+    const result = diagnose({
+      logLines: [OOM, KILL_TREE, MONITOR, '[monitor] container exits (os._exit(1)); replacement in 1000 ms'],
+      probeOutcomes: ['bad-gateway'],
+      stage: 'start-up',
+      launchArgs: { 'mem-fraction-static': 0.88 },
+    });
+    expect(result.map((d) => d.id)).toEqual(['engine-oom']);
+    expect(result[0]).toMatchObject({
+      confidence: 'confirmed',
+      fix: 'lower --mem-fraction-static 0.88 → 0.85 (sglang.args in the spec)',
+    });
+  });
+
+  test("the OOM fix follows the spec: 0.85 → 0.82; without the flag, the guide's 0.85", () => {
+    const fixOf = (launchArgs: Record<string, number>) =>
+      diagnose({ logLines: [OOM], launchArgs, stage: 'start-up' })[0]!.fix;
+    expect(fixOf({ 'mem-fraction-static': 0.85 })).toBe(
+      'lower --mem-fraction-static 0.85 → 0.82 (sglang.args in the spec)',
+    );
+    expect(fixOf({})).toBe('set --mem-fraction-static 0.85 in sglang.args (the guide lowers 0.88 → 0.85)');
+  });
+
+  test('a 502 crash while serving (stage serving) still gets the §18 crash-monitor scenario', () => {
+    const found = ids([MONITOR], { probeOutcomes: ['bad-gateway'], stage: 'serving' });
+    expect(found).toContain('crash-502');
+  });
+
+  test('an engine SIGKILLed during the smoke tests: no parser or timeout fix when the spec sets the parsers', () => {
+    const result = diagnose({
+      logLines: ['[fault] injected crash at serving: killed by SIGKILL', MONITOR],
+      smokeFailures: ['basic-inference', 'models-list', 'tool-call', 'reasoning-content', 'metrics', 'auth-required'],
+      stage: 'first-requests',
+      launchArgs: { 'tool-call-parser': 'glm47', 'reasoning-parser': 'glm45', 'mem-fraction-static': 0.88 },
+    });
+    expect(result.map((d) => d.id)).toEqual(['killed-from-outside']);
+    expect(JSON.stringify(result)).not.toMatch(/tool-call-parser|reasoning-parser|api-key/);
+  });
+
+  test('an engine killed during the warmup: the kill explains the failed requests, not a short warmup timeout', () => {
+    const withKill = ids(['[monitor] FATAL: SGLang died (code 137)'], {
+      warmupFailures: ['plain-chat', 'tool-call'],
+      stage: 'first-requests',
+    });
+    expect(withKill).toEqual(['platform-kill']);
+    expect(ids([], { warmupFailures: ['plain-chat'], stage: 'first-requests' })).toEqual(['warmup-failures']);
+  });
+
+  test('a failed tool-call check alone does not blame a parser the spec sets; a logged other value does', () => {
+    const setParsers = { 'tool-call-parser': 'glm47', 'reasoning-parser': 'glm45' };
+    expect(ids([], { smokeFailures: ['tool-call'], launchArgs: setParsers })).toEqual([]);
+    expect(ids([], { smokeFailures: ['tool-call'], launchArgs: {} })).toEqual(['tool-calls-malformed']);
+    const logged = "server_args=ServerArgs(model_path='/m', tool_call_parser=None, reasoning_parser='glm45')";
+    const result = diagnose({ logLines: [logged], smokeFailures: ['tool-call'], launchArgs: setParsers });
+    expect(result.map((d) => [d.id, d.confidence])).toEqual([['tool-calls-malformed', 'confirmed']]);
+  });
+
+  test('a symptom-only diagnosis is likely, the generic -9 row only possible', () => {
+    expect(diagnose({ logLines: [], smokeFailures: ['tool-call'] })[0]!.confidence).toBe('likely');
+    expect(diagnose({ logLines: [KILL_TREE], exitCode: -9 })[0]).toMatchObject({
+      id: 'engine-exit-minus-9',
+      confidence: 'possible',
+    });
   });
 });
 
@@ -228,7 +300,7 @@ describe('ordering, evidence and secrets', () => {
   test('evidence is capped and truncated', () => {
     const long = `[monitor] FATAL: SGLang died (code -9) ${'x'.repeat(1000)}`;
     const result = diagnose({ logLines: Array.from({ length: 20 }, (_, i) => `${long} ${i}`) });
-    const oom = result.find((d) => d.id === 'engine-exit-minus-9')!;
+    const oom = result.find((d) => d.id === 'killed-from-outside')!;
     expect(oom.evidence).toHaveLength(MAX_EVIDENCE_LINES + 1);
     expect(oom.evidence.at(-1)).toBe('(+15 more matching lines)');
     for (const line of oom.evidence) expect(line.length).toBeLessThanOrEqual(MAX_EVIDENCE_CHARS);

@@ -67,8 +67,12 @@ test('--exit-code feeds the exit-code table', () => {
   expect(doctor(file).status).toBe(0);
   const run = doctor(file, '--exit-code', '-9', '--json');
   expect(run.status).toBe(1);
+  // -9 without SGLang's own exit line (kill_process_tree) in the log: something outside killed it, no cause is named.
+  expect((JSON.parse(run.stdout) as Array<{ id: string }>)[0]!.id).toBe('killed-from-outside');
+  fs.writeFileSync(file, 'kill_process_tree called: parent_pid=7, include_parent=True, pid=7\n');
   // Real SGLang ends every failure (and a SIGTERM drain) with -9: alone it names no cause, so the -9 row says where to look.
-  expect((JSON.parse(run.stdout) as Array<{ id: string }>)[0]!.id).toBe('engine-exit-minus-9');
+  const own = doctor(file, '--exit-code', '-9', '--json');
+  expect((JSON.parse(own.stdout) as Array<{ id: string }>)[0]!.id).toBe('engine-exit-minus-9');
 });
 
 test('a missing file → one line on stderr naming it, exit 2, no stack trace', () => {

@@ -114,10 +114,19 @@ describe('diagnoses of the recorded real runs', () => {
     },
   );
 
-  test('a SIGKILLed scheduler (what the OOM killer does) → the OOM row, from the crashed-subprocess line', () => {
+  test('a SIGKILLed scheduler (recorded: a kill -9 from outside) → the killed-scheduler row, not an OOM', () => {
     const result = diagnoseRun('cpu/kill_scheduler.condensed.log');
-    expect(result[0]!.id).toBe('engine-oom');
+    expect(result[0]).toMatchObject({ id: 'scheduler-killed', confidence: 'confirmed' });
     expect(result[0]!.evidence.join('\n')).toMatch(/Subprocess scheduler_0 \(pid=\d+\) crashed with exit code -9/);
+    expect(result[0]!.fix).toContain('OOM killer (dmesg)');
+    expect(result.map((d) => d.id)).not.toContain('engine-oom');
+  });
+
+  test('an OOM because another server holds the GPU → free the GPU, not a lower fraction', () => {
+    const result = diagnoseRun('gpu/fail_oom_second_server_same_gpu.condensed.log');
+    expect(result[0]!.fix).toBe('free the GPU: process 782 holds 137.68 GiB of its memory (another server on it?)');
+    const own = diagnoseRun('gpu/fail_oom_mem_fraction_099.condensed.log');
+    expect(own[0]!.fix).toMatch(/mem-fraction-static/);
   });
 
   test.each(['cpu/watchdog1.condensed.log', 'gpu/watchdog1.condensed.log'])(
@@ -177,7 +186,7 @@ test('`glm-ops doctor` on a recorded real OOM log gives the OOM fix', () => {
   });
   expect(run.status).toBe(1);
   const firstFinding = run.stdout.split('\n').find((l) => l.startsWith('ERROR'));
-  expect(firstFinding).toContain('SGLang died (code -9)');
+  expect(firstFinding).toContain('CUDA out of memory: SGLang died (code -9)');
   expect(run.stdout).toContain('Lower --mem-fraction-static (e.g. 0.88 → 0.85)');
   expect(run.stdout).toContain('torch.OutOfMemoryError');
   expect(run.stdout).not.toContain('testkey');
