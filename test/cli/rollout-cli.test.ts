@@ -104,15 +104,26 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     expect(result.stdout).not.toMatch(/started: workflow/);
   });
 
-  it('exits 1 when the rollout fails and prints the diagnosis and the compensation', async () => {
+  it('exits 1 when the rollout fails: the verdict, the one fix, the diagnosis and the compensation once, in 80 columns', async () => {
     const spec = writeSpec(home, 'cli-oom', (s) => {
       s.local.emulator = { faults: [{ kind: 'crash', at: 'loading', afterMs: 20000, signal: 'SIGKILL', oom: true }] };
     });
     const result = await execa(cli, ['rollout', spec, '--follow'], { env, reject: false });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/EngineCrashed/);
-    expect(result.stderr).toMatch(/mem-fraction-static/);
-    expect(result.stderr).toMatch(/compensation done: stop the app/);
+    // The report leads with the verdict and the one fix, worked out from the spec's mem-fraction-static (0.88).
+    const report = result.stderr.slice(result.stderr.indexOf('\nrollout of cli-oom failed')).split('\n').slice(1);
+    expect(report[0]).toMatch(/^rollout of cli-oom failed in health after [\d.]+ (s|min) \(EngineCrashed\)$/);
+    const fix = report.findIndex((line) => line.startsWith('fix: '));
+    expect(report[fix]).toBe('fix: lower --mem-fraction-static 0.88 → 0.85 (sglang.args in the spec)');
+    expect(fix).toBeLessThanOrEqual(3);
+    expect(report[fix + 1]).toMatch(/^why: CUDA out of memory: SGLang died \(code -9\) — confirmed by a log line/);
+    expect(report.filter((line) => line.startsWith('compensation'))).toEqual([
+      'compensation: stop the app (there was no previous version) — done',
+    ]);
+    expect(result.stderr).not.toMatch(/after running fine for hours/);
+    // Not a terminal: laid out for 80 columns.
+    expect(report.filter((line) => line.length > 80)).toEqual([]);
+    expect(report.length).toBeLessThanOrEqual(16);
   });
 
   it('refuses a second rollout of a running app (exit 3) and aborts the running one', async () => {
