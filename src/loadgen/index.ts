@@ -1,7 +1,10 @@
-export { runBench, runBenchDetailed, resolveTarget, BenchOptionsError } from './run-bench';
+export { runBench, runBenchDetailed } from './run-bench';
+export { resolveTarget, BenchOptionsError } from './bench-target';
+export { servedModel } from './server-info';
 export type { BenchOptions, BenchRun } from './run-bench';
 export { calculateMetrics, type BenchMetrics } from './bench-metrics';
 export { seriesStats, type SeriesStats } from './bench-stats';
 export { peakFigures, type PeakFigures } from './peak-figures';
 export { BenchDatasetError } from './file-prompts';
 export type { RequestRecord } from './request-record';
+export { runSweep, ratesBetween, type SweepLevel, type SweepOptions } from './sweep';

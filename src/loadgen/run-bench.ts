@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { BenchServingSummary } from '../shared/bench-summary';
 import { calculateMetrics } from './bench-metrics';
+import { BenchOptionsError, resolveTarget } from './bench-target';
 import type { BenchPrompt } from './bench-prompt';
 import { filePrompts } from './file-prompts';
 import { randomPrompts } from './random-prompts';
@@ -42,11 +43,6 @@ export interface BenchOptions {
 export interface BenchRun {
   summary: BenchServingSummary;
   records: RequestRecord[];
-}
-
-/** Options that cannot describe a run; the message names the option and why. */
-export class BenchOptionsError extends Error {
-  override readonly name = 'BenchOptionsError';
 }
 
 /** Runs one load test and returns its figures under bench_serving's names. */
@@ -113,22 +109,6 @@ function checkOptions(options: BenchOptions): void {
     if (!(ratio >= 0 && ratio <= 1)) throw new BenchOptionsError(`dataset.rangeRatio ${ratio} must be in [0, 1]`);
   }
   if (options.model.trim() === '') throw new BenchOptionsError('model must name the served model');
-}
-
-/** The origin to pool connections on, the chat path and the server root (where `/server_info` is). */
-export function resolveTarget(baseUrl: string): { origin: string; chatPath: string; rootPath: string } {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new BenchOptionsError(`baseUrl ${JSON.stringify(baseUrl)} is not a URL (e.g. http://127.0.0.1:30000/v1)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BenchOptionsError(`baseUrl ${JSON.stringify(baseUrl)} must be http:// or https://`);
-  }
-  const base = url.pathname.replace(/\/+$/, '');
-  const apiBase = base.endsWith('/v1') ? base : `${base}/v1`;
-  return { origin: url.origin, chatPath: `${apiBase}/chat/completions`, rootPath: apiBase.slice(0, -'/v1'.length) };
 }
 
 function promptsOf(options: BenchOptions, random: SeededRandom): BenchPrompt[] {

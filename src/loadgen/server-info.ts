@@ -1,5 +1,6 @@
-import type { Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import * as z from 'zod';
+import { BenchOptionsError, resolveTarget } from './bench-target';
 
 const ServerInfo = z.looseObject({
   internal_states: z.array(z.looseObject({ avg_spec_accept_length: z.number().nullish() })).nullish(),
@@ -33,4 +34,31 @@ export async function readAcceptLength(
     }
   }
   return null;
+}
+
+const ModelList = z.looseObject({ data: z.array(z.looseObject({ id: z.string() })).min(1) });
+
+/** The first model `/v1/models` lists: the served name, as bench_serving picks it when `--model` is not given. */
+export async function servedModel(baseUrl: string, apiKey?: string): Promise<string> {
+  const { origin, rootPath } = resolveTarget(baseUrl);
+  const pool = new Pool(origin, { connections: 1 });
+  try {
+    const response = await pool.request({
+      path: `${rootPath}/v1/models`,
+      method: 'GET',
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+    });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) {
+      throw new BenchOptionsError(`GET /v1/models answered HTTP ${response.statusCode}: pass --model`);
+    }
+    const parsed = ModelList.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new BenchOptionsError('GET /v1/models listed no model: pass --model');
+    return parsed.data.data[0]!.id;
+  } catch (err) {
+    if (err instanceof BenchOptionsError) throw err;
+    throw new BenchOptionsError(`GET /v1/models failed (${(err as Error).message}): is the server up?`);
+  } finally {
+    await pool.close();
+  }
 }

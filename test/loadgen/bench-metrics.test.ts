@@ -1,4 +1,5 @@
-import { calculateMetrics, peakFigures, seriesStats, type RequestRecord } from '../../src/loadgen';
+import { calculateMetrics, peakFigures, ratesBetween, seriesStats, type RequestRecord } from '../../src/loadgen';
+import type { BenchServingSummary } from '../../src/shared/bench-summary';
 import { tokensPerLaterChunk } from '../../src/loadgen/stream-chat';
 import { randomLength, randomPrompts } from '../../src/loadgen/random-prompts';
 import { SeededRandom } from '../../src/loadgen/seeded-random';
@@ -134,5 +135,16 @@ describe('random dataset', () => {
     const gaps = Array.from({ length: 20_000 }, () => random.exponential(0.25));
     const mean = gaps.reduce((x, y) => x + y, 0) / gaps.length;
     expect(Math.abs(mean - 0.25)).toBeLessThan(0.01);
+  });
+});
+
+describe('sweep rates', () => {
+  const at = (request_throughput: number) => ({ request_throughput }) as BenchServingSummary;
+  test('evenly between the synchronous and the saturating throughput, ends excluded', () => {
+    expect(ratesBetween(at(1), at(5), 3)).toEqual([2, 3, 4]);
+  });
+  test('none when the server did not saturate past one request at a time', () => {
+    expect(ratesBetween(at(2), at(2), 4)).toEqual([]);
+    expect(ratesBetween(at(0), at(3), 4)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import { registerVerifyCommand } from './verify';
 import { registerEmulatorCompileCommand } from './emulator-compile';
 import { registerKeepwarmCommand } from './keepwarm';
 import { registerUpgradeCommand } from './upgrade';
+import { registerBenchCommand } from './bench';
 
 /** Each command group registers itself on the program; the order here is the order of `glm-ops --help`. */
 export function registerCommands(program: Command, config: Config): void {
@@ -25,6 +26,7 @@ export function registerCommands(program: Command, config: Config): void {
   registerSpecCommand(program);
   registerCostCommand(program, config);
   registerVerifyCommand(program, config);
+  registerBenchCommand(program, config);
   registerDoctorCommand(program);
   registerPlatformCommand(program, config);
   registerHubCommand(program, config);
