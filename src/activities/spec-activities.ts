@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import * as z from 'zod';
 import { formatFinding } from '../spec/finding';
-import { lintSpecReport } from '../spec/lint';
-import { Spec } from '../spec/schema';
+import { describeAcknowledgement, lintSpecReport } from '../spec/lint';
+import { formatSpecIssue, validateSpecData } from '../spec/parse-spec';
+import type { Spec } from '../spec/schema';
 import { estimateStartup } from '../spec/startup-estimate';
 import { ErrorType } from '../shared/errors';
 import type { RolloutPhaseName } from '../shared/rollout-types';
@@ -11,6 +11,11 @@ import { withFailureTypes } from './to-application-failure';
 /** What the validate step reports: warnings to carry into the report and the guide's expectation per phase. */
 export interface SpecValidation {
   warnings: string[];
+  /**
+   * Warnings the spec accepted under `lint.acknowledge`, each with the value it accepts and why: still listed, so a
+   * reader sees what was waved through. Optional: results recorded before it existed lack it.
+   */
+  acknowledged?: string[];
   guideExpectations: Partial<Record<RolloutPhaseName, string>>;
 }
 
@@ -19,14 +24,14 @@ export const createSpecActivities = () =>
   withFailureTypes({
     /** Re-validates the spec (schema + lint); errors become a SpecInvalid (never retried) naming each field. */
     async validateSpec(input: { spec: unknown }): Promise<SpecValidation> {
-      const parsed = Spec.safeParse(input.spec);
-      if (!parsed.success) {
+      const parsed = validateSpecData(input.spec);
+      if (!parsed.ok) {
         throw ApplicationFailure.create({
           type: ErrorType.SpecInvalid,
-          message: `the spec is invalid:\n${z.prettifyError(parsed.error)}`,
+          message: `the spec is invalid:\n${parsed.errors.map((issue) => formatSpecIssue(issue)).join('\n')}`,
         });
       }
-      const { findings } = lintSpecReport(parsed.data);
+      const { findings, acknowledged } = lintSpecReport(parsed.spec);
       const errors = findings.filter((f) => f.level === 'error');
       if (errors.length > 0) {
         throw ApplicationFailure.create({
@@ -37,7 +42,8 @@ export const createSpecActivities = () =>
       }
       return {
         warnings: findings.filter((f) => f.level === 'warning').map(formatFinding),
-        guideExpectations: guideExpectations(parsed.data),
+        acknowledged: acknowledged.map((f) => `${formatFinding(f)} — ${describeAcknowledgement(f)}`),
+        guideExpectations: guideExpectations(parsed.spec),
       };
     },
   });

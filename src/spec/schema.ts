@@ -198,13 +198,33 @@ export const LocalSpec = z.strictObject({
     .default({ seconds: 600, shouldFail: false }),
 });
 
+/** A value an acknowledgement accepts: what the finding's field holds (`null` = the field is unset). */
+export const AcknowledgedValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export type AcknowledgedValue = z.infer<typeof AcknowledgedValue>;
+
 /**
- * Deliberately accepted lint warnings: rule id → why. Errors cannot be acknowledged.
- * @example { revision-not-pinned: "pinned after the first download resolves main" }
+ * One accepted lint warning: the value of the finding's field it accepts and why. The warning returns as soon as
+ * the field holds another value (a `maxInputs: 20` accepted below 48 running requests says nothing about 8).
+ * A bare reason string is the older form: it still silences its rule, for any value, with a warning to name it.
+ */
+export const Acknowledgement = z.union([
+  z.string().min(3).max(500),
+  z.strictObject({
+    /** The value of the finding's field (its `path`) this acknowledgement accepts. @example 20 */
+    value: AcknowledgedValue,
+    /** Why it is accepted. */
+    reason: z.string().min(3).max(500),
+  }),
+]);
+export type Acknowledgement = z.infer<typeof Acknowledgement>;
+
+/**
+ * Deliberately accepted lint warnings: rule id → the value accepted and why. Errors cannot be acknowledged.
+ * @example { max-inputs-below-running-requests: { value: 20, reason: "the guide's max_inputs" } }
  */
 export const LintSpec = z.strictObject({
   acknowledge: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lint rule id'), z.string().min(3).max(500))
+    .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lint rule id'), Acknowledgement)
     .default({}),
 });
 

@@ -23,6 +23,19 @@ describe('glm-ops spec check', () => {
     const result = await run(['spec', 'check', 'examples/glm-5.1-b200.yaml']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/ok \(2 acknowledged warnings\)/);
+    expect(result.stdout).toMatch(/^ack {5}modal\.maxInputs: .*\n {8}acknowledged \(accepts modal\.maxInputs 20\): /m);
+  });
+
+  it('an acknowledged value that got worse is a warning again, and the rest stay listed as acknowledged', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-spec-ack-'));
+    const file = path.join(dir, 'worse.yaml');
+    const example = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'glm-5.1-b200.yaml'), 'utf8');
+    fs.writeFileSync(file, example.replace('  maxInputs: 20', '  maxInputs: 8'));
+    const result = await run(['spec', 'check', file]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(': 0 errors, 1 warning, 1 acknowledged');
+    expect(result.stdout).toMatch(/^warning modal\.maxInputs: .*accepts modal\.maxInputs 20, not 8/m);
+    expect(result.stdout).toMatch(/^ack {5}model\.revision: /m);
   });
 
   it('a misspelled SGLang flag exits 2 with a did-you-mean, and says which flag table was used', async () => {
@@ -83,21 +96,31 @@ describe('glm-ops spec check', () => {
     const example = fs.readFileSync(path.join(REPO_ROOT, 'examples', 'glm-5.1-b200.yaml'), 'utf8');
 
     it.each([
-      ['malformed.yaml', 'app: x\nmodel: {repo: a/b\n', /malformed\.yaml:\d+: .*YAML/],
+      ['malformed.yaml', 'app: x\nmodel: {repo: a/b\n', /malformed\.yaml:\d+:\d+: YAML syntax error: /],
+      [
+        'missing-colon.yaml',
+        example.replace('modal:\n', 'modal\n'),
+        /missing-colon\.yaml:\d+:1: YAML syntax error: "modal" has no ":"/,
+      ],
+      [
+        'count-eight.yaml',
+        example.replace('count: 8', 'count: "eight"'),
+        /count-eight\.yaml:12:27: gpu\.count: "count" must be a whole number from 1 to 8, got "eight"$/,
+      ],
       [
         'wrong-type.yaml',
         example.replace('maxInputs: 20', 'maxInputs: lots'),
-        /wrong-type\.yaml:\d+: modal\.maxInputs: /,
+        /wrong-type\.yaml:\d+:\d+: modal\.maxInputs: "maxInputs" must be a whole number from 1 to 10000, got "lots"/,
       ],
       [
         'negative.yaml',
         example.replace('startupTimeout: 900', 'startupTimeout: -5'),
-        /negative\.yaml:\d+: health\.startupTimeout: /,
+        /negative\.yaml:\d+:\d+: health\.startupTimeout: /,
       ],
       [
         'duplicate.yaml',
         example.replace('  weightsGB: 700\n', '  weightsGB: 700\n  weightsGB: 1\n'),
-        /duplicate\.yaml:12: model\.weightsGB: duplicate key/,
+        /duplicate\.yaml:12:3: model\.weightsGB: duplicate key/,
       ],
       ['binary.yaml', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3]), /binary\.yaml: .*binary/],
       ['huge.yaml', Buffer.alloc(10 * 1024 * 1024, 0x61), /huge\.yaml: .*limit/],
@@ -106,9 +129,11 @@ describe('glm-ops spec check', () => {
       fs.writeFileSync(file, content);
       const result = await run(['spec', 'check', file]);
       expect(result.exitCode).toBe(2);
+      // One message: its first line names file, line and field; a source line and a caret may follow it.
       const lines = result.stderr.trim().split('\n');
-      expect(lines).toHaveLength(1);
+      expect(lines.filter((line) => line.startsWith('glm-ops: '))).toHaveLength(1);
       expect(lines[0]).toMatch(pattern);
+      expect(lines.slice(1).every((line) => /^ {2}(\d+| +) \| /.test(line))).toBe(true);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     });
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { checkExitCode, checkSpecFile, type CheckResult } from '../../spec/check-spec';
 import { renderDeployConfig } from '../../platforms/modal/deploy-config';
 import { formatFinding, type LintContext } from '../../spec/finding';
+import { describeAcknowledgement } from '../../spec/lint';
 import { LINT_RULES } from '../../spec/rules';
 import { positiveNumberOption, printSpecIssues } from './spec-output';
 
@@ -30,19 +31,22 @@ function contextFrom(options: CheckOptions): LintContext {
 function printHumanReport(file: string, result: CheckResult): void {
   const errors = result.findings.filter((finding) => finding.level === 'error').length;
   const warnings = result.findings.length - errors;
+  const acknowledged = result.acknowledged.length;
   if (result.findings.length === 0) {
     console.log(
-      `${file}: ok${result.acknowledged.length ? ` (${result.acknowledged.length} acknowledged warning${result.acknowledged.length > 1 ? 's' : ''})` : ''}`,
+      `${file}: ok${acknowledged ? ` (${acknowledged} acknowledged warning${acknowledged > 1 ? 's' : ''})` : ''}`,
     );
   } else {
-    console.log(`${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+    console.log(
+      `${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${acknowledged ? `, ${acknowledged} acknowledged` : ''}`,
+    );
   }
   for (const finding of result.findings) {
     console.log(`${finding.level.padEnd(7)} ${formatFinding(finding)}`);
   }
   for (const finding of result.acknowledged) {
     console.log(`ack     ${formatFinding(finding)}`);
-    console.log(`        acknowledged: ${finding.acknowledgement}`);
+    console.log(`        ${describeAcknowledgement(finding)}`);
   }
   if (result.flagTable) console.log(`sglang.args: ${result.flagTable.note}`);
 }
