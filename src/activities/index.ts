@@ -1,6 +1,8 @@
 import type { Platform } from '../platforms/platform';
 import { DomainError } from '../shared/domain-error';
 import { ErrorType } from '../shared/errors';
+import { runBench } from '../loadgen/run-bench';
+import { createPerformanceActivities, type PerformanceActivityDeps } from './performance-activities';
 import { createServingActivities } from './serving-activities';
 import { createSpecActivities } from './spec-activities';
 import { createStorageActivities } from './storage-activities';
@@ -16,6 +18,8 @@ export interface ActivityDeps {
   resolveSecret(name: string): string;
   /** Minimum gap between storage heartbeats. @default 1000 */
   heartbeatIntervalMs?: number;
+  /** The performance gate's load generator and baseline reader (see performance-activities.ts). */
+  performance?: Pick<PerformanceActivityDeps, 'runBench' | 'readBaseline'>;
 }
 
 /** Thrown when a spec names a platform this worker was not given. */
@@ -44,6 +48,12 @@ export const createActivities = (deps: ActivityDeps) => {
     ...createKeepWarmActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
     ...createUpgradeActivities({ platformNamed }),
     ...createVerificationActivities({ platformNamed }),
+    ...createPerformanceActivities({
+      platformNamed,
+      resolveSecret: deps.resolveSecret,
+      runBench,
+      ...deps.performance,
+    }),
   };
 };
 

@@ -12,6 +12,7 @@ const TITLES: Record<RolloutPhaseName, string> = {
   health: 'Health: poll /health until 200',
   warmup: 'Warmup: four diverse chat completions',
   smoke: 'Smoke tests',
+  performance: 'Performance gate: the spec’s SLO under its load',
 };
 
 const POLL_MS = 300;
@@ -65,6 +66,8 @@ export async function followRollout(
         let shownNotice: string | undefined;
         for (;;) {
           const report = latest?.phases.find((p) => p.name === name);
+          // A phase this rollout does not have (the performance gate with slo.enabled false) is not shown.
+          if (latest && !report) return task.skip(`${TITLES[name]} — not in this rollout`);
           const notice = isInteractive ? options.notice?.() : undefined;
           if (notice) {
             if (notice !== shownNotice) task.output = notice;

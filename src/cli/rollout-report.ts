@@ -10,6 +10,7 @@ import type {
 import { SMOKE_TEST_NAMES } from '../probes/smoke-tests';
 import { formatMs } from './format-ms';
 import { fitLine, terminalColumns, wrapText } from './terminal-width';
+import { performanceLines } from './performance-lines';
 
 /** `  health   failed   10.9 s  `: where a phase's detail starts. */
 const DETAIL_INDENT = ' '.repeat(2 + 8 + 1 + 7 + 1 + 8 + 2);
@@ -60,6 +61,7 @@ export function renderRolloutReport(result: RolloutResult, columns: number): str
   for (const smoke of result.smoke) {
     lines.push(fitLine(`  ${smoke.passed ? 'pass' : 'FAIL'}  ${smoke.name.padEnd(17)} ${smoke.detail}`, columns));
   }
+  lines.push(...performanceLines(result, '').map((line) => fitLine(line, columns)));
   for (const warning of result.warnings) lines.push(...wrapText(`warning: ${warning}`, columns, { indent: '  ' }));
   return lines;
 }
@@ -185,6 +187,7 @@ export function renderRolloutFailure(input: FailureReportInput, columns: number)
   }
   const pending = notReached(status.phases);
   if (pending) lines.push(pending);
+  lines.push(...performanceLines(status, '').map((line) => fitLine(line, columns)));
   return lines;
 }
 

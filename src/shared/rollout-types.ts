@@ -1,7 +1,20 @@
 import type { Spec } from '../spec/schema';
+import type { PerformanceQuestion, PerformanceReport } from './performance-types';
 
-/** The steps of a rollout, in order, as the guide's pipeline names them. */
-export const ROLLOUT_PHASES = ['validate', 'weights', 'kernels', 'deploy', 'health', 'warmup', 'smoke'] as const;
+/**
+ * The steps of a rollout, in order, as the guide's pipeline names them; `performance` (the gate) only in rollouts
+ * whose spec enables it.
+ */
+export const ROLLOUT_PHASES = [
+  'validate',
+  'weights',
+  'kernels',
+  'deploy',
+  'health',
+  'warmup',
+  'smoke',
+  'performance',
+] as const;
 
 /** One step of a rollout. */
 export type RolloutPhaseName = (typeof ROLLOUT_PHASES)[number];
@@ -101,6 +114,10 @@ export interface RolloutStatus {
   diagnoses: DiagnosisReport[];
   warnings: string[];
   abortRequested?: string;
+  /** What the performance gate measured and judged (and decided, when it was inconclusive). */
+  performance?: PerformanceReport;
+  /** The gate's open question while the rollout waits for `glm-ops decide`. */
+  performanceQuestion?: PerformanceQuestion;
 }
 
 /** What the health wait heartbeats (and a retry resumes from); clients read the live attempt from it. */
@@ -121,6 +138,8 @@ export interface RolloutResult {
   endpoint: string;
   phases: PhaseReport[];
   smoke: SmokeResult[];
+  /** The performance gate's figures, verdict and decision, when the rollout had the phase. */
+  performance?: PerformanceReport;
   warnings: string[];
   totalMs: number;
 }

@@ -102,6 +102,18 @@ export function endpointCheck(timeoutSec: number): ActivityOptions {
   };
 }
 
+/**
+ * The performance gate's measurement: as long as the spec's load takes (an hour covers any sensible gate), beyond
+ * the warmup's own budget; it heartbeats, so a lost worker costs 20 s, and a measurement is repeated once at most.
+ */
+export function performanceMeasure(warmupTimeoutSec: number): ActivityOptions {
+  return {
+    startToCloseTimeout: `${Math.ceil(warmupTimeoutSec) + 3600} seconds`,
+    heartbeatTimeout: LOST_WORKER_AFTER,
+    retry: { ...backoff, maximumAttempts: 2 },
+  };
+}
+
 /** The control-plane calls of a keep-warm fire: shorter and fewer than `quickIo`, so a fire ends well before the next. */
 export const scheduledIo = {
   startToCloseTimeout: '1 minute',

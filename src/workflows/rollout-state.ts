@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { ErrorType } from '../shared/errors';
+import type { PerformanceQuestion, PerformanceReport } from '../shared/performance-types';
 import type {
   DiagnosisReport,
   PhaseReport,
@@ -30,6 +31,7 @@ import {
 } from '../shared/search-attributes';
 import type { Compensations } from './compensations';
 import { formatDuration, renderCurrentDetails, runningSince, type RunbookRow } from './current-details';
+import { performanceQuestionNote, performanceRows } from './performance-gate-details';
 import {
   describeFailure,
   healthAttemptOf,
@@ -73,7 +75,11 @@ export class RolloutState {
   private failedIn?: { phase: RolloutPhase; cause: string };
   private servingAfter?: ServingAfter;
 
-  constructor(private readonly input: RolloutInput) {
+  /** `hasPerformancePhase`: the gate runs in this rollout (its phase is listed only then). */
+  constructor(
+    private readonly input: RolloutInput,
+    hasPerformancePhase = false,
+  ) {
     const { spec, rolloutId } = input;
     this.status = {
       app: spec.app,
@@ -82,7 +88,10 @@ export class RolloutState {
       healthAttempt: 0,
       startedAt: new Date(this.startedAtMs).toISOString(),
       elapsedMs: 0,
-      phases: ROLLOUT_PHASES.map((name) => ({ name, state: 'pending' })),
+      phases: ROLLOUT_PHASES.filter((name) => name !== 'performance' || hasPerformancePhase).map((name) => ({
+        name,
+        state: 'pending',
+      })),
       compensations: [],
       diagnoses: [],
       warnings: [],
@@ -140,6 +149,12 @@ export class RolloutState {
   /** The version this rollout deployed. */
   recordDeployed(version: number): void {
     this.status.deployedVersion = version;
+  }
+
+  /** What the performance gate measured, judged and asks; a field given as undefined is cleared. */
+  recordPerformance(update: { performance?: PerformanceReport; performanceQuestion?: PerformanceQuestion }): void {
+    Object.assign(this.status, update);
+    this.publish();
   }
 
   /** The /health attempt the new version passed on. */
@@ -210,6 +225,7 @@ export class RolloutState {
       endpoint: outcome.endpoint,
       phases: this.status.phases,
       smoke: outcome.smoke,
+      ...(this.status.performance ? { performance: this.status.performance } : {}),
       warnings: this.status.warnings,
       totalMs: Date.now() - this.startedAtMs,
     };
@@ -291,7 +307,9 @@ export class RolloutState {
             ? formatDuration(p.durationMs)
             : '',
     }));
+    rows.push(...performanceRows(this.status.performance));
     const notes = [
+      ...performanceQuestionNote(this.status.performanceQuestion),
       ...(this.failedIn ? [`cause: ${this.failedIn.cause}`] : []),
       ...this.status.diagnoses.map((d) => `diagnosis: ${d.title}: ${d.resolution} (${d.guideSection})`),
       ...this.status.compensations.map(
@@ -316,8 +334,8 @@ export class RolloutState {
       case 'aborted':
         return `${app}: ${this.endedHow()} in ${this.failedIn?.phase} after ${elapsed}; ${this.wayBackOutcome()}`;
       default: {
-        const step = (ROLLOUT_PHASES as readonly string[]).indexOf(phase) + 1;
-        return `${app}: running ${phase} (step ${step} of ${ROLLOUT_PHASES.length})${deployedVersion ? `, deployed ${versions}` : ''}`;
+        const step = this.status.phases.findIndex((p) => p.name === phase) + 1;
+        return `${app}: running ${phase} (step ${step} of ${this.status.phases.length})${deployedVersion ? `, deployed ${versions}` : ''}`;
       }
     }
   }

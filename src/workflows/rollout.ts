@@ -4,6 +4,7 @@ import type { DiagnosisReport, RolloutInput, RolloutResult } from '../shared/rol
 import { Compensations, type Compensation } from './compensations';
 import { describeFailure, type Symptoms } from './failure-description';
 import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
+import { PerformanceGate } from './performance-gate';
 import { restorePrevious } from './restore-previous';
 import { compensation, compile, diagnosis, endpointCheck, longStorage, quickIo, remoteControl } from './retry-profiles';
 import { RolloutState, type PhaseOutcome } from './rollout-state';
@@ -33,7 +34,8 @@ const LAST_VERIFIED = 'compensate-to-last-verified';
 export async function rollout(input: RolloutInput): Promise<RolloutResult> {
   const { spec, rolloutId } = input;
   const ref: AppRef = { app: spec.app, platform: spec.platform };
-  const state = new RolloutState(input);
+  const gate = new PerformanceGate(spec);
+  const state = new RolloutState(input, gate.isOn);
   const compensations = new Compensations();
   const marginSec = platformStartMarginSec(spec.platform, spec.warmup.timeout);
   let deployed: Deployed | undefined;
@@ -50,7 +52,12 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       const version = deployed.version;
       await state.phase('health', () => waitForNewVersion(spec, version, marginSec, state));
       await state.phase('warmup', () => warmup(spec, version));
-      smoke = await state.phase('smoke', () => smokeTestThenMarkVerified(spec, version));
+      smoke = await state.phase('smoke', () => smokeTestThenMarkVerified(spec, version, !gate.isOn));
+      if (gate.isOn) {
+        const replacing = deployed.previousVersion;
+        await state.phase('performance', () => gate.run(version, replacing, state));
+        await markVerified(spec, version);
+      }
     });
   } catch (err) {
     throw await state.compensate(err, compensations, (evidence) =>
@@ -128,6 +135,8 @@ interface Deployed extends PhaseOutcome {
   endpoint: string;
   /** The new version: the health wait, warmup and smoke probe it by number, not whichever version still serves. */
   version: number;
+  /** The version serving before (the performance gate's baseline), when there was one. */
+  previousVersion?: number;
 }
 
 /**
@@ -161,6 +170,7 @@ async function deploy(
   return {
     endpoint: deployment.endpoint,
     version: deployment.version,
+    previousVersion: previous?.version,
     detail: `v${deployment.version}${previous ? ` (previous v${previous.version}${wayBack})` : ' (first version)'}`,
   };
 }
@@ -237,16 +247,21 @@ async function smokeTest(spec: Spec, version: number): Promise<SmokeOutcome> {
   return { results, detail: `${results.length}/${results.length} passed` };
 }
 
-/** The smoke tests, then the platform records the version as verified: it is the way back of the next rollout. */
-async function smokeTestThenMarkVerified(spec: Spec, version: number): Promise<SmokeOutcome> {
+/**
+ * The smoke tests, then (unless a performance gate follows, which marks it once passed) the platform records the
+ * version as verified: it is the way back of the next rollout.
+ */
+async function smokeTestThenMarkVerified(spec: Spec, version: number, isLastGate: boolean): Promise<SmokeOutcome> {
   const outcome = await smokeTest(spec, version);
-  if (patched(LAST_VERIFIED)) {
-    await act.markVerified.executeWithOptions(
-      { summary: stepSummary(`Mark v${version} verified (the next way back)`) },
-      [{ app: spec.app, platform: spec.platform, version }],
-    );
-  }
+  if (isLastGate) await markVerified(spec, version);
   return outcome;
+}
+
+async function markVerified(spec: Spec, version: number): Promise<void> {
+  if (!patched(LAST_VERIFIED)) return;
+  await act.markVerified.executeWithOptions({ summary: stepSummary(`Mark v${version} verified (the next way back)`) }, [
+    { app: spec.app, platform: spec.platform, version },
+  ]);
 }
 
 function endpointOf(spec: Spec) {

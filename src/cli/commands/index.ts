@@ -9,6 +9,7 @@ import { registerDevCommand } from './dev';
 import { registerWorkerCommand } from './worker';
 import { registerRolloutCommand } from './rollout';
 import { registerStatusCommand } from './status';
+import { registerDecideCommand } from './decide';
 import { registerHubCommand } from './hub';
 import { registerVerifyCommand } from './verify';
 import { registerEmulatorCompileCommand } from './emulator-compile';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command, config: Config): void {
   registerDevCommand(program, config);
   registerRolloutCommand(program, config);
   registerStatusCommand(program, config);
+  registerDecideCommand(program, config);
   registerKeepwarmCommand(program, config);
   registerUpgradeCommand(program, config);
   registerSpecCommand(program);

@@ -7,6 +7,7 @@ import { LOCAL_TASK_QUEUE, MODAL_TASK_QUEUE } from '../../shared/task-queue';
 import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { status as statusQuery } from '../../shared/rollout-messages';
 import { formatMs } from '../format-ms';
+import { performanceLines } from '../performance-lines';
 import { reportBadInput } from '../bad-input';
 import { checkKnownApp } from '../known-app';
 import { describeServingVersions, servingVersions, type ServingVersions } from '../serving-versions';
@@ -133,6 +134,7 @@ export function registerStatusCommand(program: Command, settings: Config): void 
           const versionLine = rolloutVersionLine(state);
           if (versionLine) console.log(`  ${versionLine}`);
           for (const c of state.compensations) console.log(`  compensation ${c.outcome}: ${c.step}`);
+          for (const line of performanceLines(state)) console.log(line);
         } else {
           console.log(`  last rollout: workflow ${description.status.name}`);
           const fix =

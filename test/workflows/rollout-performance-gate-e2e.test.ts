@@ -1,0 +1,108 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../src/shared/errors';
+import type { RolloutResult, RolloutStatus } from '../../src/shared/rollout-types';
+import type { Spec } from '../../src/spec/schema';
+import { rollout } from '../../src/workflows';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { recordHistory } from '../helpers/record-history';
+import { testId, withWorker } from '../helpers/temporal';
+
+jest.setTimeout(600_000);
+
+/**
+ * The performance gate on the real stack: the loadgen measures the new version on the local platform's emulator. With
+ * the emulator's requests at the guide's own latencies (`timing.timeScale: 1`, start-up still scaled), the guide's
+ * §18 troubleshooting row decides the verdict: 96 running requests under 96 users inflate TTFT p95 into seconds, and
+ * the gate rolls the version back. (That 48 under 48 stays under 300 ms is a speed, not a state: bench/, not here.)
+ */
+describe('performance gate on the local platform (real Temporal, worker, daemon, emulator, loadgen)', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack();
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  /** A gated spec whose requests run at the guide's latencies, under `users` concurrent users of one round each. */
+  function gated(app: string, runningCap: number, users: number): Spec {
+    return stack.specFor(app, (spec) => {
+      spec.slo.enabled = true;
+      spec.sglang.args['max-running-requests'] = runningCap;
+      spec.modal.maxInputs = runningCap;
+      spec.local.emulator = { ...spec.local.emulator, timing: { timeScale: 1 } };
+      spec.warmup = { timeout: 120 };
+      spec.slo.load = {
+        concurrency: users,
+        requests: users,
+        warmupRequests: 2,
+        dataset: { name: 'random', inputLen: 256, outputLen: 16, rangeRatio: 1 },
+      };
+      spec.slo.minSamples = Math.min(spec.slo.minSamples, users);
+    });
+  }
+
+  it('passes the demo-sized gate at the stack’s time scale, with the figures in the result', async () => {
+    const app = testId('gate-pass');
+    const spec = stack.specFor(app, (s) => (s.slo.enabled = true));
+    const result: RolloutResult = await withWorker(stack.activities, async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start(rollout, {
+        taskQueue,
+        workflowId: `rollout/${app}`,
+        args: [{ spec, rolloutId: 'r-gate-1' }],
+      });
+      const result = await handle.result();
+      await recordHistory(handle, 'rollout-performance-gate-pass');
+      return result;
+    });
+    expect(result.phases.map((p) => `${p.name}:${p.state}`).slice(-2)).toEqual(['smoke:done', 'performance:done']);
+    const report = result.performance!;
+    expect(report.verdict.verdict).toBe('pass');
+    expect(report.measurement).toMatchObject({ version: 1, problems: [], timeScale: spec.local.timeScale });
+    expect(report.measurement.figures).toMatchObject({ completed: 16, failed: 0 });
+    expect(report.measurement.summary?.completed).toBe(16);
+    expect(report.measurement.figures!.ttftP95Ms).toBeGreaterThan(0);
+    // EAGLE runs in the demo's flags: the candidate's /server_info reports an accept length after the load.
+    expect(report.measurement.figures!.acceptLength).toBeGreaterThan(1);
+    expect((await stack.platform.lastVerified(app))?.version).toBe(1);
+  });
+
+  it('guide §18 at the guide’s latencies: max-running-requests 96 under 96 users misses it and rolls back', async () => {
+    const app = testId('gate-96');
+    // A version that passed serves first, so the failed gate has something to roll back to.
+    const first = stack.specFor(app);
+    const { failure, verified } = await withWorker(stack.activities, async ({ client, taskQueue }) => {
+      await client.workflow.execute(rollout, {
+        taskQueue,
+        workflowId: `rollout/${app}`,
+        args: [{ spec: first, rolloutId: 'r-96-first' }],
+      });
+      const err: unknown = await client.workflow
+        .execute(rollout, {
+          taskQueue,
+          workflowId: `rollout/${app}`,
+          args: [{ spec: gated(app, 96, 96), rolloutId: 'r-96' }],
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      return { failure: err, verified: await stack.platform.lastVerified(app) };
+    });
+    if (!(failure instanceof WorkflowFailedError) || !(failure.cause instanceof ApplicationFailure)) {
+      throw new Error(`expected the gated rollout to fail, got ${String(failure)}`);
+    }
+    expect(failure.cause.type).toBe(ErrorType.PerformanceGateFailed);
+    expect(failure.cause.message).toMatch(/^performance gate failed for v2: TTFT p95 \d+ ms > 300 ms/);
+    const status = (failure.cause.details?.[0] as { status: RolloutStatus }).status;
+    const figures = status.performance!.measurement.figures!;
+    expect(figures.completed).toBe(96);
+    expect(figures.ttftP95Ms).toBeGreaterThan(1000);
+    expect(status.compensations).toEqual([
+      expect.objectContaining({ outcome: 'done', step: expect.stringMatching(/v1/) }),
+    ]);
+    expect((await stack.platform.currentDeployment(app))?.version).toBe(1);
+    expect(verified?.version).toBe(1);
+  });
+});
