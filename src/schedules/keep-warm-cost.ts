@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { estimateMonthlyCost } from '../spec/cost-model';
 import type { Spec } from '../spec/schema';
 import { pinnedHoursPerWeek, pinWindowOf } from './pin-window';
@@ -58,4 +59,34 @@ export function keepWarmCost(spec: Spec, env: NodeJS.ProcessEnv): KeepWarmCost {
 
 function clock(minuteOfDay: number): string {
   return `${String(Math.floor(minuteOfDay / 60)).padStart(2, '0')}:${String(minuteOfDay % 60).padStart(2, '0')}`;
+}
+
+const StrategyCost = z.object({
+  strategy: z.enum(['ping', 'pin']),
+  replicaHoursPerMonth: z.number(),
+  dollarsPerMonth: z.number(),
+  basis: z.string(),
+});
+
+/**
+ * The cost `keepwarm enable` priced, kept in the schedule's action memo, so `keepwarm status APP` (no spec at hand)
+ * shows what `status SPEC` shows; `pricedAt` says how old the prices are.
+ */
+export const StoredKeepWarmCost = z.object({
+  ping: StrategyCost,
+  pin: StrategyCost.optional(),
+  scaleToZeroDollarsPerMonth: z.number(),
+  alwaysOnDollarsPerMonth: z.number(),
+  dollarsPerReplicaHour: z.number(),
+  pricedAt: z.string(),
+});
+export type StoredKeepWarmCost = z.infer<typeof StoredKeepWarmCost>;
+
+/** The memo key the stored cost lives under. */
+export const KEEP_WARM_COST_MEMO_KEY = 'keepWarmCost';
+
+/** The stored cost in a schedule action's memo; undefined when there is none or it is not one (a hand-made schedule). */
+export function readStoredKeepWarmCost(memo: Record<string, unknown> | undefined): StoredKeepWarmCost | undefined {
+  const parsed = StoredKeepWarmCost.safeParse(memo?.[KEEP_WARM_COST_MEMO_KEY]);
+  return parsed.success ? parsed.data : undefined;
 }

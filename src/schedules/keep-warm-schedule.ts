@@ -4,6 +4,7 @@ import type { Spec } from '../spec/schema';
 import { estimateStartup } from '../spec/startup-estimate';
 import { APP } from '../shared/search-attributes';
 import type { KeepWarmInput } from '../shared/keep-warm-types';
+import { KEEP_WARM_COST_MEMO_KEY, type StoredKeepWarmCost } from './keep-warm-cost';
 import { pinWindowOf } from './pin-window';
 import { assertTimeZone, MaintenanceTimeError } from './zoned-time';
 
@@ -95,7 +96,10 @@ export function assertKeepWarmSettings(spec: Spec): void {
  * `keepwarm/<app>/release`, which lowers min containers at the hour after the cron's last firing hour. Two schedules
  * rather than one long-running workflow: nothing sleeps for 16 hours, and each edge shows up in the UI as its own run.
  */
-export function keepWarmSchedules(spec: Spec, options: { taskQueue: string }): ScheduleOptions[] {
+export function keepWarmSchedules(
+  spec: Spec,
+  options: { taskQueue: string; cost?: StoredKeepWarmCost },
+): ScheduleOptions[] {
   assertKeepWarmSettings(spec);
   const schedule = (
     scheduleId: string,
@@ -114,10 +118,13 @@ export function keepWarmSchedules(spec: Spec, options: { taskQueue: string }): S
       workflowExecutionTimeout: `${KEEP_WARM_TIMEOUT_SEC + 120} seconds`,
       staticSummary: summary,
       typedSearchAttributes: [{ key: APP, value: spec.app }],
+      // The action (unlike the schedule's memo) is rewritten by every `enable`, so the stored cost stays current.
+      ...(options.cost ? { memo: { [KEEP_WARM_COST_MEMO_KEY]: options.cost } } : {}),
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: KEEP_WARM_CATCHUP_WINDOW, pauseOnFailure: false },
     typedSearchAttributes: [{ key: APP, value: spec.app }],
-    memo: { app: spec.app, strategy: spec.keepWarm.strategy },
+    // The schedule's memo is written at creation only (an update cannot change it): nothing here that `enable` changes.
+    memo: { app: spec.app },
   });
   const schedules = [
     schedule(

@@ -1,6 +1,8 @@
-import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowFailedError, type Client, type ScheduleDescription } from '@temporalio/client';
+import * as z from 'zod';
 import type { Spec } from '../spec/schema';
 import type { KeepWarmResult } from '../shared/keep-warm-types';
+import { readStoredKeepWarmCost, type StoredKeepWarmCost } from './keep-warm-cost';
 import { keepWarmReleaseScheduleId, keepWarmScheduleId, keepWarmSchedules } from './keep-warm-schedule';
 import {
   createOrUpdateSchedule,
@@ -10,6 +12,7 @@ import {
   newestRuns,
   triggerAndFindRun,
   whenItFires,
+  type WhenItFires,
 } from './schedule-handles';
 
 /** What `enable` did to each schedule. */
@@ -29,14 +32,14 @@ export interface KeepWarmRunReport {
 }
 
 /** The state of an app's keep-warm schedule, read back from the server. */
-export interface KeepWarmStatus {
+export interface KeepWarmStatus extends WhenItFires {
   scheduleId: string;
   isPaused: boolean;
   note?: string;
-  /** The calendars the server stores (cron expressions are converted), rendered cron-like. */
-  calendars: string[];
-  timeZone?: string;
-  nextRuns: string[];
+  /** The strategy the schedule runs: its action's input, which `enable` rewrites on every update. */
+  strategy?: 'ping' | 'pin';
+  /** The cost `enable` priced and stored in the schedule's action memo (undefined for a schedule enabled before). */
+  storedCost?: StoredKeepWarmCost;
   numActionsTaken: number;
   recent: KeepWarmRunReport[];
   /** Cold pings / all finished pings among the recent runs; undefined when there are none. */
@@ -59,7 +62,7 @@ export class KeepWarmNotEnabledError extends Error {
 export async function enableKeepWarm(
   client: Client,
   spec: Spec,
-  options: { taskQueue: string },
+  options: { taskQueue: string; cost?: StoredKeepWarmCost },
 ): Promise<EnableOutcome[]> {
   const wanted = keepWarmSchedules(spec, options);
   const outcomes: EnableOutcome[] = [];
@@ -123,11 +126,22 @@ export async function keepWarmStatus(
     isPaused: description.state.paused,
     ...(description.state.note ? { note: description.state.note } : {}),
     ...whenItFires(description),
+    ...actionFacts(description),
     numActionsTaken: description.info.numActionsTaken,
     recent,
     ...(pings.length > 0 ? { coldHitRate: pings.filter((p) => p.state === 'cold').length / pings.length } : {}),
     hasReleaseSchedule: release !== undefined,
   };
+}
+
+const KeepWarmAction = z.object({ strategy: z.enum(['ping', 'pin']) });
+
+/** What the schedule's action records: the strategy its runs get, and the cost `enable` stored beside it. */
+function actionFacts(description: ScheduleDescription): Pick<KeepWarmStatus, 'strategy' | 'storedCost'> {
+  if (description.action.type !== 'startWorkflow') return {};
+  const input = KeepWarmAction.safeParse(description.action.args?.[0]);
+  const storedCost = readStoredKeepWarmCost(description.action.memo);
+  return { ...(input.success ? { strategy: input.data.strategy } : {}), ...(storedCost ? { storedCost } : {}) };
 }
 
 function describeOrThrow(client: Client, scheduleId: string, app: string) {

@@ -5,7 +5,9 @@ import {
   type ScheduleDescription,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { calendarSentence } from './calendar-sentence';
 import { calendarText } from './calendar-text';
+import { formatInZone } from './zoned-display';
 
 /**
  * The schedule operations every glm-ops schedule (keep-warm, its release, weights verify) is managed with: create or
@@ -90,16 +92,29 @@ export function newestRuns(descriptions: ScheduleDescription[], limit = 10): Sch
     }));
 }
 
-/** When the schedule fires: its calendars rendered cron-like, its zone, and its next runs. */
-export function whenItFires(description: ScheduleDescription): {
+/** When the schedule fires, read back from the server: for machines (cron-like fields, ISO instants) and for people. */
+export interface WhenItFires {
+  /** The calendars the server stores (cron expressions are converted), rendered cron-like. */
   calendars: string[];
+  /** The same calendars as one sentence: "every 14 minutes from 06:00 to 22:59, Monday to Friday, New York time". */
+  calendarSentence: string;
   timeZone?: string;
+  /** The next fires, ISO 8601 in UTC. */
   nextRuns: string[];
-} {
+  /** The same instants on the schedule zone's wall clock: `Tue 2026-12-01 06:00 EST`. */
+  nextRunsInZone: string[];
+}
+
+/** When the schedule fires: its calendars, its zone, and its next runs. */
+export function whenItFires(description: ScheduleDescription): WhenItFires {
+  const calendars = description.spec.calendars ?? [];
+  const timeZone = description.spec.timezone || undefined;
   return {
-    calendars: (description.spec.calendars ?? []).map(calendarText),
-    ...(description.spec.timezone ? { timeZone: description.spec.timezone } : {}),
+    calendars: calendars.map(calendarText),
+    calendarSentence: calendars.map((calendar) => calendarSentence(calendar, timeZone)).join('; '),
+    ...(timeZone ? { timeZone } : {}),
     nextRuns: description.info.nextActionTimes.map((d) => d.toISOString()),
+    nextRunsInZone: description.info.nextActionTimes.map((d) => formatInZone(d, timeZone)),
   };
 }
 

@@ -9,6 +9,7 @@ import {
   newestRuns,
   triggerAndFindRun,
   whenItFires,
+  type WhenItFires,
   type ScheduleChange,
 } from './schedule-handles';
 import { verifyWeightsSchedule, verifyWeightsScheduleId } from './verify-weights-schedule';
@@ -31,12 +32,9 @@ export interface VerifyRunReport {
 }
 
 /** The `verify/<app>` schedule as the server holds it, with its recent runs. */
-export interface VerifyScheduleStatus {
+export interface VerifyScheduleStatus extends WhenItFires {
   scheduleId: string;
   isPaused: boolean;
-  calendars: string[];
-  timeZone?: string;
-  nextRuns: string[];
   recent: VerifyRunReport[];
 }
 

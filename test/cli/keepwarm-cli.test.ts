@@ -88,7 +88,13 @@ describe('glm-ops keepwarm (the built CLI against the test Temporal server and a
       expect(enabled.stderr).toBe('');
       expect(enabled.exitCode).toBe(0);
       expect(enabled.stdout).toContain(`created schedule keepwarm/${app}`);
-      expect(enabled.stdout).toMatch(/next runs: \d{4}-/);
+      // The calendar as a sentence, the next runs on the schedule zone's wall clock (the spec's America/New_York).
+      expect(enabled.stdout).toContain(
+        'strategy ping ("*/14 6-22 * * MON-FRI"): every 14 minutes from 06:00 to 22:59, Monday to Friday, New York time',
+      );
+      expect(enabled.stdout).toMatch(
+        /\nnext runs: (Mon|Tue|Wed|Thu|Fri) \d{4}-\d{2}-\d{2} (0[6-9]|1\d|2[0-2]):\d{2} E[SD]T, /,
+      );
       const again = await cli(['enable', file], taskQueue);
       expect(again.stdout).toContain(`updated schedule keepwarm/${app}`);
 
@@ -102,7 +108,10 @@ describe('glm-ops keepwarm (the built CLI against the test Temporal server and a
       expect(status.stdout).toMatch(/\| .* \| warm \| \d+ ms \| keepwarm\//);
       expect(status.stdout).toMatch(/\| ping \| \d+ \| \$[\d,]+ \|/);
       expect(status.stdout).toMatch(/\| pin \| \d+ \| \$[\d,]+ \|/);
-      expect(status.stdout).toContain('hour 6-22');
+      expect(status.stdout).toContain(
+        'calendar: every 14 minutes from 06:00 to 22:59, Monday to Friday, New York time (America/New_York)',
+      );
+      expect(status.stdout).toContain('strategy: ping\n');
 
       const paused = await cli(['pause', app, '--note', 'load test tonight'], taskQueue);
       expect(paused.stdout).toContain('paused schedule');
@@ -110,7 +119,16 @@ describe('glm-ops keepwarm (the built CLI against the test Temporal server and a
         paused: true,
         note: 'load test tonight',
       });
-      expect((await cli(['status', app], taskQueue)).stdout).toContain('(PAUSED)');
+      // By app name (no spec at hand): the strategy and the cost `enable` stored with the schedule, as SPEC shows them.
+      const byApp = await cli(['status', app], taskQueue);
+      expect(byApp.stdout).toContain('(PAUSED)');
+      expect(byApp.stdout).toContain('strategy: ping\n');
+      const costRows = (text: string) =>
+        text.split('\n').filter((line) => /^\| (ping|pin) \| \d+ \| \$[\d,]+ \|/.test(line));
+      expect(costRows(byApp.stdout)).toHaveLength(2);
+      expect(costRows(byApp.stdout)).toEqual(costRows(status.stdout));
+      expect(byApp.stdout).toMatch(/priced by `keepwarm enable` at \d{4}-\d{2}-\d{2}T/);
+      expect(byApp.stdout).toContain('New York time (America/New_York)');
 
       const disabled = await cli(['disable', app], taskQueue);
       expect(disabled.exitCode).toBe(0);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../../config/config';
 import type { TemporalConnectConfig } from '../../config/temporal-connection';
 import { keepWarmCost } from '../../schedules/keep-warm-cost';
+import { formatInZone } from '../../schedules/zoned-display';
 import { assertKeepWarmSettings, KeepWarmScheduleError } from '../../schedules/keep-warm-schedule';
 import {
   disableKeepWarm,
@@ -61,15 +62,17 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
         throw err;
       }
       await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client, config }) => {
-        const outcomes = await enableKeepWarm(client, spec, { taskQueue: keepWarmTaskQueue(spec, settings) });
+        const outcomes = await enableKeepWarm(client, spec, {
+          taskQueue: keepWarmTaskQueue(spec, settings),
+          cost: { ...keepWarmCost(spec, settings.env), pricedAt: new Date().toISOString() },
+        });
         for (const outcome of outcomes) {
           const link = outcome.change === 'deleted' ? undefined : scheduleUiLink(config, outcome.scheduleId);
           console.log(`${outcome.change} schedule ${outcome.scheduleId}${link ? `\n  ${link}` : ''}`);
         }
         const status = await keepWarmStatus(client, spec.app, { recentLimit: 0 });
-        console.log(
-          `strategy ${spec.keepWarm.strategy}: "${spec.keepWarm.cron}" in ${spec.keepWarm.timezone}; next runs: ${status.nextRuns.slice(0, 3).join(', ') || 'none'}`,
-        );
+        console.log(`strategy ${spec.keepWarm.strategy} ("${spec.keepWarm.cron}"): ${status.calendarSentence}`);
+        console.log(`next runs: ${status.nextRunsInZone.slice(0, 3).join(', ') || 'none'}`);
       });
     });
 
@@ -121,7 +124,8 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
       if (!target) return;
       await withTemporalClient(settings, isKeepWarmNotEnabledError, async ({ client, config }) => {
         const status = await keepWarmStatus(client, target.app);
-        const cost = target.spec ? keepWarmCost(target.spec, settings.env) : undefined;
+        // A spec prices with today's settings; an app name shows what `enable` priced and stored with the schedule.
+        const cost = target.spec ? keepWarmCost(target.spec, settings.env) : status.storedCost;
         if (options.json) {
           console.log(JSON.stringify({ ...status, ...(cost ? { cost } : {}) }, null, 2));
           return;
@@ -129,11 +133,17 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
         const link = scheduleUiLink(config, status.scheduleId);
         console.log(`schedule ${status.scheduleId}${status.isPaused ? ' (PAUSED)' : ''}${link ? `  ${link}` : ''}`);
         if (status.note) console.log(`note: ${status.note}`);
-        if (target.spec) console.log(`strategy: ${target.spec.keepWarm.strategy}`);
+        const specStrategy = target.spec?.keepWarm.strategy;
+        const strategy = status.strategy ?? specStrategy;
+        const drift =
+          specStrategy && status.strategy && specStrategy !== status.strategy
+            ? ` (the spec says ${specStrategy}: \`glm-ops keepwarm enable SPEC\` switches it)`
+            : '';
+        if (strategy) console.log(`strategy: ${strategy}${drift}`);
         console.log(
-          `calendar: ${status.calendars.join(' | ')} (${status.timeZone ?? 'UTC'})${status.hasReleaseSchedule ? ' + release schedule' : ''}`,
+          `calendar: ${status.calendarSentence}${status.timeZone ? ` (${status.timeZone})` : ''}${status.hasReleaseSchedule ? ' + release schedule' : ''}`,
         );
-        console.log(`next runs: ${status.nextRuns.slice(0, 5).join(', ') || 'none'}`);
+        console.log(`next runs: ${status.nextRunsInZone.slice(0, 5).join(', ') || 'none'}`);
         console.log(
           `runs taken: ${status.numActionsTaken}; cold-hit rate: ${status.coldHitRate === undefined ? 'n/a' : `${Math.round(status.coldHitRate * 100)}%`}`,
         );
@@ -142,7 +152,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
           console.log('|---|---|---:|---|');
           for (const run of status.recent) {
             console.log(
-              `| ${run.takenAt} | ${run.state}${run.detail ? `: ${run.detail}` : ''} | ${run.durationMs === undefined ? '' : `${run.durationMs} ms`} | ${run.workflowId} |`,
+              `| ${formatInZone(new Date(run.takenAt), status.timeZone)} | ${run.state}${run.detail ? `: ${run.detail}` : ''} | ${run.durationMs === undefined ? '' : `${run.durationMs} ms`} | ${run.workflowId} |`,
             );
           }
         }
@@ -159,6 +169,9 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
           console.log(
             `(scale-to-zero ${dollars(cost.scaleToZeroDollarsPerMonth)}, always-on ${dollars(cost.alwaysOnDollarsPerMonth)} per month)`,
           );
+          if (!target.spec && 'pricedAt' in cost) {
+            console.log(`priced by \`keepwarm enable\` at ${cost.pricedAt}; give the spec for today's prices`);
+          }
         }
       });
     });

@@ -152,10 +152,8 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
           console.log(JSON.stringify(status, null, 2));
           return;
         }
-        console.log(
-          `schedule ${status.scheduleId}${status.isPaused ? ' (paused)' : ''}: ${status.calendars.join('; ')} ${status.timeZone ?? ''}`.trimEnd(),
-        );
-        console.log(`  next runs: ${status.nextRuns.slice(0, 3).join(', ') || 'none'}`);
+        console.log(`schedule ${status.scheduleId}${status.isPaused ? ' (paused)' : ''}: ${status.calendarSentence}`);
+        console.log(`  next runs: ${status.nextRunsInZone.slice(0, 3).join(', ') || 'none'}`);
         for (const run of status.recent) {
           console.log(`  ${run.takenAt} ${run.state}${run.detail ? `: ${run.detail}` : ''}`);
         }
