@@ -53,14 +53,22 @@ describe('glm-ops dev up|status|check|down (real processes)', () => {
     expect(check.stdout).toContain(`${uiUrl}/namespaces/default/workflows/`);
 
     const status = JSON.parse((await execa(cli, ['dev', 'status', '--json'], { env })).stdout);
-    const pids: number[] = [status.temporal.pid, status.worker.pid];
+    const pids: number[] = [status.temporal.pid, status.worker.pid, status.platformDaemon.pid];
     expect(pids.every(isProcessAlive)).toBe(true);
+    // The daemon's own state, not a pointer to another command.
+    const text = (await execa(cli, ['dev', 'status'], { env })).stdout;
+    expect(text).toContain(`platform daemon: running (pid ${status.platformDaemon.pid}), control API `);
+    expect(text).toContain('  no apps deployed');
+    expect(text).not.toContain('see `glm-ops platform status`');
 
     await execa(cli, ['dev', 'down'], { env });
     expect(pids.filter(isProcessAlive)).toEqual([]);
     const after = JSON.parse((await execa(cli, ['dev', 'status', '--json'], { env })).stdout);
     expect(after).toEqual({});
-  }, 120_000);
+    expect((await execa(cli, ['dev', 'status'], { env })).stdout).toContain(
+      'platform daemon: not running (`glm-ops dev up` starts it)',
+    );
+  }, 600_000);
 
   it('refuses a malformed port setting with a message naming it', async () => {
     const result = await execa(cli, ['dev', 'up'], {

@@ -3,8 +3,46 @@ import type { Config } from '../../config/config';
 import { recordedAddresses, stackDown, stackStatus, stackUp } from '../../devstack/dev-stack';
 import { temporalCliPath, temporalCliVersion } from '../../devstack/temporal-cli';
 import { stackCheck } from '../../workflows/stack-check';
+import { platformStatus } from '../../platforms/local/daemon-lifecycle';
+import { DaemonUnavailableError } from '../../platforms/local/local-platform-errors';
+import type { PlatformStatus } from '../../platforms/local/platform-daemon';
 import { LOCAL_TASK_QUEUE } from '../../shared/task-queue';
 import { connectClient, workflowUiLink } from '../temporal-client';
+
+/** The platform daemon's status, or undefined when none answers in this state folder. */
+async function runningPlatformDaemon(settings: Config): Promise<PlatformStatus | undefined> {
+  try {
+    return await platformStatus(settings);
+  } catch (err) {
+    if (err instanceof DaemonUnavailableError) return undefined;
+    throw err;
+  }
+}
+
+/** What the daemon serves, one line per app: the version taking traffic, one on its way in, the verified one. */
+export function platformDaemonLines(daemon: PlatformStatus | undefined): string[] {
+  if (!daemon) return ['platform daemon: not running (`glm-ops dev up` starts it)'];
+  const lines = [`platform daemon: running (pid ${daemon.pid}), control API ${daemon.controlUrl}`];
+  if (daemon.apps.length === 0) lines.push('  no apps deployed');
+  for (const app of daemon.apps) {
+    const live = app.engines.filter((e) => e.state !== 'exited');
+    const ready = live.filter((e) => e.state === 'ready').length;
+    const serving = app.servingVersion === null ? 'stopped' : `serving v${app.servingVersion}`;
+    const incoming =
+      app.currentVersion !== null && app.currentVersion !== app.servingVersion
+        ? `, v${app.currentVersion} starting`
+        : '';
+    const verified = app.lastVerifiedVersion === null ? '' : `, last verified v${app.lastVerifiedVersion}`;
+    const engines =
+      app.servingVersion === null && live.length === 0
+        ? ''
+        : live.length === 0
+          ? ', no engines (scaled to zero)'
+          : `, ${ready} of ${live.length} engines ready`;
+    lines.push(`  ${app.app}: ${serving}${incoming}${verified} at ${app.url}${engines}`);
+  }
+  return lines;
+}
 
 /** `glm-ops dev up|down|status|check`: the embedded Temporal stack. */
 export function registerDevCommand(program: Command, settings: Config): void {
@@ -36,10 +74,11 @@ export function registerDevCommand(program: Command, settings: Config): void {
     .command('status')
     .description('show what is running')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) => {
+    .action(async (options: { json?: boolean }) => {
       const status = stackStatus(settings);
+      const platformDaemon = await runningPlatformDaemon(settings);
       if (options.json) {
-        console.log(JSON.stringify(status, null, 2));
+        console.log(JSON.stringify({ ...status, ...(platformDaemon ? { platformDaemon } : {}) }, null, 2));
         return;
       }
       const recorded = recordedAddresses(settings);
@@ -60,7 +99,7 @@ export function registerDevCommand(program: Command, settings: Config): void {
           ? `hub: running (pid ${status.hub.pid}) at ${status.hub.url}`
           : `hub: not running${comesBack(recorded.hub)}`,
       );
-      console.log('platform daemon: see `glm-ops platform status`');
+      for (const line of platformDaemonLines(platformDaemon)) console.log(line);
     });
 
   dev
