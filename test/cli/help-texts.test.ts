@@ -23,7 +23,7 @@ function helpTexts(): { where: string; kind: 'command' | 'argument' | 'option'; 
 }
 
 /** Proper nouns a help text may start with. */
-const PROPER_NOUNS = new Set(['Temporal', 'Modal']);
+const PROPER_NOUNS = new Set(['Temporal', 'Modal', 'Poisson']);
 
 describe('help texts: one style (as commander writes its own "display help for command")', () => {
   const texts = helpTexts();
