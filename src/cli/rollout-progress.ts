@@ -3,6 +3,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ROLLOUT_PHASES, type RolloutPhaseName, type RolloutStatus } from '../shared/rollout-types';
 import { status as statusQuery } from '../shared/rollout-messages';
 import { formatMs } from './format-ms';
+import { liveActivityLine, pendingHeartbeats } from './live-activity';
+import { fitLine, terminalColumns } from './terminal-width';
 
 const TITLES: Record<RolloutPhaseName, string> = {
   validate: 'Validate the spec',
@@ -30,7 +32,12 @@ export interface FollowOptions {
    * rides out server restarts. @default handle.result()
    */
   ended?: Promise<unknown>;
+  /** The spec's `health.startupTimeout`, which the live /health line counts the polled time against. */
+  startupTimeoutSec?: number;
 }
+
+/** How often the live view reads the running activity's heartbeat (bytes, /health attempt) from the server. */
+const DESCRIBE_MS = 1_000;
 
 /**
  * Shows live progress of a running rollout as a task list driven by its `status` query, until the workflow ends.
@@ -57,12 +64,27 @@ export async function followRollout(
     }
     latest = (await handle.query(statusQuery).catch(() => undefined)) ?? latest;
   })();
+  // A running step's own progress lives in its activity's heartbeats, which the status query cannot see.
+  let live: string | undefined;
+  const describer = (async () => {
+    while (isInteractive && !finished) {
+      const description = await handle.describe().catch(() => undefined);
+      if (description) {
+        live = liveActivityLine(pendingHeartbeats(description.raw), {
+          nowMs: Date.now(),
+          ...(options.startupTimeoutSec ? { startupTimeoutSec: options.startupTimeoutSec } : {}),
+        });
+      }
+      await sleep(DESCRIBE_MS);
+    }
+  })();
+  const columns = terminalColumns(process.stdout);
 
   const list = new Listr(
     ROLLOUT_PHASES.map((name) => ({
       title: TITLES[name],
       task: async (_ctx: unknown, task: { title: string; output: string; skip: (message?: string) => void }) => {
-        let lastShownSecond = -1;
+        let lastShown = '';
         let shownNotice: string | undefined;
         for (;;) {
           const report = latest?.phases.find((p) => p.name === name);
@@ -72,13 +94,14 @@ export async function followRollout(
           if (notice) {
             if (notice !== shownNotice) task.output = notice;
             shownNotice = notice;
-            lastShownSecond = -1;
+            lastShown = '';
           } else if (report?.state === 'running' && isInteractive) {
-            const runningMs = Date.now() - Date.parse(report.startedAt!);
-            if (Math.floor(runningMs / 1000) !== lastShownSecond) {
+            const runningS = Math.floor((Date.now() - Date.parse(report.startedAt!)) / 1000);
+            const line = fitLine(`running for ${formatMs(runningS * 1000)}${live ? ` — ${live}` : ''}`, columns - 4);
+            if (line !== lastShown) {
               shownNotice = undefined;
-              lastShownSecond = Math.floor(runningMs / 1000);
-              task.output = `running for ${formatMs(runningMs)}`;
+              lastShown = line;
+              task.output = line;
             }
           }
           if (report?.state === 'done') {
@@ -89,7 +112,8 @@ export async function followRollout(
             task.skip(`${TITLES[name]} — ${report.detail} (${formatMs(report.durationMs)})`);
             return;
           }
-          if (report?.state === 'failed') throw new Error(`${TITLES[name]} — ${report.detail}`);
+          // One line: the report below gives the whole cause.
+          if (report?.state === 'failed') throw new Error(fitLine(`${TITLES[name]} — ${report.detail}`, columns - 14));
           if (finished) {
             await poller;
             const final = latest?.phases.find((p) => p.name === name);
@@ -113,5 +137,6 @@ export async function followRollout(
   await list.run().catch(() => undefined);
   await ended;
   await poller;
+  await describer;
   return latest;
 }

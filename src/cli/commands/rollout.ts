@@ -186,7 +186,11 @@ export function registerRolloutCommand(program: Command, settings: Config): void
         });
         try {
           const last = options.follow
-            ? await followRollout(handle, { notice: () => outage ?? notice, ended: outcome })
+            ? await followRollout(handle, {
+                notice: () => outage ?? notice,
+                ended: outcome,
+                startupTimeoutSec: spec.health.startupTimeout,
+              })
             : undefined;
           const ended = await outcome;
           if (ended.kind === 'completed') {
