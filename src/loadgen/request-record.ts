@@ -25,4 +25,6 @@ export interface RequestRecord {
   outputTokens: number;
   /** `usage.prompt_tokens`, else the dataset's estimate of the prompt. */
   promptTokens: number;
+  /** The emulator's own model timing of the request (`emulator_timing`, when configured): benchmarks' ground truth. */
+  serverTiming?: unknown;
 }

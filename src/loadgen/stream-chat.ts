@@ -26,6 +26,7 @@ interface Chunk {
     } | null;
   }>;
   usage?: { completion_tokens?: number; prompt_tokens?: number } | null;
+  emulator_timing?: unknown;
 }
 
 /**
@@ -44,6 +45,7 @@ export async function streamChat(request: StreamChatRequest): Promise<RequestRec
   let usageOutput: number | undefined;
   let usagePrompt: number | undefined;
   let isDone = false;
+  let serverTiming: unknown;
   const record = (success: boolean, error?: string): RequestRecord => {
     const outputTokens = usageOutput ?? chunkChars.length;
     return {
@@ -56,6 +58,7 @@ export async function streamChat(request: StreamChatRequest): Promise<RequestRec
       chunkTokens: tokensPerLaterChunk(chunkChars, outputTokens),
       outputTokens: success ? outputTokens : 0,
       promptTokens: usagePrompt ?? request.promptTokens,
+      ...(serverTiming === undefined ? {} : { serverTiming }),
     };
   };
   try {
@@ -83,6 +86,7 @@ export async function streamChat(request: StreamChatRequest): Promise<RequestRec
           usageOutput = chunk.usage.completion_tokens;
           usagePrompt = chunk.usage.prompt_tokens ?? usagePrompt;
         }
+        if (chunk.emulator_timing !== undefined) serverTiming = chunk.emulator_timing;
         const delta = chunk.choices?.[0]?.delta;
         if (!delta) return;
         let chars = (delta.content?.length ?? 0) + (delta.reasoning_content?.length ?? 0);
