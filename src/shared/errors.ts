@@ -35,6 +35,11 @@ export const ErrorType = {
   PerformanceGateFailed: 'PerformanceGateFailed',
   /** The user aborted the run. */
   Aborted: 'Aborted',
+  /**
+   * An upgrade failed and was rolled back: the previous version serves and is healthy again. The upgrade workflow
+   * ends with it (details[0] is the UpgradeResult), so the list shows a failure, not a green success.
+   */
+  UpgradeRolledBack: 'UpgradeRolledBack',
   /** A compensation step itself failed; what is left to do by hand is in the details. */
   CompensationFailed: 'CompensationFailed',
   /** A required tool or credential is missing on the worker (e.g. the modal client): a person has to fix it. */
@@ -73,6 +78,8 @@ export const RETRYABLE: Readonly<Record<ErrorType, boolean>> = {
   Aborted: false,
   // Raised by workflows only, never by an activity; a person has to look.
   CompensationFailed: false,
+  // Raised by the upgrade workflow only, never by an activity: its verdict.
+  UpgradeRolledBack: false,
   // Misconfiguration (no modal client, no credentials, no engine): the same worker fails the same way next time.
   PlatformUnavailable: false,
   // An outage (daemon killed and restarted, a network blip): the compensations must outlive it.

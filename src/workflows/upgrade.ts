@@ -40,7 +40,7 @@ const control = proxyActivities<Activities>(remoteControl);
  * (`rollout/<app>`, so one rollout per app still holds). A failed child has already restored the previous version;
  * the upgrade verifies it is serving and healthy and returns `rolled-back` with the child's diagnosis.
  */
-export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
+async function upgradeSteps(input: UpgradeInput): Promise<UpgradeResult> {
   const ref = { app: input.app, platform: input.platform };
   const childWorkflowId = rolloutWorkflowId(input.app);
   upsertSearchAttributes([
@@ -239,4 +239,32 @@ function describeRequest(request: UpgradeRequest): string {
       .filter(Boolean)
       .join(' + ') || 'no change'
   );
+}
+
+/**
+ * Upgrades from before it completed when they rolled back, a green success in the workflow list. Once no such run is
+ * open anywhere: `deprecatePatch` this id, then delete the branch.
+ */
+const ROLLED_BACK_FAILS = 'upgrade-rolled-back-fails';
+
+/**
+ * Upgrades an app (guide §20): plan against the deployed spec (image bump, GPU change, mem-fraction tightening); on a
+ * GPU change invalidate the new GPU's DeepGEMM cache when stale and recompile; then run the rollout as a child
+ * (`rollout/<app>`, so one rollout per app still holds). A failed child has already restored the previous version;
+ * the upgrade verifies it is serving and healthy, and then fails with UpgradeRolledBack, whose message leads with the
+ * outcome and whose details carry the result (`rolled-back`, with the child's diagnosis): the workflow list shows a
+ * rolled-back upgrade as failed, never as a completed one.
+ */
+export async function upgrade(input: UpgradeInput): Promise<UpgradeResult> {
+  const result = await upgradeSteps(input);
+  if (result.outcome !== 'rolled-back' || !patched(ROLLED_BACK_FAILS)) return result;
+  const cause = result.diagnosis
+    ? ` (${result.diagnosis.cause}${result.diagnosis.failedPhase ? ` in ${result.diagnosis.failedPhase}` : ''})`
+    : '';
+  throw ApplicationFailure.create({
+    type: ErrorType.UpgradeRolledBack,
+    nonRetryable: true,
+    message: `upgrade of ${result.app} rolled back${cause}: v${result.servingVersion} is serving and healthy again`,
+    details: [result],
+  });
 }

@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import execa from 'execa';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../src/activities';
 import type { Platform } from '../../src/platforms/platform';
+import { ErrorType } from '../../src/shared/errors';
 import { status as rolloutStatus } from '../../src/shared/rollout-messages';
 import { DEPLOYED_VERSION, GPU_TYPE, SGLANG_IMAGE } from '../../src/shared/search-attributes';
 import type { UpgradeResult } from '../../src/shared/upgrade-types';
@@ -95,11 +97,21 @@ describe('what serves now: status, rollback and the search attributes read the p
       await rolloutOnce(client, taskQueue, app, 'r-truth-1');
       const servingImage = stack.specFor(app).sglang.image;
       const upgradeId = `upgrade/${app}/drill`;
-      const result: UpgradeResult = await client.workflow.execute(upgrade, {
-        taskQueue,
-        workflowId: upgradeId,
-        args: [{ app, platform: 'local', request: { sglangImage: BROKEN_IMAGE }, upgradeId: 'u-truth' }],
-      });
+      // A rolled-back upgrade fails with UpgradeRolledBack; its result rides in the failure's details.
+      const failed: unknown = await client.workflow
+        .execute(upgrade, {
+          taskQueue,
+          workflowId: upgradeId,
+          args: [{ app, platform: 'local', request: { sglangImage: BROKEN_IMAGE }, upgradeId: 'u-truth' }],
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failed).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failed as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe(ErrorType.UpgradeRolledBack);
+      const result = cause.details?.[0] as UpgradeResult;
       expect(result.outcome).toBe('rolled-back');
       expect(result.servingVersion).toBe(1);
       expect(result.attempted).toEqual({ version: 2, sglangImage: BROKEN_IMAGE, gpuType: 'B200' });

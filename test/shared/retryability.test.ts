@@ -25,6 +25,8 @@ const EXPECTED: Array<[ErrorType, 'retried' | 'not retried']> = [
   [ErrorType.PerformanceGateFailed, 'not retried'],
   [ErrorType.Aborted, 'not retried'],
   [ErrorType.CompensationFailed, 'not retried'],
+  // New: the upgrade workflow's own verdict (its end, never an activity's).
+  [ErrorType.UpgradeRolledBack, 'not retried'],
   [ErrorType.PlatformUnavailable, 'not retried'],
   // New with the split of PlatformUnavailable: a daemon that did not answer is an outage, not a misconfiguration.
   [ErrorType.PlatformUnreachable, 'retried'],

@@ -2,6 +2,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../src/activities';
 import { ErrorType } from '../../src/shared/errors';
+import { PHASE } from '../../src/shared/search-attributes';
 import type { RollbackResult } from '../../src/shared/rollout-types';
 import type { UpgradeResult } from '../../src/shared/upgrade-types';
 import type { Spec } from '../../src/spec/schema';
@@ -65,6 +66,20 @@ function startUpgrade(client: Client, taskQueue: string, app: string) {
     workflowId: `upgrade/${app}`,
     args: [{ app, platform: 'local', request: { sglangImage: NEW_IMAGE }, upgradeId: `u-${app}` }],
   });
+}
+
+/**
+ * The result of a rolled-back upgrade: it fails with UpgradeRolledBack, whose message leads with the outcome and whose
+ * details carry the result.
+ */
+async function rolledBack(run: Promise<unknown>): Promise<UpgradeResult> {
+  const failed = await failureOf(run);
+  expect(failed.type).toBe(ErrorType.UpgradeRolledBack);
+  const result = failed.details?.[0] as UpgradeResult;
+  expect(failed.message.split('\n')[0]).toMatch(
+    new RegExp(`^upgrade of ${result.app} rolled back \\(.+\\): v1 is serving and healthy again$`),
+  );
+  return result;
 }
 
 /** The ApplicationFailure a workflow failed with (the activity's own, when an activity failure ended it). */
@@ -134,8 +149,8 @@ describe('upgrade saga (fake activities, real dev server)', () => {
         throw failure(ErrorType.CompileFailed, 'compile_deepgemm died');
       },
     });
-    const result: UpgradeResult = await withWorker(fakes.activities, ({ client, taskQueue }) =>
-      startUpgrade(client, taskQueue, spec.app),
+    const result = await withWorker(fakes.activities, ({ client, taskQueue }) =>
+      rolledBack(startUpgrade(client, taskQueue, spec.app)),
     );
     expect(fakes.names()).toEqual([
       'planUpgrade',
@@ -163,9 +178,16 @@ describe('upgrade saga (fake activities, real dev server)', () => {
         return { attempt: 1, elapsedMs: 1, outcomes: { ok: 1 } };
       },
     });
-    const result: UpgradeResult = await withWorker(fakes.activities, ({ client, taskQueue }) =>
-      startUpgrade(client, taskQueue, spec.app),
-    );
+    const { result, listed } = await withWorker(fakes.activities, async ({ client, taskQueue }) => {
+      const rolledBackResult = await rolledBack(startUpgrade(client, taskQueue, spec.app));
+      const description = await client.workflow.getHandle(`upgrade/${spec.app}`).describe();
+      return {
+        result: rolledBackResult,
+        listed: { status: description.status.name, phase: description.typedSearchAttributes.get(PHASE) },
+      };
+    });
+    // The workflow list shows the rolled-back upgrade as failed, not as a green COMPLETED.
+    expect(listed).toEqual({ status: 'FAILED', phase: 'rolled-back' });
     expect(fakes.names()).toEqual([
       'planUpgrade',
       ...ROLLOUT_STEPS.slice(0, ROLLOUT_STEPS.indexOf('waitForHealth') + 1),

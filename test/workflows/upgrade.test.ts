@@ -146,11 +146,21 @@ describe('upgrade workflow (real Temporal, child rollout, platform daemon, emula
     });
     await withWorker(activities, async ({ client, taskQueue }) => {
       await rolloutFirst(client, taskQueue, app);
-      const result: UpgradeResult = await client.workflow.execute(upgrade, {
-        taskQueue,
-        workflowId: upgradeId(app, 'broken'),
-        args: [{ app, platform: 'local', request: { sglangImage: BROKEN_IMAGE }, upgradeId: 'u-broken' }],
-      });
+      // A rolled-back upgrade fails (the list must not show it as a success); its result rides in the failure.
+      const failed: unknown = await client.workflow
+        .execute(upgrade, {
+          taskQueue,
+          workflowId: upgradeId(app, 'broken'),
+          args: [{ app, platform: 'local', request: { sglangImage: BROKEN_IMAGE }, upgradeId: 'u-broken' }],
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failed).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failed as WorkflowFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe(ErrorType.UpgradeRolledBack);
+      const result = cause.details?.[0] as UpgradeResult;
       expect(result.outcome).toBe('rolled-back');
       expect(result.servingVersion).toBe(1);
       await recordHistory(client.workflow.getHandle(upgradeId(app, 'broken')), 'upgrade-rolled-back');

@@ -14,6 +14,8 @@ import { MaintenanceTimeError } from '../../schedules/zoned-time';
 import { lookupGpu } from '../../spec/gpu-catalog';
 import { planUpgradeFrom, type UpgradePlan } from '../../spec/upgrade-plan';
 import { UpgradeSpecError } from '../../spec/upgrade-spec';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../shared/errors';
 import { APP } from '../../shared/search-attributes';
 import type { UpgradeInput, UpgradeRequest, UpgradeResult } from '../../shared/upgrade-types';
 import { upgrade } from '../../workflows/upgrade';
@@ -96,6 +98,15 @@ function printResult(result: UpgradeResult): void {
       console.error(`diagnosis: ${d.title}: ${d.resolution} (${d.guideSection})`);
     for (const c of result.diagnosis.compensations) console.error(`compensation ${c.outcome}: ${c.step}`);
   }
+}
+
+/** The result a rolled-back upgrade fails with (UpgradeRolledBack carries it); any other failure is rethrown. */
+function rolledBackResult(err: unknown): UpgradeResult {
+  const failure = err instanceof WorkflowFailedError ? err.cause : undefined;
+  if (failure instanceof ApplicationFailure && failure.type === ErrorType.UpgradeRolledBack && failure.details?.[0]) {
+    return failure.details[0] as UpgradeResult;
+  }
+  throw err;
 }
 
 /** `glm-ops upgrade SPEC --sglang-image TAG | --gpu TYPE [--at TIME --timezone ZONE]` (guide §20). */
@@ -198,7 +209,7 @@ export function registerUpgradeCommand(program: Command, settings: Config): void
         console.log(`upgrade started: workflow ${id}${link ? `\n  ${link}` : ''}`);
         if (!options.wait) return;
         try {
-          const result = await handle.result();
+          const result = await handle.result().catch(rolledBackResult);
           printResult(result);
           if (result.outcome !== 'upgraded') process.exitCode = EXIT.failed;
         } catch (err) {
