@@ -130,7 +130,8 @@ describe('the history reads as a result (fake activities, real dev server)', () 
       expect(details).toContain('- compensation done: roll back to v1 and verify it is healthy');
       expect(details).toContain('- diagnosis: CUDA out of memory: lower sglang.memFractionStatic (§12)');
 
-      expect(await searchAttributes(handle)).toEqual({ phase: 'failed', deployed: undefined });
+      // GlmOpsDeployedVersion names what serves after the compensation: v1 again.
+      expect(await searchAttributes(handle)).toEqual({ phase: 'failed', deployed: 1 });
       expectShortStepSummaries(await activitySummaries(handle));
     });
   });
@@ -183,5 +184,5 @@ async function abortDuringHealth(handle: WorkflowHandle, gate: Gate, spec: Spec)
       .slice(1, 3),
   ).toEqual(['failed', 'aborted: wrong image']);
   expect(ended).toContain('- abort requested: wrong image');
-  expect(await searchAttributes(handle)).toEqual({ phase: 'aborted', deployed: undefined });
+  expect(await searchAttributes(handle)).toEqual({ phase: 'aborted', deployed: 1 });
 }
