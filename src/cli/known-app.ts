@@ -66,6 +66,5 @@ function unknownAppProblem(app: string, platform: 'local' | 'modal', known: stri
 export function unknownVersionProblem(known: KnownApp, version: number): string | undefined {
   if (known.versions.includes(version)) return undefined;
   const listed = known.versions.map((v) => `v${v}`).join(', ') || 'none';
-  const example = known.versions.filter((v) => v !== known.currentVersion).at(-1);
-  return `app "${known.app}" has no version ${version} (versions: ${listed})${example ? `: roll back to one of them, e.g. \`glm-ops rollback ${known.app} --to v${example}\`` : ''}`;
+  return `app "${known.app}" has no version ${version} (versions: ${listed}): name one of them with --to, or leave --to out to go back to the last verified one`;
 }

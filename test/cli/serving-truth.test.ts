@@ -178,7 +178,7 @@ describe('what serves now: status, rollback and the search attributes read the p
       const wrong = await cli(['rollback', app, '--to', 'v99'], taskQueue);
       expect(wrong.exitCode).toBe(2);
       expect(wrong.stderr.trim()).toBe(
-        `glm-ops: app "${app}" has no version 99 (versions: v1, v2): roll back to one of them, e.g. \`glm-ops rollback ${app} --to v1\``,
+        `glm-ops: app "${app}" has no version 99 (versions: v1, v2): name one of them with --to, or leave --to out to go back to the last verified one`,
       );
       expect(await rollbacksOf(client, app)).toEqual([]);
 

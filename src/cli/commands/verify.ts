@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/config';
-import { localPlatform } from '../../platform-wiring';
+import { localPlatform, platformsFor } from '../../platform-wiring';
+import { checkModalReady } from '../../platforms/modal/modal-preflight';
+import type { StoragePort } from '../../platforms/platform';
+import { MODAL_TASK_QUEUE } from '../../shared/task-queue';
+import type { Spec } from '../../spec/schema';
 import { VerifyScheduleError } from '../../schedules/verify-weights-schedule';
 import {
   disableVerifySchedule,
@@ -19,7 +23,7 @@ import { loadSpecFile } from '../../spec/parse-spec';
 import { touchText } from '../../storage/download-sentinel';
 import { printSpecIssues } from './spec-output';
 
-/** `glm-ops verify SPEC`: the guide's verify_setup for the local volumes (weights sentinel, DeepGEMM marker). */
+/** `glm-ops verify SPEC`: the guide's verify_setup for the spec's volumes (weights sentinel, DeepGEMM marker). */
 export function registerVerifyCommand(program: Command, settings: Config): void {
   registerVerifyScheduleCommand(program, settings);
   program
@@ -41,8 +45,8 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
         return;
       }
       const spec = parsed.spec;
-      // The volumes as the local worker sees them, on the same hub (HF_ENDPOINT, else the hub glm-ops runs).
-      const storage = localPlatform(settings);
+      const storage = storageFor(spec, settings);
+      if ('problem' in storage) return reportBadInput(storage.problem);
       const weights = await storage.weightsStatus(spec, { full: options.full === true });
       const kernels = await storage.kernelCacheStatus(spec);
       const isReady = weights.state === 'valid' && kernels.state === 'valid';
@@ -54,6 +58,7 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
       console.log(
         `verify ${spec.app} (${spec.model.repo}@${spec.model.revision}, ${spec.gpu.type}, ${spec.sglang.image})`,
       );
+      console.log(`  ${storage.where}`);
       const rehashed = weights.rehashed ?? [];
       console.log(
         `weights: ${weights.state}${weights.commit ? ` (commit ${weights.commit})` : ''}${options.full ? ', re-hashed' : ''}`,
@@ -75,6 +80,38 @@ export function registerVerifyCommand(program: Command, settings: Config): void 
       if (kernels.marker) console.log(`  marker contents: ${JSON.stringify(kernels.marker)}`);
       for (const reason of kernels.reasons) console.log(`  - ${reason}`);
     });
+}
+
+/**
+ * The volumes of the spec's platform, never another's: the local worker's directories (on the same hub: HF_ENDPOINT,
+ * else the hub glm-ops runs), or the Modal volumes read through the Modal adapter with the real client, which needs
+ * the client and credentials; without them, one line says so and what to do (a local directory says nothing about
+ * a Modal volume).
+ */
+function storageFor(
+  spec: Spec,
+  settings: Config,
+):
+  | { weightsStatus: StoragePort['weightsStatus']; kernelCacheStatus: StoragePort['kernelCacheStatus']; where: string }
+  | { problem: string } {
+  if (spec.platform === 'local') {
+    const platform = localPlatform(settings);
+    return {
+      weightsStatus: (s, o) => platform.weightsStatus(s, o),
+      kernelCacheStatus: (s) => platform.kernelCacheStatus(s),
+      where: `platform local: volumes ${spec.volumes.weights} and ${spec.volumes.kernels} (directories of this machine's local platform)`,
+    };
+  }
+  const readiness = checkModalReady(settings.env);
+  if (!readiness.ok) {
+    return { problem: `cannot verify ${spec.app} on platform modal: ${readiness.problem}: ${readiness.fix}` };
+  }
+  const modal = platformsFor(MODAL_TASK_QUEUE, settings).modal!;
+  return {
+    weightsStatus: (s, o) => modal.weightsStatus(s, o),
+    kernelCacheStatus: (s) => modal.kernelCacheStatus(s),
+    where: `platform modal: volumes ${spec.volumes.weights} and ${spec.volumes.kernels} in environment ${spec.environment}, read with the modal client`,
+  };
 }
 
 /**
