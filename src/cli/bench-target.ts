@@ -1,6 +1,7 @@
 import type { Config } from '../config/config';
 import { secretSource } from '../config/secrets';
 import { platformsFor } from '../platform-wiring';
+import { AppName } from '../spec/schema';
 import { taskQueueFor } from '../shared/task-queue';
 
 /** Where the bench sends its load: the endpoint, its key (never printed), and the served model when known. */
@@ -35,7 +36,7 @@ export async function resolveBenchTarget(
     }
     return { baseUrl: target, apiKey, description: `${target}${apiKey ? ` (key from $${options.apiKeyEnv})` : ''}` };
   }
-  if (!/^[a-z0-9][a-z0-9-]*$/i.test(target)) {
+  if (!AppName.safeParse(target).success) {
     throw new BenchTargetError(`TARGET "${target}" is neither a URL (http://…) nor an app name`);
   }
   const platform = Object.values(platformsFor(taskQueueFor(options.platform), config))[0]!;

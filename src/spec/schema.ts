@@ -14,7 +14,7 @@ export const SglangArgValue = z.union([z.string(), z.number(), z.boolean()]);
 export type SglangArgValue = z.infer<typeof SglangArgValue>;
 
 /** Modal app names: letters, digits, dashes, dots and underscores, under 64 characters. */
-const AppName = z
+export const AppName = z
   .string()
   .min(1)
   .max(63)

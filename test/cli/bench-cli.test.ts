@@ -98,8 +98,9 @@ describe('glm-ops bench', () => {
     expect({ code: run.exitCode, stderr: run.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
   });
 
+  // A dotted name, like the demo's glm-5.1-local-demo: an app name, not a malformed URL.
   test('an app name with no platform daemon running says how to start it', async () => {
-    const run = execa(process.execPath, [builtCliEntry(), 'bench', 'no-such-app-zz'], {
+    const run = execa(process.execPath, [builtCliEntry(), 'bench', 'no-such-app.v5-1'], {
       reject: false,
       env: { ...process.env, GLM_OPS_HOME: dir },
     });
