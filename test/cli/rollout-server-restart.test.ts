@@ -62,6 +62,8 @@ describe('Temporal server restart mid-rollout (SIGKILL during the health wait, s
     env = {
       ...process.env,
       GLM_OPS_HOME: path.join(home, 'state'),
+      // Its own hub port: the default 8700 is another suite's when two run at once.
+      GLM_OPS_HUB_PORT: String(await freePort()),
       GLM_OPS_FIXTURE_SIZE_MB: '6',
       XDG_CONFIG_HOME: path.join(home, 'xdg'),
     };

@@ -25,6 +25,8 @@ describe('glm-ops dev up|status|check|down (real processes)', () => {
       GLM_OPS_HOME: home,
       GLM_OPS_TEMPORAL_PORT: String(blockedPort),
       GLM_OPS_TEMPORAL_UI_PORT: String(uiPort),
+      // Its own hub port: the default 8700 is another suite's when two run at once.
+      GLM_OPS_HUB_PORT: String(await freePort()),
       GLM_OPS_FIXTURE_SIZE_MB: '4',
     };
     for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_PROFILE', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_API_KEY'])
