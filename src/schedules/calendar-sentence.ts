@@ -1,4 +1,5 @@
 import type { CalendarSpecDescription, Range } from '@temporalio/client';
+import { MONTHS } from './calendar-months';
 import { calendarText } from './calendar-text';
 import { zonePhrase } from './zoned-display';
 
@@ -24,20 +25,6 @@ export function calendarSentence(calendar: CalendarSpecDescription, timeZone?: s
 type NumberRanges = Range<number>[];
 
 const WEEKDAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
-const MONTHS = [
-  'JANUARY',
-  'FEBRUARY',
-  'MARCH',
-  'APRIL',
-  'MAY',
-  'JUNE',
-  'JULY',
-  'AUGUST',
-  'SEPTEMBER',
-  'OCTOBER',
-  'NOVEMBER',
-  'DECEMBER',
-];
 
 const endOf = <T>(range: Range<T>): T => range.end ?? range.start;
 const stepOf = (range: Range<unknown>): number => range.step ?? 1;
@@ -117,7 +104,7 @@ function months(ranges: Range<number | string>[]): string | undefined {
   if (isAll(ranges, 'JANUARY', 'DECEMBER')) return '';
   const named: string[] = [];
   for (const range of ranges) {
-    if (stepOf(range) !== 1 || !MONTHS.includes(String(range.start))) return undefined;
+    if (stepOf(range) !== 1 || !(MONTHS as readonly string[]).includes(String(range.start))) return undefined;
     const first = titleCase(String(range.start));
     named.push(endOf(range) === range.start ? first : `${first} to ${titleCase(String(endOf(range)))}`);
   }

@@ -1,6 +1,7 @@
 import { ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import type { UpgradeInput } from '../shared/upgrade-types';
 import { APP } from '../shared/search-attributes';
+import { MONTHS } from './calendar-months';
 import {
   assertTimeZone,
   MaintenanceTimeError,
@@ -8,21 +9,6 @@ import {
   zonedTimeToInstant,
   type WallClockTime,
 } from './zoned-time';
-
-const MONTHS = [
-  'JANUARY',
-  'FEBRUARY',
-  'MARCH',
-  'APRIL',
-  'MAY',
-  'JUNE',
-  'JULY',
-  'AUGUST',
-  'SEPTEMBER',
-  'OCTOBER',
-  'NOVEMBER',
-  'DECEMBER',
-] as const;
 
 /**
  * A late start is still taken within this window (a server restart at 02:00 should not skip the maintenance);
