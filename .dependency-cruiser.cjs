@@ -17,7 +17,7 @@ const LAYERS = [
   ['config'],
   ['spec'],
   ['shared'],
-  ['process', 'net'],
+  ['process', 'net', 'random'],
 ];
 
 // Not anchored: in a worktree whose node_modules is a symlink, packages resolve to the link's target path.

@@ -48,109 +48,63 @@ ${tables}
 `;
 }
 
+type Points = Array<[number, number]>;
+
+/** Charts sharing an x axis and a mark (lines for a sweep, dots for one run): `[title, y label, series]` each. */
+function charts(
+  xLabel: string,
+  isLine: boolean,
+  specs: Array<[string, string, Array<[string, string, Points]>]>,
+): string[] {
+  return specs.map(([title, yLabel, series]) =>
+    svgChart({
+      title,
+      xLabel,
+      yLabel,
+      series: series.map(([name, color, points]): ChartSeries => ({ name, color, points, isLine })),
+    }),
+  );
+}
+
 function sweepCharts(levels: ReportLevel[]): string[] {
-  const at = (pick: (s: BenchRun['summary']) => number): Array<[number, number]> =>
+  const at = (pick: (s: BenchRun['summary']) => number): Points =>
     levels.map(({ run }) => [run.summary.concurrency, pick(run.summary)]);
-  const line = (name: string, color: string, points: Array<[number, number]>): ChartSeries => ({
-    name,
-    color,
-    points,
-    isLine: true,
-  });
-  const x = 'measured concurrency (Σ E2E / duration)';
-  return [
-    svgChart({
-      title: 'TTFT against load',
-      xLabel: x,
-      yLabel: 'TTFT (ms)',
-      series: [
-        line(
-          'median',
-          BLUE,
-          at((s) => s.median_ttft_ms),
-        ),
-        line(
-          'p95',
-          ORANGE,
-          at((s) => s.p95_ttft_ms),
-        ),
+  return charts('measured concurrency (Σ E2E / duration)', true, [
+    [
+      'TTFT against load',
+      'TTFT (ms)',
+      [
+        ['median', BLUE, at((s) => s.median_ttft_ms)],
+        ['p95', ORANGE, at((s) => s.p95_ttft_ms)],
       ],
-    }),
-    svgChart({
-      title: 'TPOT against load',
-      xLabel: x,
-      yLabel: 'TPOT (ms)',
-      series: [
-        line(
-          'median',
-          BLUE,
-          at((s) => s.median_tpot_ms),
-        ),
-        line(
-          'p95',
-          ORANGE,
-          at((s) => s.p95_tpot_ms),
-        ),
+    ],
+    [
+      'TPOT against load',
+      'TPOT (ms)',
+      [
+        ['median', BLUE, at((s) => s.median_tpot_ms)],
+        ['p95', ORANGE, at((s) => s.p95_tpot_ms)],
       ],
-    }),
-    svgChart({
-      title: 'Throughput against load',
-      xLabel: x,
-      yLabel: 'output tokens/s',
-      series: [
-        line(
-          'output throughput',
-          GREEN,
-          at((s) => s.output_throughput),
-        ),
-      ],
-    }),
-  ];
+    ],
+    ['Throughput against load', 'output tokens/s', [['output throughput', GREEN, at((s) => s.output_throughput)]]],
+  ]);
 }
 
 function singleRunCharts(run: BenchRun): string[] {
   const ok = run.records.filter((r) => r.success);
   const inFlight = inFlightAtSend(ok);
-  const dots = (name: string, color: string, points: Array<[number, number]>): ChartSeries => ({
-    name,
-    color,
-    points,
-    isLine: false,
-  });
-  const x = 'requests in flight when sent';
+  const ttft: Points = ok.map((r, i) => [inFlight[i]!, r.ttft * 1000]);
+  const tpot = ok.flatMap((r, i): Points =>
+    r.outputTokens > 1 ? [[inFlight[i]!, ((r.latency - r.ttft) / (r.outputTokens - 1)) * 1000]] : [],
+  );
   return [
-    svgChart({
-      title: 'TTFT against load',
-      xLabel: x,
-      yLabel: 'TTFT (ms)',
-      series: [
-        dots(
-          'each request',
-          BLUE,
-          ok.map((r, i) => [inFlight[i]!, r.ttft * 1000]),
-        ),
-      ],
-    }),
-    svgChart({
-      title: 'TPOT against load',
-      xLabel: x,
-      yLabel: 'TPOT (ms)',
-      series: [
-        dots(
-          'each request',
-          ORANGE,
-          ok.flatMap((r, i): Array<[number, number]> =>
-            r.outputTokens > 1 ? [[inFlight[i]!, ((r.latency - r.ttft) / (r.outputTokens - 1)) * 1000]] : [],
-          ),
-        ),
-      ],
-    }),
-    svgChart({
-      title: 'Throughput against load',
-      xLabel: 'requests open in the second',
-      yLabel: 'output chunks/s',
-      series: [dots('each second', GREEN, perSecond(ok))],
-    }),
+    ...charts('requests in flight when sent', false, [
+      ['TTFT against load', 'TTFT (ms)', [['each request', BLUE, ttft]]],
+      ['TPOT against load', 'TPOT (ms)', [['each request', ORANGE, tpot]]],
+    ]),
+    ...charts('requests open in the second', false, [
+      ['Throughput against load', 'output chunks/s', [['each second', GREEN, perSecond(ok)]]],
+    ]),
   ];
 }
 
@@ -162,7 +116,7 @@ function inFlightAtSend(records: RequestRecord[]): number[] {
 }
 
 /** Each whole second of the run: requests open in it, output chunks that arrived in it. */
-function perSecond(records: RequestRecord[]): Array<[number, number]> {
+function perSecond(records: RequestRecord[]): Points {
   if (records.length === 0) return [];
   const first = Math.min(...records.map((r) => r.startTime));
   const seconds = Math.ceil(Math.max(...records.map((r) => r.startTime + r.latency)) - first) + 1;

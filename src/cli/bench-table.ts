@@ -8,27 +8,31 @@ export function benchTable(run: BenchRun): string {
   const row = (label: string, value: string | number): void => {
     lines.push(`${label.padEnd(40)} ${typeof value === 'number' ? value.toFixed(2) : value}`);
   };
-  const count = (label: string, value: number): void => row(label, String(value));
   const rule = (title: string, fill: string): void => {
     const pad = 50 - title.length;
     lines.push(fill.repeat(Math.floor(pad / 2)) + title + fill.repeat(Math.ceil(pad / 2)));
   };
+  // Counts print as integers, every other figure with two decimals (bench_serving's `{:<40} {:<10}` / `{:<10.2f}`).
+  const count = (value: number): string => String(value);
+  const head: Array<[string, string | number]> = [
+    ['Backend:', s.backend],
+    ['Traffic request rate:', String(s.request_rate)],
+    ['Max request concurrency:', s.max_concurrency === null ? 'not set' : String(s.max_concurrency)],
+    ['Successful requests:', count(s.completed)],
+    ['Failed requests:', count(s.failed)],
+    ['Benchmark duration (s):', s.duration],
+    ['Total input tokens:', count(s.total_input_tokens)],
+    ['Total generated tokens:', count(s.total_output_tokens)],
+    ['Request throughput (req/s):', s.request_throughput],
+    ['Input token throughput (tok/s):', s.input_throughput],
+    ['Output token throughput (tok/s):', s.output_throughput],
+    ['Peak output token throughput (tok/s):', peaks.max_output_tokens_per_s],
+    ['Peak concurrent requests:', count(peaks.max_concurrent_requests)],
+    ['Total token throughput (tok/s):', s.total_throughput],
+    ['Concurrency:', s.concurrency],
+  ];
   rule(' Serving Benchmark Result ', '=');
-  row('Backend:', s.backend);
-  row('Traffic request rate:', String(s.request_rate));
-  row('Max request concurrency:', s.max_concurrency === null ? 'not set' : String(s.max_concurrency));
-  count('Successful requests:', s.completed);
-  count('Failed requests:', s.failed);
-  row('Benchmark duration (s):', s.duration);
-  count('Total input tokens:', s.total_input_tokens);
-  count('Total generated tokens:', s.total_output_tokens);
-  row('Request throughput (req/s):', s.request_throughput);
-  row('Input token throughput (tok/s):', s.input_throughput);
-  row('Output token throughput (tok/s):', s.output_throughput);
-  row('Peak output token throughput (tok/s):', peaks.max_output_tokens_per_s);
-  count('Peak concurrent requests:', peaks.max_concurrent_requests);
-  row('Total token throughput (tok/s):', s.total_throughput);
-  row('Concurrency:', s.concurrency);
+  for (const [label, value] of head) row(label, value);
   if (s.accept_length) row('Accept length:', s.accept_length);
   const block = (title: string, name: string, key: 'e2e_latency' | 'ttft' | 'tpot' | 'itl', withMax = false): void => {
     rule(title, '-');

@@ -1,5 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import type { HealthHeartbeat } from '../activities/health-wait-budget';
+import type { TransferProgress } from '../storage/download-progress';
 import { formatMs } from './format-ms';
 
 /** A long activity's last heartbeat, as the server keeps it for the workflow's description. */
@@ -15,22 +17,9 @@ export interface LiveContext {
   startupTimeoutSec?: number;
 }
 
-/** Storage steps heartbeat this (`StorageProgress`): bytes and files of a download, verify or compile. */
-interface TransferBeat {
-  stage: string;
-  bytesDone: number;
-  bytesTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  rateBytesPerSec: number;
-}
-
-/** The health wait heartbeats this (`HealthHeartbeat`). */
-interface HealthBeat {
-  attempt: number;
-  startedAtMs: number;
-  polledMs?: number;
-}
+/** Storage steps heartbeat their `TransferProgress`; the health wait its `HealthHeartbeat` (`polledMs` may be missing). */
+type TransferBeat = TransferProgress;
+type HealthBeat = Pick<HealthHeartbeat, 'attempt' | 'startedAtMs'> & Partial<Pick<HealthHeartbeat, 'polledMs'>>;
 
 /** Bytes for people: `812 MB`, `3.10 GB`, `700 GB` (decimal units, as the guide's sizes are). */
 export function formatBytes(bytes: number): string {

@@ -1,3 +1,4 @@
+import { EXIT_BAD_INPUT } from './bad-input';
 import { checkSpecFile } from '../spec/check-spec';
 import { formatFinding } from '../spec/finding';
 import { formatSpecIssue } from '../spec/parse-spec';
@@ -5,7 +6,7 @@ import type { Spec } from '../spec/schema';
 
 /**
  * Loads and lints a spec for a command that is about to act on it. Prints every finding; returns undefined when
- * there is any parse error or error-level finding, so nothing is started.
+ * there is any parse error or error-level finding, so nothing is started, and sets the exit code for bad input.
  */
 export async function loadDeployableSpec(file: string): Promise<Spec | undefined> {
   const checked = await checkSpecFile(file);
@@ -15,6 +16,9 @@ export async function loadDeployableSpec(file: string): Promise<Spec | undefined
     if (finding.level === 'error') console.error(line);
     else console.warn(line);
   }
-  if (checked.errors.length > 0 || checked.findings.some((f) => f.level === 'error') || !checked.spec) return undefined;
+  if (checked.errors.length > 0 || checked.findings.some((f) => f.level === 'error') || !checked.spec) {
+    process.exitCode = EXIT_BAD_INPUT;
+    return undefined;
+  }
   return checked.spec;
 }

@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatRequest, ChatTool } from './chat-request';
 import { isPlainObject } from './lax-pydantic';
 import { pyJsonDumps } from './python-repr';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../random/seeded-random';
 
 /**
  * What one generated token is in GLM-5.1's output format. The emulated model writes GLM's raw text

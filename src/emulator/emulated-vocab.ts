@@ -1,4 +1,4 @@
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../random/seeded-random';
 
 /** GLM's special tokens the emulated model writes; their ids sit at the top of the vocabulary as in GLM's. */
 export const SPECIAL_TOKENS = [

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { ModelToken } from './completion-plan';
 import type { Engine } from './engine';
 import { recordAborted, recordFinished, recordInterToken } from './request-metrics';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../random/seeded-random';
 import { noteStep } from './serving-stats';
 import { type DecodeStep, planSteps, planTiming, type RequestTiming } from './timing-model';
 

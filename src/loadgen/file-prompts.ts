@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as z from 'zod';
 import { estimateTokens, type BenchMessage, type BenchPrompt } from './bench-prompt';
-import type { SeededRandom } from './seeded-random';
+import type { SeededRandom } from '../random/seeded-random';
 
 /** A dataset file that cannot be used; the message names the file, the line or entry, and the field. */
 export class BenchDatasetError extends Error {
@@ -117,7 +117,7 @@ function prompt(messages: BenchMessage[], outputLen: number): BenchPrompt {
 
 function shuffle<T>(items: T[], random: SeededRandom): void {
   for (let i = items.length - 1; i > 0; i--) {
-    const j = random.integer(0, i);
+    const j = random.int(0, i);
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
 }

@@ -1,5 +1,5 @@
 import { CHARS_PER_TOKEN, type BenchPrompt } from './bench-prompt';
-import type { SeededRandom } from './seeded-random';
+import type { SeededRandom } from '../random/seeded-random';
 
 // Common English words, each a single token (with its leading space) in GLM's and most BPE vocabularies. A random
 // sequence of them has no shared prefix between requests (no radix-cache hits), like bench_serving's random token
@@ -16,7 +16,7 @@ const WORDS = (
 /** bench_serving's random lengths: uniform integers in [max(⌊full × ratio⌋, 1), full]. */
 export function randomLength(full: number, rangeRatio: number, random: SeededRandom): number {
   if (full <= 0) return 0;
-  return random.integer(Math.max(Math.floor(full * rangeRatio), 1), full);
+  return random.int(Math.max(Math.floor(full * rangeRatio), 1), full);
 }
 
 /** `count` random prompts of about `inputLen` tokens asking for about `outputLen` (both drawn with the range ratio). */
@@ -41,7 +41,7 @@ function randomText(chars: number, random: SeededRandom): string {
   const parts: string[] = [];
   let length = -1; // the joined length: one space fewer than words
   while (length < chars) {
-    const word = WORDS[random.integer(0, WORDS.length - 1)]!;
+    const word = WORDS[random.int(0, WORDS.length - 1)]!;
     parts.push(word);
     length += word.length + 1;
   }

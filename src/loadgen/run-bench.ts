@@ -7,7 +7,7 @@ import type { BenchPrompt } from './bench-prompt';
 import { filePrompts } from './file-prompts';
 import { randomPrompts } from './random-prompts';
 import type { RequestRecord } from './request-record';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '../random/seeded-random';
 import { readAcceptLength } from './server-info';
 import { streamChat } from './stream-chat';
 import { warmupPrompts } from './warmup-prompts';

@@ -21,3 +21,18 @@ export abstract class DomainError extends Error {
     return undefined;
   }
 }
+
+// A mixin's base must take `...args: any[]` (TypeScript's rule for mixin constructors).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type DomainErrorClass = abstract new (...args: any[]) => DomainError;
+
+/**
+ * A subclass of `base` that reports `errorType`: `class NotFoundError extends reporting(LocalPlatformError,
+ * ErrorType.NotFound) {}`. The class declared from it gives the error its name.
+ */
+export function reporting<B extends DomainErrorClass, T extends ErrorType>(base: B, errorType: T) {
+  abstract class Reporting extends base {
+    readonly errorType: T = errorType;
+  }
+  return Reporting;
+}

@@ -33,3 +33,11 @@ export function initialRolloutSearchAttributes(spec: RolloutSearchKeys): SearchA
     { key: PHASE, value: 'validate' },
   ];
 }
+
+/** The image and GPU a version runs with, as the list shows them (what a rollout or upgrade left serving, or plans). */
+export function imageAndGpuAttributes(version: { sglangImage: string; gpuType: string }): SearchAttributePair[] {
+  return [
+    { key: SGLANG_IMAGE, value: version.sglangImage },
+    { key: GPU_TYPE, value: version.gpuType },
+  ];
+}

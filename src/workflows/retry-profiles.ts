@@ -27,6 +27,21 @@ function withAttempts<P extends { retry: { maximumAttempts: number } }>(profile:
   return { ...profile, retry: { ...profile.retry, maximumAttempts } };
 }
 
+/**
+ * A long step that heartbeats: a lost worker is noticed after LOST_WORKER_AFTER, not at `startToCloseTimeout`. An abort
+ * waits until the activity has seen it: only a cancellation it sees as requested stops the remote call (a compile
+ * holds 8 GPUs, a deploy in flight must stop before the compensation rolls back rather than race it), and a workflow
+ * that closed first would leave the activity a "not found" instead.
+ */
+function heartbeating(startToCloseTimeout: string, maximumAttempts: number) {
+  return {
+    startToCloseTimeout,
+    heartbeatTimeout: LOST_WORKER_AFTER,
+    retry: { ...backoff, maximumAttempts },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+}
+
 /** Control-plane calls: quick, retried with backoff on transport errors. */
 export const quickIo = {
   startToCloseTimeout: '2 minutes',
@@ -47,14 +62,7 @@ export const diagnosis = withAttempts(quickIo, 2) satisfies ActivityOptions;
  * to the remote call named in the heartbeat details). A short heartbeat timeout: a dead worker is noticed in seconds,
  * not after the 12-hour limit.
  */
-export const longStorage = {
-  startToCloseTimeout: '12 hours',
-  heartbeatTimeout: LOST_WORKER_AFTER,
-  retry: { ...backoff, maximumAttempts: 8 },
-  // An abort waits until the activity has seen it: only a cancellation it sees as requested stops the remote call
-  // (a compile holds 8 GPUs), and a workflow that closed first would leave the activity a "not found" instead.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-} satisfies ActivityOptions;
+export const longStorage = heartbeating('12 hours', 8) satisfies ActivityOptions;
 
 /** A DeepGEMM compile: as long as a download, but a compile that failed twice needs a person, not a third try. */
 export const compile = withAttempts(longStorage, 2) satisfies ActivityOptions;
@@ -65,13 +73,7 @@ export const compile = withAttempts(longStorage, 2) satisfies ActivityOptions;
  * platforms key a deploy by its rollout id: the local daemon returns the version that id created, Modal finds the
  * history entry tagged with it and serializes deploys of an app).
  */
-export const remoteControl = {
-  startToCloseTimeout: '45 minutes',
-  heartbeatTimeout: LOST_WORKER_AFTER,
-  retry: { ...backoff, maximumAttempts: 4 },
-  // An abort stops a deploy in flight before the compensation rolls back, rather than racing it.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-} satisfies ActivityOptions;
+export const remoteControl = heartbeating('45 minutes', 4) satisfies ActivityOptions;
 
 /**
  * The /health wait, bounded by the version's startup timeout (plus what the platform adds before the engine starts).

@@ -24,10 +24,9 @@ import type {
 import { ROLLOUT_PHASES } from '../shared/rollout-types';
 import {
   DEPLOYED_VERSION,
-  GPU_TYPE,
+  imageAndGpuAttributes,
   initialRolloutSearchAttributes,
   PHASE,
-  SGLANG_IMAGE,
 } from '../shared/search-attributes';
 import type { Compensations } from './compensations';
 import { formatDuration, renderCurrentDetails, runningSince, type RunbookRow } from './current-details';
@@ -248,11 +247,7 @@ export class RolloutState {
   private indexServing(): void {
     const serving = this.servingAfter;
     if (!serving || !patched(INDEX_SERVING_AFTER_COMPENSATION)) return;
-    upsertSearchAttributes([
-      { key: DEPLOYED_VERSION, value: serving.version },
-      { key: SGLANG_IMAGE, value: serving.sglangImage },
-      { key: GPU_TYPE, value: serving.gpuType },
-    ]);
+    upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: serving.version }, ...imageAndGpuAttributes(serving)]);
   }
 
   private failure(cause: FailureDescription, failedPhase: RolloutPhase): ApplicationFailure {

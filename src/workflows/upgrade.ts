@@ -17,10 +17,9 @@ import type { UpgradeDiagnosis, UpgradeInput, UpgradeRequest, UpgradeResult } fr
 import {
   APP,
   DEPLOYED_VERSION,
-  GPU_TYPE,
+  imageAndGpuAttributes,
   initialRolloutSearchAttributes,
   PHASE,
-  SGLANG_IMAGE,
 } from '../shared/search-attributes';
 import { rolloutWorkflowId } from '../shared/workflow-ids';
 import { waitUntilHealthy } from './health-wait';
@@ -52,10 +51,7 @@ async function upgradeSteps(input: UpgradeInput): Promise<UpgradeResult> {
     { summary: `Plan: read the deployed spec, derive ${describeRequest(input.request)}, lint` },
     [{ ...ref, request: input.request }],
   );
-  upsertSearchAttributes([
-    { key: GPU_TYPE, value: plan.spec.gpu.type },
-    { key: SGLANG_IMAGE, value: plan.spec.sglang.image },
-  ]);
+  upsertSearchAttributes(imageAndGpuAttributes({ sglangImage: plan.spec.sglang.image, gpuType: plan.spec.gpu.type }));
   setCurrentDetails(
     `v${plan.fromVersion} → ${plan.changes.map((c) => `${c.path}: ${String(c.from)} → ${String(c.to)}`).join('; ')}`,
   );
@@ -120,10 +116,7 @@ async function upgradeSteps(input: UpgradeInput): Promise<UpgradeResult> {
     upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: servingVersion }]);
     if (patched(SERVING_IMAGE_AFTER_ROLLBACK)) {
       // The list shows what serves: the planned image and GPU (set above) were only attempted.
-      upsertSearchAttributes([
-        { key: SGLANG_IMAGE, value: serving.sglangImage },
-        { key: GPU_TYPE, value: serving.gpuType },
-      ]);
+      upsertSearchAttributes(imageAndGpuAttributes(serving));
     }
     const attempted = {
       ...(diagnosis.attemptedVersion !== undefined ? { version: diagnosis.attemptedVersion } : {}),

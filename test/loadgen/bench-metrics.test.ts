@@ -2,7 +2,7 @@ import { calculateMetrics, peakFigures, ratesBetween, seriesStats, type RequestR
 import type { BenchServingSummary } from '../../src/shared/bench-summary';
 import { tokensPerLaterChunk } from '../../src/loadgen/stream-chat';
 import { randomLength, randomPrompts } from '../../src/loadgen/random-prompts';
-import { SeededRandom } from '../../src/loadgen/seeded-random';
+import { SeededRandom } from '../../src/random/seeded-random';
 
 const ok = (r: Partial<RequestRecord>): RequestRecord => ({
   success: true,

@@ -15,7 +15,7 @@ import {
 import type { Spec } from '../../spec/schema';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
-import { EXIT_BAD_INPUT, reportBadInput } from '../bad-input';
+import { reportBadInput } from '../bad-input';
 import { withTemporalClient } from '../with-temporal-client';
 import { resolveSpecOrApp } from './spec-or-app';
 
@@ -44,10 +44,7 @@ export function registerKeepwarmCommand(program: Command, settings: Config): voi
     .argument('<spec>', 'deployment spec (YAML)')
     .action(async (file: string) => {
       const spec = await loadDeployableSpec(file);
-      if (!spec) {
-        process.exitCode = EXIT_BAD_INPUT;
-        return;
-      }
+      if (!spec) return;
       try {
         assertKeepWarmSettings(spec);
       } catch (err) {

@@ -121,10 +121,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
     )
     .action(async (file: string, options: { follow?: boolean; wait?: boolean; reconnectTimeout: number }) => {
       const spec = await loadDeployableSpec(file);
-      if (!spec) {
-        process.exitCode = EXIT.badInput;
-        return;
-      }
+      if (!spec) return;
       try {
         await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
       } catch (err) {

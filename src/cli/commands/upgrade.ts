@@ -129,10 +129,7 @@ export function registerUpgradeCommand(program: Command, settings: Config): void
       const checked = checkOptions(options, now);
       if (typeof checked === 'string') return badInput(checked);
       const spec = await loadDeployableSpec(file);
-      if (!spec) {
-        process.exitCode = EXIT.badInput;
-        return;
-      }
+      if (!spec) return;
       if (checked.request.sglangImage) {
         // Before any stack or workflow: the new release must accept every flag spelling of the spec.
         const flags = await checkUpgradeFlags(file, spec, checked.request.sglangImage, options.fix);

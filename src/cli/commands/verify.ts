@@ -15,7 +15,7 @@ import {
 } from '../../schedules/verify-weights-schedules-client';
 import { loadDeployableSpec } from '../load-deployable-spec';
 import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
-import { EXIT_BAD_INPUT, reportBadInput } from '../bad-input';
+import { reportBadInput } from '../bad-input';
 import { withTemporalClient } from '../with-temporal-client';
 import { scheduleUiLink } from './keepwarm';
 import { resolveSpecOrApp } from './spec-or-app';
@@ -131,10 +131,7 @@ function registerVerifyScheduleCommand(program: Command, settings: Config): void
     .argument('<spec>', 'deployment spec (YAML)')
     .action(async (file: string) => {
       const spec = await loadDeployableSpec(file);
-      if (!spec) {
-        process.exitCode = EXIT_BAD_INPUT;
-        return;
-      }
+      if (!spec) return;
       if (!spec.weights?.verify) {
         return reportBadInput(
           `${file}: weights.verify is not set: add weights: { verify: { schedule: "0 3 * * SUN", timezone: UTC } }`,

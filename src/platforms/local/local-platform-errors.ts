@@ -1,33 +1,27 @@
-import { DomainError } from '../../shared/domain-error';
+import { DomainError, reporting } from '../../shared/domain-error';
 import { ErrorType } from '../../shared/errors';
 
 /** Base of the local platform's domain errors: each carries the `ErrorType` the activity boundary reports. */
 export abstract class LocalPlatformError extends DomainError {}
 
-/** A LocalPlatformError class reporting `errorType`; the class declared from it gives the error its name. */
-function localError<T extends ErrorType>(errorType: T) {
-  return class extends LocalPlatformError {
-    readonly errorType = errorType;
-  };
-}
 
 /** An app or version the caller named does not exist on the local platform. */
-export class NotFoundError extends localError(ErrorType.NotFound) {}
+export class NotFoundError extends reporting(LocalPlatformError, ErrorType.NotFound) {}
 
 /** A deploy was refused before any process started: the spec is invalid or fails lint. */
-export class SpecRefusedError extends localError(ErrorType.SpecInvalid) {}
+export class SpecRefusedError extends reporting(LocalPlatformError, ErrorType.SpecInvalid) {}
 
 /** The engine cannot be started here (SGLang not importable, API key secret missing, emulator not built). */
-export class EngineUnavailableError extends localError(ErrorType.PlatformUnavailable) {}
+export class EngineUnavailableError extends reporting(LocalPlatformError, ErrorType.PlatformUnavailable) {}
 
 /**
  * The platform daemon is not running or did not answer its control API: an outage (a killed daemon comes back from
  * its state), so the boundary reports it as retryable; a daemon that stays away fails the step after its retries.
  */
-export class DaemonUnavailableError extends localError(ErrorType.PlatformUnreachable) {}
+export class DaemonUnavailableError extends reporting(LocalPlatformError, ErrorType.PlatformUnreachable) {}
 
 /** The control API answered with an error it could not classify (a bug or a transport failure). */
-export class ControlApiError extends localError(ErrorType.TransportError) {}
+export class ControlApiError extends reporting(LocalPlatformError, ErrorType.TransportError) {}
 
 /** Serialised form of a domain error on the control API. */
 export interface WireError {

@@ -1,4 +1,4 @@
-import { DomainError } from '../../shared/domain-error';
+import { DomainError, reporting } from '../../shared/domain-error';
 import { ErrorType } from '../../shared/errors';
 
 /** Base of the Modal platform's domain errors: each carries the `ErrorType` the activity boundary reports. */
@@ -7,21 +7,15 @@ export abstract class ModalPlatformError extends DomainError {
   clientMessage?: string;
 }
 
-/** A ModalPlatformError class reporting `errorType`; the class declared from it gives the error its name. */
-function modalError<T extends ErrorType>(errorType: T) {
-  return class extends ModalPlatformError {
-    readonly errorType = errorType;
-  };
-}
 
 /** The app, version, volume or file the caller named does not exist on Modal. */
-export class ModalNotFoundError extends modalError(ErrorType.NotFound) {}
+export class ModalNotFoundError extends reporting(ModalPlatformError, ErrorType.NotFound) {}
 
 /** The `modal` client or Modal credentials are missing on the worker; the message says how to fix it. */
-export class ModalUnavailableError extends modalError(ErrorType.PlatformUnavailable) {}
+export class ModalUnavailableError extends reporting(ModalPlatformError, ErrorType.PlatformUnavailable) {}
 
 /** Modal could not be reached or the command ran out of time: worth a retry with backoff. */
-export class ModalTransportError extends modalError(ErrorType.TransportError) {}
+export class ModalTransportError extends reporting(ModalPlatformError, ErrorType.TransportError) {}
 
 /** A `modal` command failed for a reason of its own; `errorType` says which step (deploy, compile, download). */
 export class ModalCommandError extends ModalPlatformError {
@@ -34,4 +28,4 @@ export class ModalCommandError extends ModalPlatformError {
 }
 
 /** The `modal` client printed something the adapter cannot parse (a client version it was not checked against). */
-export class ModalOutputError extends modalError(ErrorType.TransportError) {}
+export class ModalOutputError extends reporting(ModalPlatformError, ErrorType.TransportError) {}

@@ -1,4 +1,8 @@
-/** A small deterministic PRNG (mulberry32), so the same request always yields the same output. */
+/**
+ * A small seeded generator (mulberry32), shared by the emulator (the same request always yields the same output) and
+ * the load generator (a `--seed` reproduces the same prompts, lengths and arrival times). Not numpy's Mersenne
+ * Twister: the same seed gives a different (equally random) sequence than bench_serving's.
+ */
 export class SeededRandom {
   private state: number;
 
@@ -16,7 +20,7 @@ export class SeededRandom {
     return new SeededRandom(hash);
   }
 
-  /** A float in [0, 1). */
+  /** Uniform in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
@@ -25,13 +29,18 @@ export class SeededRandom {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
-  /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
+  /** An integer in [low, high], both included (numpy's `randint(low, high + 1)`). */
+  int(low: number, high: number): number {
+    return low + Math.floor(this.next() * (high - low + 1));
   }
 
   /** One element of a non-empty array. */
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)] as T;
+  }
+
+  /** An exponential interval with the given mean: the gap between Poisson arrivals. */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
   }
 }
