@@ -4,7 +4,6 @@ import { ErrorType } from '../../shared/errors';
 /** Base of the local platform's domain errors: each carries the `ErrorType` the activity boundary reports. */
 export abstract class LocalPlatformError extends DomainError {}
 
-
 /** An app or version the caller named does not exist on the local platform. */
 export class NotFoundError extends reporting(LocalPlatformError, ErrorType.NotFound) {}
 

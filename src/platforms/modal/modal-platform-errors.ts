@@ -7,7 +7,6 @@ export abstract class ModalPlatformError extends DomainError {
   clientMessage?: string;
 }
 
-
 /** The app, version, volume or file the caller named does not exist on Modal. */
 export class ModalNotFoundError extends reporting(ModalPlatformError, ErrorType.NotFound) {}
 
