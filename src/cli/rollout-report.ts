@@ -12,8 +12,16 @@ import { formatMs } from './format-ms';
 import { fitLine, terminalColumns, wrapText } from './terminal-width';
 import { performanceLines } from './performance-lines';
 
+/**
+ * The phase column's width: the longest phase name in the table, at least `validate`'s, so a table with a
+ * `performance` row keeps its columns and one without it stays as narrow as before. `status` shares it.
+ */
+export function phaseWidth(phases: ReadonlyArray<{ name: string }>): number {
+  return Math.max(8, ...phases.map((p) => p.name.length));
+}
+
 /** `  health   failed   10.9 s  `: where a phase's detail starts. */
-const DETAIL_INDENT = ' '.repeat(2 + 8 + 1 + 7 + 1 + 8 + 2);
+const detailIndent = (width: number): string => ' '.repeat(2 + width + 1 + 7 + 1 + 8 + 2);
 const GUIDE_PREFIX = 'guide: ';
 
 const CONFIDENCE_WORDS: Record<DiagnosisConfidence, string> = {
@@ -22,26 +30,24 @@ const CONFIDENCE_WORDS: Record<DiagnosisConfidence, string> = {
   possible: 'possible, the evidence fits other causes too',
 };
 
-function phaseHead(p: PhaseReport): string {
-  return `  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${formatMs(p.durationMs, '-').padStart(8)}  `;
+function phaseHead(p: PhaseReport, width: number): string {
+  return `  ${p.name.padEnd(width)} ${p.state.padEnd(7)} ${formatMs(p.durationMs, '-').padStart(8)}  `;
 }
 
 /** The guide's expectation under a phase, wrapped at words below the detail column. */
-function guideLines(p: PhaseReport, columns: number): string[] {
+function guideLines(p: PhaseReport, columns: number, width: number): string[] {
   if (!p.guideExpectation) return [];
   return wrapText(`${GUIDE_PREFIX}${p.guideExpectation}`, columns, {
-    firstIndent: DETAIL_INDENT,
-    indent: DETAIL_INDENT + ' '.repeat(GUIDE_PREFIX.length),
+    firstIndent: detailIndent(width),
+    indent: detailIndent(width) + ' '.repeat(GUIDE_PREFIX.length),
   });
 }
 
 /** A phase row whose detail wraps at words under its own column. */
-function wrappedPhase(p: PhaseReport, columns: number): string[] {
-  const [first = '', ...rest] = wrapText(p.detail ?? '', columns, {
-    firstIndent: DETAIL_INDENT,
-    indent: DETAIL_INDENT,
-  });
-  return [`${phaseHead(p)}${first.slice(DETAIL_INDENT.length)}`.trimEnd(), ...rest];
+function wrappedPhase(p: PhaseReport, columns: number, width: number): string[] {
+  const indent = detailIndent(width);
+  const [first = '', ...rest] = wrapText(p.detail ?? '', columns, { firstIndent: indent, indent });
+  return [`${phaseHead(p, width)}${first.slice(indent.length)}`.trimEnd(), ...rest];
 }
 
 /** The report of a successful rollout: per-phase timings against the guide, smoke results, versions. */
@@ -56,7 +62,8 @@ export function renderRolloutReport(result: RolloutResult, columns: number): str
     ),
     'phases:',
   ];
-  for (const p of result.phases) lines.push(...wrappedPhase(p, columns), ...guideLines(p, columns));
+  const width = phaseWidth(result.phases);
+  for (const p of result.phases) lines.push(...wrappedPhase(p, columns, width), ...guideLines(p, columns, width));
   lines.push('smoke tests:');
   for (const smoke of result.smoke) {
     lines.push(fitLine(`  ${smoke.passed ? 'pass' : 'FAIL'}  ${smoke.name.padEnd(17)} ${smoke.detail}`, columns));
@@ -174,15 +181,16 @@ export function renderRolloutFailure(input: FailureReportInput, columns: number)
 
   lines.push('phases:');
   const isTimeout = /timeout/i.test(failure?.type ?? '');
+  const width = phaseWidth(status.phases.filter((p) => p.state !== 'pending'));
   for (const p of status.phases) {
     if (p.state === 'pending') continue;
     if (p === failedPhase) {
       const detail = p.detail && cause.includes(p.detail) ? 'failed: the cause above' : (p.detail ?? '');
-      lines.push(fitLine(`${phaseHead(p)}${detail}`, columns));
+      lines.push(fitLine(`${phaseHead(p, width)}${detail}`, columns));
       // How long the guide expects the step is worth seeing only when the step ran out of time.
-      if (isTimeout) lines.push(...guideLines(p, columns));
+      if (isTimeout) lines.push(...guideLines(p, columns, width));
     } else {
-      lines.push(fitLine(`${phaseHead(p)}${p.detail ?? ''}`.trimEnd(), columns));
+      lines.push(fitLine(`${phaseHead(p, width)}${p.detail ?? ''}`.trimEnd(), columns));
     }
   }
   const pending = notReached(status.phases);

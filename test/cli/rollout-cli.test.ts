@@ -144,6 +144,34 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     expect(aborted.stderr).toMatch(/aborted: test abort/);
   });
 
+  it('status --watch follows a rollout started without --wait to its end (exit 0, the report, what serves after)', async () => {
+    const spec = writeSpec(home, 'cli-watch', (s) => {
+      // ~30 s of weight loading (240 s × 60 at time scale 0.002): still running when status attaches.
+      s.local.emulator = { faults: [{ kind: 'slow-load', factor: 60 }] };
+      s.health.startupTimeout = 240;
+    });
+    const started = await execa(cli, ['rollout', spec], { env });
+    expect(started.stdout).toMatch(/follow it with `glm-ops status cli-watch --watch`/);
+    const watched = await execa(cli, ['status', 'cli-watch', '--watch'], { env, reject: false });
+    expect(watched.stderr).toBe('');
+    expect(watched.exitCode).toBe(0);
+    const lines = watched.stdout.split('\n');
+    expect(lines[0]).toMatch(/^cli-watch: /);
+    expect(watched.stdout).toMatch(/cli-watch's workflows in the Temporal UI: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(watched.stdout).toMatch(/watching rollout r-\d+-[0-9a-f]+ \(Ctrl-C stops watching, not the rollout\)/);
+    // Not a terminal: one line per finished step, then the report, then what serves now.
+    expect(watched.stdout).toMatch(/health +done/);
+    expect(watched.stdout).toMatch(/rollout r-\d+-[0-9a-f]+ of cli-watch succeeded/);
+    expect(lines.filter(Boolean).at(-1)).toBe('cli-watch: serving v1, last verified v1 (platform local)');
+
+    const again = await execa(cli, ['status', 'cli-watch', '--watch'], { env, reject: false });
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/\(the last rollout is not running: nothing to watch\)$/);
+    const both = await execa(cli, ['status', 'cli-watch', '--watch', '--json'], { env, reject: false });
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toMatch(/--watch shows a live view and --json one snapshot/);
+  });
+
   it('a modal spec without Modal credentials fails fast with a one-line fix, before any workflow starts', async () => {
     const emptyHome = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-nomodal-'));
     const modalEnv: NodeJS.ProcessEnv = { ...env, HOME: emptyHome, GLM_OPS_HOME: path.join(emptyHome, 'state') };

@@ -100,3 +100,20 @@ test('at 80 columns the success report wraps; at 120 the detail of each phase st
   expect(at80[rowOf(at80, 'warmup')]).not.toMatch(/tool-call 380 ms$/);
   expect(at80[rowOf(at80, 'warmup') + 1]).toMatch(/^ {29}\S.*tool-call 380 ms$/);
 });
+
+test('a performance phase keeps the columns of the other rows (its name is the longest)', () => {
+  const result = fixture<RolloutResult>('success.result.json');
+  const smoke = result.phases.find((p) => p.name === 'smoke')!;
+  const withGate: RolloutResult = {
+    ...result,
+    phases: [...result.phases, { ...smoke, name: 'performance', detail: 'passed: TTFT p95 137 ms' }],
+  };
+  const lines = renderRolloutReport(withGate, 120);
+  const stateColumn = (name: string) => {
+    const row = lines.find((line) => line.startsWith(`  ${name} `))!;
+    return row.slice(2 + name.length).search(/\S/) + 2 + name.length;
+  };
+  expect(stateColumn('performance')).toBe(2 + 'performance'.length + 1);
+  for (const name of ['validate', 'weights', 'kernels', 'deploy', 'health', 'warmup', 'smoke'])
+    expect(stateColumn(name)).toBe(stateColumn('performance'));
+});

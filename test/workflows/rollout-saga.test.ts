@@ -1,7 +1,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { heartbeat } from '@temporalio/activity';
-import { pendingHealthAttempt } from '../../src/cli/commands/rollout';
+import { pendingHealthAttempt } from '../../src/cli/rollout-end';
 import { ErrorType } from '../../src/shared/errors';
 import type { RolloutResult, RolloutStatus } from '../../src/shared/rollout-types';
 import type { Spec } from '../../src/spec/schema';

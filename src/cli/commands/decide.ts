@@ -9,7 +9,7 @@ import type { RolloutResult } from '../../shared/rollout-types';
 import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { printRolloutFailure, printRolloutReport } from '../rollout-report';
 import { connectClient } from '../temporal-client';
-import { EXIT } from './rollout';
+import { EXIT } from '../rollout-end';
 
 function parseDecision(value: string): DecideInput['decision'] {
   if (value === 'promote' || value === 'abort') return value;

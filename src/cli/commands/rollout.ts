@@ -7,13 +7,11 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
-  type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { Spec } from '../../spec/schema';
 import { APP, initialRolloutSearchAttributes } from '../../shared/search-attributes';
-import type { HealthWaitProgress, RollbackResult, RolloutResult } from '../../shared/rollout-types';
+import type { RollbackResult } from '../../shared/rollout-types';
 import { taskQueueFor } from '../../shared/task-queue';
 import { rolloutWorkflowId } from '../../shared/workflow-ids';
 import { rollbackApp, rollout } from '../../workflows';
@@ -21,27 +19,14 @@ import { abort } from '../../shared/rollout-messages';
 import { hasExplicitTemporalConfig } from '../../config/temporal-connection';
 import { stackUp } from '../../devstack/dev-stack';
 import { loadDeployableSpec } from '../load-deployable-spec';
-import { followRollout } from '../rollout-progress';
-import { printRolloutFailure, printRolloutReport } from '../rollout-report';
+import { printRolloutFailure } from '../rollout-report';
 import { ensureStackForSpec, PlatformNotReadyError, specTaskQueue } from '../stack-for-spec';
 import { reportBadInput } from '../bad-input';
 import { describeFailureCause, failureCause } from '../failure-cause';
 import { checkKnownApp, unknownVersionProblem } from '../known-app';
-import { startWorkerCommand } from '../task-queue-pollers';
-import { resultThroughOutages } from '../result-through-outages';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { printAppWorkflowsLink } from '../app-workflows-link';
-import { watchForWorker } from '../worker-watch';
-
-/**
- * Exit codes of the rollout commands: 0 succeeded, 1 failed (compensated), 2 bad input or not ready (no worker, no
- * such namespace, missing credentials), 3 refused, 4 state unknown (`--wait` lost the Temporal server for longer than
- * `--reconnect-timeout`: the rollout is still running as far as anyone knows).
- */
-export const EXIT = { succeeded: 0, failed: 1, badInput: 2, refused: 3, unknown: 4 } as const;
-
-/** How long `--wait` and `--follow` ride out a lost Temporal server by default (a restart, a network blip). */
-const DEFAULT_RECONNECT_TIMEOUT_SEC = 300;
+import { DEFAULT_RECONNECT_TIMEOUT_SEC, EXIT, parseReconnectTimeout, waitForRolloutEnd } from '../rollout-end';
 
 /** A rollout id: sortable by time, unique enough for idempotency keys. */
 export function newRolloutId(now = new Date()): string {
@@ -55,13 +40,6 @@ function parseVersion(value: string): number {
   const match = /^v?(\d+)$/.exec(value.trim());
   if (!match || Number(match[1]) < 1) throw new InvalidArgumentError(`--to "${value}" must be a version like v3`);
   return Number(match[1]);
-}
-
-function parseReconnectTimeout(value: string): number {
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new InvalidArgumentError(`--reconnect-timeout "${value}" must be a number of seconds >= 0`);
-  return seconds;
 }
 
 function parsePlatform(value: string): 'local' | 'modal' {
@@ -90,19 +68,6 @@ async function startRollout(
     ].join('\n\n'),
     typedSearchAttributes: initialRolloutSearchAttributes(spec),
   });
-}
-
-/** The live /health attempt: the pending health wait's heartbeat (the status query only knows finished waits). */
-export async function pendingHealthAttempt(handle: WorkflowHandle): Promise<number | undefined> {
-  const description = await handle.describe();
-  for (const pending of description.raw.pendingActivities ?? []) {
-    if (pending.activityType?.name !== 'waitForHealth') continue;
-    const payload = pending.heartbeatDetails?.payloads?.[0];
-    if (!payload) continue;
-    const details = defaultPayloadConverter.fromPayload<Partial<HealthWaitProgress>>(payload);
-    return details.attempt;
-  }
-  return undefined;
 }
 
 /** `glm-ops rollout`, `status`, `abort`, `rollback`. */
@@ -142,7 +107,7 @@ export function registerRolloutCommand(program: Command, settings: Config): void
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           const running = await client.workflow.getHandle(workflowId).describe();
           console.error(
-            `a rollout of ${spec.app} is already running (workflow ${workflowId}, run ${running.runId}): follow it with \`glm-ops status ${spec.app}\` or stop it with \`glm-ops abort ${spec.app}\``,
+            `a rollout of ${spec.app} is already running (workflow ${workflowId}, run ${running.runId}): follow it with \`glm-ops status ${spec.app} --watch\` or stop it with \`glm-ops abort ${spec.app}\``,
           );
           process.exitCode = EXIT.refused;
           return;
@@ -151,60 +116,18 @@ export function registerRolloutCommand(program: Command, settings: Config): void
         console.log(`rollout ${rolloutId} started: workflow ${workflowId}${link ? `\n  ${link}` : ''}`);
         printAppWorkflowsLink(config, spec.app);
         if (!options.follow && !options.wait) {
-          console.log(`follow it with \`glm-ops status ${spec.app}\`, stop it with \`glm-ops abort ${spec.app}\``);
+          console.log(
+            `follow it with \`glm-ops status ${spec.app} --watch\`, stop it with \`glm-ops abort ${spec.app}\``,
+          );
           return;
         }
-        // Inside the live task list on a terminal; as its own line otherwise, so logs show it too.
-        const isInline = Boolean(options.follow && process.stdout.isTTY);
-        let notice: string | undefined;
-        const taskQueue = taskQueueFor(spec.platform);
-        const watch = watchForWorker(
-          client.workflowService,
-          handle,
-          {
-            taskQueue,
-            namespace: config.namespace,
-            fix: config.source === 'embedded' ? 'glm-ops dev up' : startWorkerCommand(taskQueue),
-          },
-          (change) => {
-            notice = change.isWaiting ? change.line : undefined;
-            if (!isInline) console.log(change.line);
-          },
-        );
-        // A restarted Temporal server is ridden out: a running rollout is never reported as failed.
-        let outage: string | undefined;
-        const outcome = resultThroughOutages<RolloutResult>(handle, {
-          address: config.connectionOptions.address,
-          reconnectForMs: options.reconnectTimeout * 1000,
-          onLine: (line, isLost) => {
-            outage = isLost ? line : undefined;
-            if (!isInline) console.log(line);
-          },
+        process.exitCode = await waitForRolloutEnd(client, config, handle, {
+          app: spec.app,
+          taskQueue: taskQueueFor(spec.platform),
+          isLive: options.follow === true,
+          reconnectTimeoutSec: options.reconnectTimeout,
+          startupTimeoutSec: spec.health.startupTimeout,
         });
-        try {
-          const last = options.follow
-            ? await followRollout(handle, {
-                notice: () => outage ?? notice,
-                ended: outcome,
-                startupTimeoutSec: spec.health.startupTimeout,
-              })
-            : undefined;
-          const ended = await outcome;
-          if (ended.kind === 'completed') {
-            printRolloutReport(ended.result);
-            process.exitCode = EXIT.succeeded;
-          } else if (ended.kind === 'failed') {
-            printRolloutFailure(failureCause(ended.error).failure, last);
-            process.exitCode = EXIT.failed;
-          } else {
-            console.error(
-              `rollout state unknown: still running as far as we know (${ended.reason}); follow it with \`glm-ops status ${spec.app}\` or \`temporal workflow describe --workflow-id ${workflowId}\` once the server answers`,
-            );
-            process.exitCode = EXIT.unknown;
-          }
-        } finally {
-          await watch.stop();
-        }
         if (link) console.log(`history in the Temporal UI: ${link}`);
       } finally {
         await connection.close();

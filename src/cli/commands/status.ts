@@ -13,7 +13,15 @@ import { checkKnownApp } from '../known-app';
 import { describeServingVersions, servingVersions, type ServingVersions } from '../serving-versions';
 import { startWorkerCommand } from '../task-queue-pollers';
 import { connectClient, workflowUiLink } from '../temporal-client';
-import { pendingHealthAttempt } from './rollout';
+import { printAppWorkflowsLink } from '../app-workflows-link';
+import { phaseWidth } from '../rollout-report';
+import {
+  DEFAULT_RECONNECT_TIMEOUT_SEC,
+  parseReconnectTimeout,
+  pendingHealthAttempt,
+  rolloutStartupTimeoutSec,
+  waitForRolloutEnd,
+} from '../rollout-end';
 
 /** The newest incident-path rollback of an app, as the Temporal list shows it. */
 interface LastRollback {
@@ -70,7 +78,17 @@ export function registerStatusCommand(program: Command, settings: Config): void 
     )
     .argument('<app>', 'app name')
     .option('--json', 'print JSON')
-    .action(async (app: string, options: { json?: boolean }) => {
+    .option('--watch', 'follow a running rollout live until it ends, then print its report (exit 0 done, 1 failed)')
+    .option(
+      '--reconnect-timeout <seconds>',
+      'with --watch: how long to keep reconnecting to a lost Temporal server before exiting 4 (state unknown)',
+      parseReconnectTimeout,
+      DEFAULT_RECONNECT_TIMEOUT_SEC,
+    )
+    .action(async (app: string, options: { json?: boolean; watch?: boolean; reconnectTimeout: number }) => {
+      if (options.watch && options.json) {
+        return reportBadInput('--watch shows a live view and --json one snapshot: use one of them');
+      }
       const { client, connection, config } = await connectClient(settings);
       try {
         const handle = client.workflow.getHandle(rolloutWorkflowId(app));
@@ -128,8 +146,9 @@ export function registerStatusCommand(program: Command, settings: Config): void 
         } else if (state) {
           console.log(`  last rollout ${state.rolloutId}: workflow ${description.status.name}, phase ${state.phase}`);
           if (state.phase === 'health') console.log(`  health attempt ${report.healthAttempt}`);
+          const width = phaseWidth(state.phases);
           for (const p of state.phases) {
-            console.log(`  ${p.name.padEnd(8)} ${p.state.padEnd(7)} ${formatMs(p.durationMs)}  ${p.detail ?? ''}`);
+            console.log(`  ${p.name.padEnd(width)} ${p.state.padEnd(7)} ${formatMs(p.durationMs)}  ${p.detail ?? ''}`);
           }
           const versionLine = rolloutVersionLine(state);
           if (versionLine) console.log(`  ${versionLine}`);
@@ -151,6 +170,25 @@ export function registerStatusCommand(program: Command, settings: Config): void 
           );
         }
         if (report.uiLink) console.log(`  ${report.uiLink}`);
+        printAppWorkflowsLink(config, app);
+        if (!options.watch) return;
+        if (description?.status.name !== 'RUNNING') {
+          console.log(`  (the last rollout is not running: nothing to watch)`);
+          return;
+        }
+        console.log(
+          `watching rollout ${state?.rolloutId ?? description.workflowId} (Ctrl-C stops watching, not the rollout)`,
+        );
+        const startupTimeoutSec = await rolloutStartupTimeoutSec(client, config.namespace, description);
+        process.exitCode = await waitForRolloutEnd(client, config, handle, {
+          app,
+          taskQueue,
+          isLive: true,
+          reconnectTimeoutSec: options.reconnectTimeout,
+          ...(startupTimeoutSec ? { startupTimeoutSec } : {}),
+        });
+        const after = await servingVersions(app, taskQueue, settings);
+        console.log(servingHeadline(app, after, platformName));
       } finally {
         await connection.close();
       }
