@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../src/activities';
+import { createActivities, HEARTBEAT_SEND_INTERVAL } from '../src/activities';
 import { loadConfig, type Config } from '../src/config/config';
 import { secretEnvVar, secretSource } from '../src/config/secrets';
 import { startDevServer } from '../src/devstack/dev-server';
@@ -74,6 +74,7 @@ export async function startBenchStack(options: { fixtureSizeMB: number; taskQueu
     taskQueue: options.taskQueue,
     workflowBundle: { code },
     activities: createActivities({ platforms: { local: platform }, resolveSecret: secrets.resolve }),
+    maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
   });
   const demo = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8');
   return {

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { createActivities, HEARTBEAT_SEND_INTERVAL } from './activities';
 import { loadConfig, type Config } from './config/config';
 import { describeConnection, loadTemporalConfig, TemporalConfigError } from './config/temporal-connection';
 import { checkNamespace, NamespaceNotReadyError } from './config/temporal-namespace-check';
@@ -78,6 +78,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         platforms: platformsFor(options.taskQueue, settings),
         resolveSecret: secretSource(settings).resolve,
       }),
+      maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
       ...workflowCodeOption(),
     });
     options.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });

@@ -8,6 +8,7 @@ import { createSpecActivities } from './spec-activities';
 import { createStorageActivities } from './storage-activities';
 import { createWorkerInfoActivities } from './worker-info-activities';
 import { createKeepWarmActivities } from './keep-warm-activities';
+export { HEARTBEAT_SEND_INTERVAL } from './keep-heartbeating';
 import { createUpgradeActivities } from './upgrade-activities';
 import { createVerificationActivities } from './verification-activities';
 

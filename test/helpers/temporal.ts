@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import type { Activities } from '../../src/activities';
+import { HEARTBEAT_SEND_INTERVAL, type Activities } from '../../src/activities';
 
 let runtimeInstalled = false;
 
@@ -69,6 +69,7 @@ export async function withWorker<T>(
       activities,
       workflowBundle: testWorkflowBundle(),
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+      maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
     });
     return await worker.runUntil(body({ client, taskQueue }));
   } finally {
