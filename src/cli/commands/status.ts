@@ -148,7 +148,9 @@ export function registerStatusCommand(program: Command, settings: Config): void 
           if (state.phase === 'health') console.log(`  health attempt ${report.healthAttempt}`);
           const width = phaseWidth(state.phases);
           for (const p of state.phases) {
-            console.log(`  ${p.name.padEnd(width)} ${p.state.padEnd(7)} ${formatMs(p.durationMs)}  ${p.detail ?? ''}`);
+            console.log(
+              `  ${p.name.padEnd(width)} ${p.state.padEnd(7)} ${formatMs(p.durationMs)}  ${p.detail ?? ''}`.trimEnd(),
+            );
           }
           const versionLine = rolloutVersionLine(state);
           if (versionLine) console.log(`  ${versionLine}`);
