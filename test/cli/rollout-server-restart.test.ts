@@ -183,7 +183,7 @@ describe('Temporal server restart mid-rollout (SIGKILL during the health wait, s
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toMatch(
       new RegExp(
-        `^rollout state unknown: still running as far as we know \\(the Temporal server did not answer for 3 s.*\\); follow it with \`glm-ops status ${app}\``,
+        `^rollout state unknown: still running as far as we know \\(the Temporal server did not answer for 3 s.*\\); follow it with \`glm-ops status ${app} --watch\``,
         'm',
       ),
     );
