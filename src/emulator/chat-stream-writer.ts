@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { ServerResponse } from 'node:http';
 import {
   chatUsage,
@@ -32,6 +33,11 @@ export class ChatStreamWriter implements ChatReplyWriter {
   // SGLang stamps the closing chunks with the id of the last output it received (the last choice to move).
   private lastId: string;
   private report: TimingReport | undefined;
+  /**
+   * When the first chunk carrying output (reasoning, content or a tool call) went out. bench_serving's TTFT ends
+   * there, one decode step after SGLang's own first token when that token is a tag the parsers swallow (`<think>`).
+   */
+  private firstOutputMs: number | undefined;
 
   /** Sends the event-stream headers; the chunks follow as the choices generate. */
   constructor(
@@ -57,6 +63,7 @@ export class ChatStreamWriter implements ChatReplyWriter {
     for (const chunk of stepChunks(this.head(choice.id), choice, events, parsing, logprobs)) {
       this.res.write(sseEvent(chunk));
     }
+    if (this.firstOutputMs === undefined && events.some(carriesOutput)) this.firstOutputMs = performance.now();
   }
 
   completed(choice: ChoiceRun, timing: TimingReport): void {
@@ -67,7 +74,10 @@ export class ChatStreamWriter implements ChatReplyWriter {
   end(): void {
     const { request, choices, promptTokens, wire, shouldReportTiming } = this.reply;
     for (const choice of this.finished) {
-      const extras = shouldReportTiming && this.report ? { emulator_timing: timingBody(this.report) } : {};
+      const extras =
+        shouldReportTiming && this.report
+          ? { emulator_timing: { ...timingBody(this.report), ...firstOutputTiming(this.firstOutputMs) } }
+          : {};
       this.res.write(
         sseEvent({
           ...fastChunk(this.head(this.lastId), choice.index, {
@@ -87,6 +97,16 @@ export class ChatStreamWriter implements ChatReplyWriter {
   private head(id: string): ChunkHead {
     return { id, created: nowSeconds(), model: this.reply.request.model };
   }
+}
+
+/** Whether a parser event puts text into a chunk's delta (a tool call's start carries its name). */
+function carriesOutput(event: OutputEvent): boolean {
+  return event.type === 'tool-start' || event.text !== '';
+}
+
+/** The first output write as an epoch stamp, for a client's TTFT to be compared with (absent without output). */
+function firstOutputTiming(firstOutputMs: number | undefined): Record<string, number> {
+  return firstOutputMs === undefined ? {} : { first_output_epoch_ms: performance.timeOrigin + firstOutputMs };
 }
 
 /** The chunks one decode step produces: reasoning first, then content or tool-call pieces, as SGLang orders them. */

@@ -48,6 +48,26 @@ describe('timing model (guide §10 baselines), as planned per request', () => {
     }
   });
 
+  test('the first write carrying output is stamped: the first token without thinking, a step later after <think>', async () => {
+    const emulator = await launchReady(guideArgv(makeModelDir()), planned());
+    type FirstWrites = { first_write_epoch_ms: number; first_output_epoch_ms: number; tpot_ms: number };
+    try {
+      const firstWrites = (r: { finalChunkExtras: Record<string, unknown> }) =>
+        r.finalChunkExtras.emulator_timing as FirstWrites;
+      const direct = firstWrites(await measureStreamingChat({ baseUrl: emulator.url, body: body('Hi') }));
+      // The same step's write: the output stamp is taken inside it, the first-write stamp right after it.
+      expect(direct.first_output_epoch_ms).toBeLessThanOrEqual(direct.first_write_epoch_ms);
+      const thinking = { ...body('Hi'), chat_template_kwargs: { enable_thinking: true } };
+      const result = await measureStreamingChat({ baseUrl: emulator.url, body: thinking });
+      const afterTag = firstWrites(result);
+      // The prefill token is the <think> tag the reasoning parser swallows: output starts with the next verify
+      // step, which the plan puts at least one TPOT after the first token.
+      expect(afterTag.first_output_epoch_ms - afterTag.first_write_epoch_ms).toBeGreaterThan(0);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   test('without EAGLE: planned TPOT 20 ms, one token per chunk, spec_accept_length 0', async () => {
     const argv = withoutFlag(guideArgv(makeModelDir()), '--speculative-algorithm');
     const emulator = await launchReady(argv, planned());
