@@ -11,6 +11,7 @@ import { SeededRandom } from '../random/seeded-random';
 import { readAcceptLength } from './server-info';
 import { streamChat } from './stream-chat';
 import { warmupPrompts } from './warmup-prompts';
+import { VERSION_HEADER } from '../shared/version-header';
 
 /** What to load a server with, and how (the contract the bench command and the rollout's performance phase share). */
 export interface BenchOptions {
@@ -35,6 +36,11 @@ export interface BenchOptions {
   ignoreEos?: boolean;
   /** Seeds the prompts, their lengths and the arrival times. @default 42 (bench_serving's) */
   seed?: number;
+  /**
+   * Places every request on this app version (the local router's version header): the performance gate measures
+   * the candidate, never the version still serving beside it. Modal's endpoints ignore it.
+   */
+  version?: number;
   signal?: AbortSignal;
   onProgress?: (p: { completed: number; failed: number; total: number }) => void;
 }
@@ -66,6 +72,7 @@ export async function runBenchDetailed(options: BenchOptions): Promise<BenchRun>
   });
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  if (options.version !== undefined) headers[VERSION_HEADER] = String(options.version);
   const send = (prompt: BenchPrompt, outputLen = prompt.outputLen): Promise<RequestRecord> =>
     streamChat({
       pool,
@@ -93,6 +100,7 @@ function checkOptions(options: BenchOptions): void {
   };
   positiveInteger(options.numPrompts, 'numPrompts');
   positiveInteger(options.maxConcurrency, 'maxConcurrency');
+  positiveInteger(options.version, 'version');
   if (
     options.warmupRequests !== undefined &&
     !(Number.isInteger(options.warmupRequests) && options.warmupRequests >= 0)
