@@ -1,6 +1,8 @@
 import * as os from 'node:os';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_SEND_INTERVAL } from './activities';
+import { temporalBaselineReader } from './activities/performance-baseline';
 import { loadConfig, type Config } from './config/config';
 import { describeConnection, loadTemporalConfig, TemporalConfigError } from './config/temporal-connection';
 import { checkNamespace, NamespaceNotReadyError } from './config/temporal-namespace-check';
@@ -56,6 +58,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     throw err;
   }
   const connection = await connect(config);
+  const closeAfter: Array<() => Promise<void>> = [];
   try {
     const identity = `${process.pid}@${os.hostname()}`;
     report(
@@ -69,6 +72,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     });
     for (const warning of checked.warnings) report(`warning: ${warning}`);
     report(describePlatforms(options.taskQueue, settings));
+    // The performance gate compares a candidate with the figures the version it replaces recorded in its rollout's
+    // memo: a client of the same server and namespace reads them (visibility, then the memo).
+    const { tls, apiKey, metadata } = config.connectionOptions;
+    const clientConnection = await Connection.connect({ address, tls, apiKey, metadata });
+    closeAfter.push(() => clientConnection.close());
+    const readBaseline = temporalBaselineReader(
+      new Client({ connection: clientConnection, namespace: config.namespace }),
+    );
     const worker = await Worker.create({
       connection,
       namespace: config.namespace,
@@ -77,6 +88,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       activities: createActivities({
         platforms: platformsFor(options.taskQueue, settings),
         resolveSecret: secretSource(settings).resolve,
+        performance: { readBaseline },
       }),
       maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
       ...workflowCodeOption(),
@@ -85,6 +97,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     report(`worker polling ${options.taskQueue}`);
     await worker.run();
   } finally {
+    for (const close of closeAfter) await close();
     await connection.close();
   }
 }

@@ -64,6 +64,9 @@ export interface PerformanceCheck {
   isPassed: boolean;
 }
 
+/** The memo key under which a rollout whose gate measured figures records them as a {@link PerformanceBaseline}. */
+export const PERFORMANCE_MEMO = 'performance';
+
 /** The version replaced, with the figures its own rollout recorded. */
 export interface PerformanceBaseline {
   version: number;

@@ -10,6 +10,7 @@ import {
 import type { Activities } from '../activities';
 import { ErrorType } from '../shared/errors';
 import { decide } from '../shared/performance-messages';
+import { PERFORMANCE_MEMO } from '../shared/performance-types';
 import type {
   DecideInput,
   PerformanceBaseline,
@@ -31,7 +32,6 @@ type Spec = RolloutInput['spec'];
 export const PERFORMANCE_GATE = 'performance-gate';
 
 /** The memo key under which a rollout records the figures its gate measured (the next rollout's baseline). */
-export const PERFORMANCE_MEMO = 'performance';
 
 const act = proxyActivities<Activities>(quickIo);
 

@@ -3,10 +3,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../src/shared/errors';
 import type { RolloutResult, RolloutStatus } from '../../src/shared/rollout-types';
 import type { Spec } from '../../src/spec/schema';
+import { createActivities } from '../../src/activities';
+import { temporalBaselineReader } from '../../src/activities/performance-baseline';
 import { rollout } from '../../src/workflows';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { recordHistory } from '../helpers/record-history';
-import { testId, withWorker } from '../helpers/temporal';
+import { testClient, testId, withWorker } from '../helpers/temporal';
 
 jest.setTimeout(600_000);
 
@@ -104,5 +106,65 @@ describe('performance gate on the local platform (real Temporal, worker, daemon,
     ]);
     expect((await stack.platform.currentDeployment(app))?.version).toBe(1);
     expect(verified?.version).toBe(1);
+  });
+  it('a regression against the version replaced fails the gate: the baseline is read from v1’s own rollout memo', async () => {
+    const app = testId('gate-regress');
+    const withLimit = (patch: (spec: Spec) => void = () => undefined): Spec =>
+      stack.specFor(app, (spec) => {
+        spec.slo.enabled = true;
+        spec.slo.maxRegressionPct = 50;
+        patch(spec);
+      });
+    // v2's engine takes 1,000× the guide's prefill (480 ms at the stack's time scale 0.002, where v1 takes under
+    // 1 ms): only the comparison with v1 can fail it, as its absolute TTFT limit is raised out of the way.
+    const slower = withLimit((spec) => {
+      spec.slo.ttftP95Ms = 600_000;
+      spec.local.emulator = { ...spec.local.emulator, timing: { ttftBaseMs: 240_000 } };
+    });
+    const { client: reader, connection } = await testClient();
+    const activities = createActivities({
+      platforms: { local: stack.platform },
+      resolveSecret: stack.secrets.resolve,
+      heartbeatIntervalMs: 200,
+      performance: { readBaseline: temporalBaselineReader(reader) },
+    });
+    try {
+      const { first, failure } = await withWorker(activities, async ({ client, taskQueue }) => {
+        const first: RolloutResult = await client.workflow.execute(rollout, {
+          taskQueue,
+          workflowId: `rollout/${app}`,
+          args: [{ spec: withLimit(), rolloutId: 'r-regress-1' }],
+        });
+        const failure = await client.workflow
+          .execute(rollout, {
+            taskQueue,
+            workflowId: `rollout/${app}`,
+            args: [{ spec: slower, rolloutId: 'r-regress-2' }],
+          })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        return { first, failure };
+      });
+      // v1 replaced nothing: no figures to compare with, said so; it passes and records its own.
+      expect(first.performance!.verdict).toMatchObject({
+        verdict: 'pass',
+        baselineNote: 'no figures recorded for the version replaced',
+      });
+      if (!(failure instanceof WorkflowFailedError) || !(failure.cause instanceof ApplicationFailure)) {
+        throw new Error(`expected the slower v2 to fail its gate, got ${String(failure)}`);
+      }
+      expect(failure.cause.type).toBe(ErrorType.PerformanceGateFailed);
+      expect(failure.cause.message).toMatch(
+        /^performance gate failed for v2: TTFT p95 vs v1 \(\+50%\) \d+ ms > \d+ ms/,
+      );
+      const status = (failure.cause.details?.[0] as { status: RolloutStatus }).status;
+      const verdict = status.performance!.verdict;
+      expect(verdict.baseline).toMatchObject({ version: 1, figures: first.performance!.measurement.figures! });
+      expect((await stack.platform.currentDeployment(app))?.version).toBe(1);
+    } finally {
+      await connection.close();
+    }
   });
 });
