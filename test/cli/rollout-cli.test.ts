@@ -5,6 +5,7 @@ import execa from 'execa';
 import YAML from 'yaml';
 import { isProcessAlive } from '../../src/process/process-identity';
 import { freePort } from '../../src/net/free-port';
+import { waitFor } from '../helpers/wait-for';
 import type { Spec } from '../../src/spec/schema';
 
 jest.setTimeout(240_000);
@@ -170,6 +171,45 @@ describe('glm-ops rollout | status | abort | rollback as a new user runs them (f
     const both = await execa(cli, ['status', 'cli-watch', '--watch', '--json'], { env, reject: false });
     expect(both.exitCode).toBe(2);
     expect(both.stderr).toMatch(/--watch shows a live view and --json one snapshot/);
+  });
+
+  it('an inconclusive gate pauses; status shows the question; decide promote resumes it and reports who decided', async () => {
+    const spec = writeSpec(home, 'cli-decide', (s) => {
+      // A prompts file the worker cannot read: the load cannot run, so the gate has no evidence and asks.
+      s.slo = {
+        ttftP95Ms: 300,
+        load: { dataset: { name: 'jsonl', path: path.join(home, 'no-such-prompts.jsonl') } },
+        onInconclusive: { timeout: 600, default: 'abort' },
+      } as unknown as Spec['slo'];
+    });
+    const started = await execa(cli, ['rollout', spec], { env });
+    expect(started.stdout).toMatch(/rollout r-\d+-[0-9a-f]+ started/);
+    let question = '';
+    await waitFor(
+      async () => {
+        question = (await execa(cli, ['status', 'cli-decide'], { env, reject: false })).stdout;
+        return /waiting for a decision on v1/.test(question);
+      },
+      { what: 'the gate question in status', timeoutMs: 180_000, pollMs: 1_000 },
+    );
+    expect(question).toMatch(/inconclusive: the load could not run: .*no-such-prompts\.jsonl/);
+    expect(question).toMatch(/answer: glm-ops decide cli-decide promote\|abort --reason "…"; otherwise abort at /);
+    const decided = await execa(
+      cli,
+      ['decide', 'cli-decide', 'promote', '--reason', 'prompts file lives on the bench host', '--by', 'alice'],
+      { env, reject: false },
+    );
+    expect(decided.stderr).toBe('');
+    expect(decided.exitCode).toBe(0);
+    expect(decided.stdout).toMatch(
+      /^promote accepted \(by alice: prompts file lives on the bench host\); the rollout goes on$/m,
+    );
+    expect(decided.stdout).toMatch(/rollout r-\d+-[0-9a-f]+ of cli-decide succeeded/);
+    expect(decided.stdout).toMatch(/performance +done .*inconclusive, promoted by alice/);
+    // Nothing waits any more: a second answer is refused (exit 3), naming why.
+    const late = await execa(cli, ['decide', 'cli-decide', 'abort', '--reason', 'too late'], { env, reject: false });
+    expect(late.exitCode).toBe(3);
+    expect(late.stderr).toMatch(/no running rollout of cli-decide|decision refused/);
   });
 
   it('a modal spec without Modal credentials fails fast with a one-line fix, before any workflow starts', async () => {
