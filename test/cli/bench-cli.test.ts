@@ -57,6 +57,52 @@ describe('glm-ops bench', () => {
     expect(html).not.toMatch(/<script|<link|<img|src=|url\(|@import/);
   }, 120_000);
 
+  test('--sweep runs one at a time, then all at once, then rates between; one JSON line and one curve point each', async () => {
+    const report = path.join(dir, 'sweep.html');
+    // Requests at a fifth of the guide's latencies (~50 ms prefill, ~1.5 ms a token): the client's own overhead is
+    // small beside them, so all at once really outruns one at a time, and the sweep has rates to place between.
+    const timed = await startTestEmulator({
+      config: { phases: { weightLoadMs: 0, graphCaptureMs: 0 }, timing: { timeScale: 0.2 } },
+    });
+    const run = await bench([
+      timed.url,
+      '--api-key-env',
+      'BENCH_TEST_KEY',
+      ...['--random-input-len', '32', '--random-output-len', '96', '--num-prompts', '8'],
+      '--sweep',
+      '--json',
+      '--report',
+      report,
+    ]).finally(() => timed.close());
+    expect(run.exitCode).toBe(0);
+    const levels = run.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            max_concurrency: number | null;
+            request_rate: number | 'inf';
+            completed: number;
+            request_throughput: number;
+          },
+      );
+    expect(levels[0]).toMatchObject({ max_concurrency: 1, request_rate: 'inf', completed: 8 });
+    expect(levels[1]).toMatchObject({ max_concurrency: null, request_rate: 'inf', completed: 8 });
+    // All at once outruns one at a time on the emulator, so the four Poisson rates fall strictly between the two.
+    const [low, high] = [levels[0]!.request_throughput, levels[1]!.request_throughput];
+    expect(high).toBeGreaterThan(low);
+    const rates = levels.slice(2).map((level) => level.request_rate as number);
+    expect(rates).toHaveLength(4);
+    expect(rates.every((rate) => rate > low && rate < high)).toBe(true);
+    expect([...rates].sort((a, b) => a - b)).toEqual(rates);
+    expect(run.stderr).toMatch(/sweep 6\/6 \(rate [\d.]+\/s\)/);
+    const html = fs.readFileSync(report, 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toContain('measured concurrency (Σ E2E / duration)');
+    expect(html.match(/<h2>/g)).toHaveLength(6);
+  }, 180_000);
+
   test("--json prints one line with bench_serving's keys, which Python loads", async () => {
     const out = path.join(dir, 'lines.jsonl');
     const run = await bench([
