@@ -157,7 +157,7 @@ describe('performance gate on the local platform (real Temporal, worker, daemon,
       }
       expect(failure.cause.type).toBe(ErrorType.PerformanceGateFailed);
       expect(failure.cause.message).toMatch(
-        /^performance gate failed for v2: TTFT p95 vs v1 \(\+50%\) \d+ ms > \d+ ms/,
+        /^performance gate failed for v2: TTFT p95 vs v1 \(\+50%\) [\d.]+ ms > [\d.]+ ms/,
       );
       const status = (failure.cause.details?.[0] as { status: RolloutStatus }).status;
       const verdict = status.performance!.verdict;
