@@ -3,6 +3,7 @@ import { describeUnsafeArgValue, describeUnsafeFlagName } from './arg-safety';
 import { CronSyntaxError, parseCron } from './cron-schedule';
 import { describeKnownArgTypeProblem } from './known-sglang-args';
 import { SloSpec } from './slo-schema';
+import { TuneSpec } from './tune-schema';
 
 export { SloSpec } from './slo-schema';
 
@@ -251,6 +252,8 @@ export const Spec = z.strictObject({
   weights: WeightsSpec.optional(),
   /** Acknowledged lint warnings; optional so specs built in code need not carry it. */
   lint: LintSpec.optional(),
+  /** What `glm-ops tune` searches (levers, workload, objective, budget); optional, ignored by rollouts. */
+  tune: TuneSpec.optional(),
 });
 
 /** A resolved spec: every default filled in, JSON-plain, safe to pass to workflows. */
