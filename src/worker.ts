@@ -89,6 +89,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         platforms: platformsFor(options.taskQueue, settings),
         resolveSecret: secretSource(settings).resolve,
         performance: { readBaseline },
+        temporalUi: { uiUrl: config.uiUrl, namespace: config.namespace },
       }),
       maxHeartbeatThrottleInterval: HEARTBEAT_SEND_INTERVAL,
       ...workflowCodeOption(),

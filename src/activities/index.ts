@@ -1,3 +1,4 @@
+import type { TemporalUi } from '../config/temporal-ui-links';
 import type { Platform } from '../platforms/platform';
 import { DomainError } from '../shared/domain-error';
 import { ErrorType } from '../shared/errors';
@@ -8,6 +9,7 @@ import { createSpecActivities } from './spec-activities';
 import { createStorageActivities } from './storage-activities';
 import { createWorkerInfoActivities } from './worker-info-activities';
 import { createKeepWarmActivities } from './keep-warm-activities';
+import { createNotifyActivities } from './notify-activities';
 export { HEARTBEAT_SEND_INTERVAL } from './keep-heartbeating';
 import { createUpgradeActivities } from './upgrade-activities';
 import { createVerificationActivities } from './verification-activities';
@@ -21,6 +23,10 @@ export interface ActivityDeps {
   heartbeatIntervalMs?: number;
   /** The performance gate's load generator and baseline reader (see performance-activities.ts). */
   performance?: Pick<PerformanceActivityDeps, 'runBench' | 'readBaseline'>;
+  /** The Temporal Web UI that notifications link to, when the worker knows where it is. */
+  temporalUi?: TemporalUi;
+  /** How long one notification POST may take before it is retried. @default 10_000 */
+  notifyRequestTimeoutMs?: number;
 }
 
 /** Thrown when a spec names a platform this worker was not given. */
@@ -54,6 +60,11 @@ export const createActivities = (deps: ActivityDeps) => {
       resolveSecret: deps.resolveSecret,
       runBench,
       ...deps.performance,
+    }),
+    ...createNotifyActivities({
+      resolveSecret: deps.resolveSecret,
+      temporalUi: deps.temporalUi,
+      requestTimeoutMs: deps.notifyRequestTimeoutMs,
     }),
   };
 };

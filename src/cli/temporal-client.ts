@@ -41,9 +41,4 @@ export async function connectClient(settings: Config, options: ConnectOptions = 
   return { client: new Client({ connection, namespace: config.namespace }), connection, config };
 }
 
-/** The Web UI link for a workflow, when we know where the UI is. */
-export function workflowUiLink(config: TemporalConnectConfig, workflowId: string, runId?: string): string | undefined {
-  if (!config.uiUrl) return undefined;
-  const base = `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${runId}/history` : base;
-}
+export { workflowUiLink } from '../config/temporal-ui-links';

@@ -46,6 +46,10 @@ export const ErrorType = {
   PlatformUnavailable: 'PlatformUnavailable',
   /** The platform did not answer (its daemon is down or restarting): an outage, retried until it is back. */
   PlatformUnreachable: 'PlatformUnreachable',
+  /** A notification webhook refused the POST (a 4xx other than 408/425/429: a wrong or revoked URL, a bad body). */
+  WebhookRefused: 'WebhookRefused',
+  /** A webhook did not accept an event within the delivery window; the run the event was about is unaffected. */
+  NotificationFailed: 'NotificationFailed',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
@@ -84,6 +88,10 @@ export const RETRYABLE: Readonly<Record<ErrorType, boolean>> = {
   PlatformUnavailable: false,
   // An outage (daemon killed and restarted, a network blip): the compensations must outlive it.
   PlatformUnreachable: true,
+  // The receiver said no: the same POST gets the same answer (Slack's 404 no_service, 410 for a removed channel).
+  WebhookRefused: false,
+  // Raised by the notify workflow only, after its deliveries gave up.
+  NotificationFailed: false,
 };
 
 /** Failure types that no retry can fix: the `retry.nonRetryableErrorTypes` of every activity proxy. */

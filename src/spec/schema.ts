@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { describeUnsafeArgValue, describeUnsafeFlagName } from './arg-safety';
 import { CronSyntaxError, parseCron } from './cron-schedule';
 import { describeKnownArgTypeProblem } from './known-sglang-args';
+import { NotifySpec } from './notify-schema';
 import { SloSpec } from './slo-schema';
 import { TuneSpec } from './tune-schema';
 
@@ -254,6 +255,8 @@ export const Spec = z.strictObject({
   lint: LintSpec.optional(),
   /** What `glm-ops tune` searches (levers, workload, objective, budget); optional, ignored by rollouts. */
   tune: TuneSpec.optional(),
+  /** Webhooks told of a rollout's events (started, promoted, failed, rolled back…); optional, none by default. */
+  notify: NotifySpec.optional(),
 });
 
 /** A resolved spec: every default filled in, JSON-plain, safe to pass to workflows. */

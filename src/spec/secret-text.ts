@@ -4,11 +4,18 @@
  * looks like a token, are masked first.
  */
 
-/** Field names that may hold a credential: `api-key`, `apiKey`, `hf_token`, `secret`, `password`. */
-const SECRET_FIELD = /(^|[-_.])(api[-_]?key|apikey|token|secret|password|passwd|credentials?)$/i;
+/**
+ * Field names that may hold a credential: `api-key`, `apiKey`, `hf_token`, `secret`, `password`, and a webhook's
+ * `url` (a Slack incoming-webhook URL carries its token; `notify:` takes the secret's name, a pasted URL is masked).
+ */
+const SECRET_FIELD = /(^|[-_.])(api[-_]?key|apikey|token|secret|password|passwd|credentials?|url|webhook)$/i;
 
-/** Token shapes worth masking wherever they appear (OpenAI-style `sk-…`, Hugging Face `hf_…`, Modal `ak-`/`as-`). */
-const TOKEN_SHAPE = /\b(sk|ak|as)-[A-Za-z0-9_-]{8,}|\bhf_[A-Za-z0-9]{8,}/g;
+/**
+ * Token shapes worth masking wherever they appear (OpenAI-style `sk-…`, Hugging Face `hf_…`, Modal `ak-`/`as-`, Slack
+ * `xox…-` tokens and incoming-webhook URLs).
+ */
+const TOKEN_SHAPE =
+  /\b(sk|ak|as)-[A-Za-z0-9_-]{8,}|\bhf_[A-Za-z0-9]{8,}|\bxox[a-z]-[A-Za-z0-9-]{8,}|https?:\/\/hooks\.slack\.com\/[^\s"'}\],]+/g;
 
 export const MASK = '<not shown>';
 
@@ -19,7 +26,7 @@ export function isSecretField(name: string): boolean {
 
 /** `apiKey: value` / `"hf_token": 'value'` anywhere on a line, block or flow style: the value part is masked. */
 const SECRET_PAIR =
-  /((?:^|[\s{,])(?:-\s+)?["']?[\w.-]*?(?:api[-_]?key|apikey|token|secret|password|passwd|credentials?)["']?\s*:\s+)("[^"]*"?|'[^']*'?|[^\s,}\]#][^,}\]#]*)/gi;
+  /((?:^|[\s{,])(?:-\s+)?["']?[\w.-]*?(?:api[-_]?key|apikey|token|secret|password|passwd|credentials?|url|webhook)["']?\s*:\s+)("[^"]*"?|'[^']*'?|[^\s,}\]#][^,}\]#]*)/gi;
 
 /** A source line safe to print: the value of a secret-looking key and token-shaped text masked. */
 export function maskSecretsInLine(line: string): string {

@@ -132,3 +132,13 @@ export const workerQuestion = {
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 3 },
 } satisfies ActivityOptions;
+
+/**
+ * A notification's POST: a receiver that is down is retried with backoff (up to 5 minutes apart) for an hour in all,
+ * then given up; a refusal (4xx) is final. The run the event is about never waits for it (see notify-events.ts).
+ */
+export const notification = {
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { ...backoff, maximumInterval: '5 minutes' },
+} satisfies ActivityOptions;

@@ -30,6 +30,9 @@ const EXPECTED: Array<[ErrorType, 'retried' | 'not retried']> = [
   [ErrorType.PlatformUnavailable, 'not retried'],
   // New with the split of PlatformUnavailable: a daemon that did not answer is an outage, not a misconfiguration.
   [ErrorType.PlatformUnreachable, 'retried'],
+  // New with notifications: a receiver's refusal is final; the notify workflow's own give-up is its verdict.
+  [ErrorType.WebhookRefused, 'not retried'],
+  [ErrorType.NotificationFailed, 'not retried'],
 ];
 
 test('the table covers every failure type exactly once', () => {
