@@ -42,7 +42,7 @@ export async function handleChatCompletion(
   const model = emulatedModel(engine);
   const promptTokens = countPromptTokens(request);
   const requested = request.max_completion_tokens ?? request.max_tokens;
-  const lengthError = checkGenerationLength(model.contextLength, engine.args.maxTotalTokens, promptTokens, requested);
+  const lengthError = checkGenerationLength(model.contextLength, engine.maxTotalNumTokens, promptTokens, requested);
   if (lengthError) return sendJson(res, 400, openAiError(400, lengthError));
   const samplingError = checkSampling(request);
   if (samplingError) return sendJson(res, 400, openAiError(400, samplingError));
@@ -60,7 +60,7 @@ export async function handleChatCompletion(
 
   const maxNewTokens = clampMaxNewTokens(requested, promptTokens, {
     contextLength: model.contextLength,
-    maxTotalTokens: engine.args.maxTotalTokens,
+    maxTotalTokens: engine.maxTotalNumTokens,
   });
   const parsing = parsingFor(engine, request);
   const baseId = newRequestId();

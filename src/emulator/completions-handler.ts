@@ -38,7 +38,7 @@ export async function handleCompletion(
   const promptTokens = Math.max(1, Math.ceil(request.prompt.length / 4)) + 2;
   const lengthError = checkGenerationLength(
     model.contextLength,
-    engine.args.maxTotalTokens,
+    engine.maxTotalNumTokens,
     promptTokens,
     request.maxTokens,
   );

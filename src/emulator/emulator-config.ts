@@ -95,7 +95,11 @@ export const TimingModel = z.strictObject({
   tpotEagleMs: Ms.default(7.7),
   /** TPOT without speculative decoding (§2, §10: ~20 ms). @default 20 */
   tpotPlainMs: Ms.default(20),
-  /** Mean EAGLE accept length, tokens per verify step (§10: ~3.5, "consistent across hardware"). @default 3.5 */
+  /**
+   * Mean EAGLE accept length, tokens per verify step, at the guide's `--speculative-num-steps 3` (§2, §10: ~3.5,
+   * "consistent across hardware"). Other step counts follow from the per-position acceptance rate it implies (see
+   * `decodeProfile`). @default 3.5
+   */
   acceptLength: z.number().min(1).max(16).default(3.5),
   /**
    * TPOT grows by this fraction per extra running request: 48 running → 10.4 ms, 48 / 10.4 ms ≈ 4,600 tok/s
@@ -135,6 +139,12 @@ export const EmulatorConfig = z.strictObject({
   phases: PhaseDurations.default(PhaseDurations.parse({})),
   timing: TimingModel.default(TimingModel.parse({})),
   faults: z.array(Fault).default([]),
+  /**
+   * The checkpoint's size in GB (10^9 bytes) the KV pool is sized against, over `--tp` GPUs: the stand-in for a real
+   * checkpoint when the model folder holds a small fixture (the local platform passes the spec's `model.weightsGB`,
+   * the guide's ~700 GB). Unset: the `.safetensors` bytes in the model folder.
+   */
+  weightsGB: z.number().positive().max(100_000).optional(),
   /** Largest accepted request body; larger ones get 413. @default 8388608 */
   maxBodyBytes: z
     .number()

@@ -39,8 +39,12 @@ export interface EngineArgs {
   memFractionStatic: number;
   maxRunningRequests: number;
   maxPrefillTokens: number;
-  /** SGLang's KV pool size in tokens; the guide reads it as the per-request budget, and so does the emulator. */
-  maxTotalTokens: number;
+  /**
+   * `--max-total-tokens`: caps SGLang's KV pool (tokens, shared by every running request); unset, the pool is what
+   * memory allows. The guide reads it as a per-request budget; SGLang (and the emulator) do not. The pool itself is
+   * `Engine.maxTotalNumTokens`.
+   */
+  maxTotalTokens?: number;
   watchdogTimeoutS: number;
   enableMetrics: boolean;
   toolCallParser?: string;
@@ -146,12 +150,12 @@ export function parseEngineArgv(
     memFractionStatic: pick<number>('mem_fraction_static') ?? 0.88,
     maxRunningRequests: pick<number>('max_running_requests') ?? 48,
     maxPrefillTokens: pick<number>('max_prefill_tokens') ?? 16384,
-    maxTotalTokens: pick<number>('max_total_tokens') ?? 202752,
     watchdogTimeoutS: pick<number>('watchdog_timeout') ?? 300,
     enableMetrics: pick<boolean>('enable_metrics') ?? false,
     kvCacheDtype: pick<string>('kv_cache_dtype') ?? 'auto',
     disableCudaGraph:
       pick<boolean>('disable_cuda_graph') === true || pick<string>('cuda_graph_backend_decode') === 'disabled',
+    ...optional('maxTotalTokens', pick<number>('max_total_tokens')),
     ...optional('apiKey', pick<string>('api_key')),
     ...optional('attentionBackend', pick<string>('attention_backend')),
     ...optional('nsaDecodeBackend', pick<string>('dsa_decode_backend', 'nsa_decode_backend')),
@@ -168,7 +172,7 @@ export function parseEngineArgv(
   checkRange('--port', args.port, 0, 65535);
   checkRange('--mem-fraction-static', args.memFractionStatic, 0.01, 1);
   checkRange('--max-running-requests', args.maxRunningRequests, 1, 1_000_000);
-  checkRange('--max-total-tokens', args.maxTotalTokens, 1, 100_000_000);
+  if (args.maxTotalTokens !== undefined) checkRange('--max-total-tokens', args.maxTotalTokens, 1, 100_000_000);
   checkRange('--watchdog-timeout', args.watchdogTimeoutS, 0.001, 10_000_000);
   const unknownFlags = [
     ...new Set(parsed.seen.filter((seen) => !MODELLED_DESTS.has(seen.flag.dest)).map((seen) => seen.option)),

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatorSettings, Fault } from './emulator-config';
-import { isSpeculative, type EngineArgs } from './engine-args';
+import { checkpointGiB } from './checkpoint-size';
+import { engineCapacity, type EngineCapacity } from './engine-capacity';
+import type { EngineArgs } from './engine-args';
 import { failScheduler, oomError, type EngineExit, type ExitingEngine } from './engine-exit';
 import { EngineMetrics } from './engine-metrics';
 import type { EngineStatus } from './engine-status';
@@ -28,6 +30,8 @@ export class Engine implements ExitingEngine {
   /** Prompt + generated tokens held by running requests (the KV in use). */
   usedTokens = 0;
   readonly isSpeculative: boolean;
+  /** The KV pool, the OOM verdict and the EAGLE settings the launch flags give this engine on its GPUs. */
+  readonly capacity: EngineCapacity;
   /** The stand-in pid SGLang's logs give the `sglang::scheduler` child (the emulator is one process). */
   readonly schedulerPid = process.pid + 1;
   /** Largest decode batch with a captured graph (`--cuda-graph-max-bs`, SGLang's default otherwise). */
@@ -51,9 +55,10 @@ export class Engine implements ExitingEngine {
     readonly gpu: EmulatedGpu,
     readonly log: EmulatorLog,
   ) {
-    this.scheduler = new SlotScheduler(args.maxRunningRequests);
+    this.capacity = engineCapacity(args, gpu, checkpointGiB(args.modelPath, settings.config.weightsGB));
+    this.scheduler = new SlotScheduler(args.maxRunningRequests, Math.max(1, this.capacity.poolTokens));
     this.faults = [...settings.config.faults];
-    this.isSpeculative = isSpeculative(args);
+    this.isSpeculative = this.capacity.isSpeculative;
     this.maxGraphBatch = args.cudaGraphMaxBs ?? (this.isSpeculative ? 48 : 256);
     this.metrics = new EngineMetrics(
       { modelName: args.servedModelName, schedulerPid: this.schedulerPid },
@@ -61,15 +66,20 @@ export class Engine implements ExitingEngine {
         runningRequests: () => this.scheduler.running,
         queuedRequests: () => this.scheduler.queued,
         usedTokens: () => this.usedTokens,
-        maxTotalTokens: () => args.maxTotalTokens,
-        contextLength: () => args.maxTotalTokens,
+        maxTotalTokens: () => this.maxTotalNumTokens,
+        contextLength: () => this.maxTotalNumTokens,
         generationThroughput: () => this.generationThroughput(),
         specAcceptLength: () => (this.verifySteps === 0 ? 0 : this.acceptedTokens / this.verifySteps),
-        specNumSteps: () => (this.isSpeculative ? (args.speculativeNumSteps ?? 0) : 0),
-        specNumDraftTokens: () => (this.isSpeculative ? (args.speculativeNumDraftTokens ?? 0) : 0),
+        specNumSteps: () => (this.isSpeculative ? this.capacity.speculative.numSteps : 0),
+        specNumDraftTokens: () => (this.isSpeculative ? this.capacity.speculative.numDraftTokens : 0),
         isCudaGraph: () => this.lastBatchUsedGraph,
       },
     );
+  }
+
+  /** SGLang's `max_total_num_tokens`: the KV pool in tokens (memory's size, capped by `--max-total-tokens`). */
+  get maxTotalNumTokens(): number {
+    return Math.max(1, this.capacity.poolTokens);
   }
 
   /** Converts an unscaled duration (the guide's real time) to wall-clock milliseconds. */
@@ -141,7 +151,7 @@ export class Engine implements ExitingEngine {
   }
 
   private tokenUsage(): number {
-    return this.usedTokens / Math.max(1, this.args.maxTotalTokens);
+    return this.usedTokens / this.maxTotalNumTokens;
   }
 
   private generationThroughput(): number {

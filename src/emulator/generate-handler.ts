@@ -45,7 +45,7 @@ export async function handleGenerate(
   const model = emulatedModel(engine);
   const lengthError = checkGenerationLength(
     model.contextLength,
-    engine.args.maxTotalTokens,
+    engine.maxTotalNumTokens,
     request.promptTokens,
     request.maxNewTokens,
   );

@@ -97,7 +97,7 @@ export function serverInfo(engine: Engine, res: ServerResponse, isDeprecatedPath
   const launch = launchFacts(engine);
   const model = emulatedModel(engine);
   const args = resolvedServerArgs(engine, port);
-  const maxReqLen = Math.min(model.contextLength - 1, engine.args.maxTotalTokens - 1);
+  const maxReqLen = Math.min(model.contextLength - 1, engine.maxTotalNumTokens - 1);
   const startup = startupTimes(engine);
   const internal: Record<string, unknown> = {
     ...withoutKey(args, 'custom_sigquit_handler'),
@@ -112,7 +112,7 @@ export function serverInfo(engine: Engine, res: ServerResponse, isDeprecatedPath
   if (wire.hasLaunchCommand) body.launch_command = ['python3', '-m', 'sglang.launch_server', ...launch.argv].join(' ');
   Object.assign(body, {
     status: 'ready',
-    max_total_num_tokens: engine.args.maxTotalTokens,
+    max_total_num_tokens: engine.maxTotalNumTokens,
     max_req_input_len: maxReqLen - 5,
     startup_time: startup.tokenizer,
     internal_states: [internal],
@@ -245,7 +245,7 @@ function memoryUsage(engine: Engine): Record<string, unknown> {
     weight: report?.weightMemoryGb ?? 0,
     kvcache: report?.kvCacheMemoryGb ?? 0,
     startup_available: report?.availableGpuMemoryGb ?? 0,
-    token_capacity: engine.args.maxTotalTokens,
+    token_capacity: engine.maxTotalNumTokens,
     token_capacity_swa: null,
     graph: {
       prefill: graph?.prefill ?? 0,

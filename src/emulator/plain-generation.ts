@@ -26,7 +26,7 @@ export function planPlainGeneration(
 ): { tokens: ModelToken[]; finish: FinishReason } {
   const maxNewTokens = clampMaxNewTokens(request.maxNewTokens, request.promptTokens, {
     contextLength: model.contextLength,
-    maxTotalTokens: engine.args.maxTotalTokens,
+    maxTotalTokens: engine.maxTotalNumTokens,
   });
   const planned = planPlainOutput(request.prompt, outputFeaturesOf(engine), {
     scriptedText: request.script,

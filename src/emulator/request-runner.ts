@@ -5,7 +5,8 @@ import type { Engine } from './engine';
 import { recordAborted, recordFinished, recordInterToken } from './request-metrics';
 import { SeededRandom } from '../random/seeded-random';
 import { noteStep } from './serving-stats';
-import { type DecodeStep, planSteps, planTiming, type RequestTiming } from './timing-model';
+import { kvReservation } from './kv-pool';
+import { type DecodeStep, decodeProfile, planSteps, planTiming, type RequestTiming } from './timing-model';
 
 export type { RequestTiming } from './timing-model';
 
@@ -47,7 +48,8 @@ export interface ClientPresence {
 export type GenerationResult = { completed: true; timing: TimingReport; e2eMs: number } | { completed: false };
 
 /**
- * Runs one generation through the emulated scheduler: waits for a decode slot (`--max-running-requests`), pays
+ * Runs one generation through the emulated scheduler: waits for a decode slot (`--max-running-requests`) and KV room
+ * for its prompt and output (`kvReservation`), pays
  * prefill, then delivers the tokens in decode steps on the TPOT grid (EAGLE verify steps of 3–4 tokens), calling
  * `onStep` with each step's tokens as they are due. Metrics and KV usage are kept as SGLang keeps them.
  */
@@ -59,7 +61,7 @@ export async function runGeneration(
   onStep: (tokens: ModelToken[], stepIndex: number) => void,
 ): Promise<GenerationResult> {
   const enqueuedMs = performance.now();
-  const ticket = engine.scheduler.enqueue();
+  const ticket = engine.scheduler.enqueue(kvReservation(job.promptTokens, job.tokens.length, engine.maxTotalNumTokens));
   let heldTokens = 0;
   let generated = 0;
   const abort = (): GenerationResult => {
@@ -75,6 +77,7 @@ export async function runGeneration(
       queueMs: admittedMs - arrivalMs,
       running: engine.scheduler.running,
       isSpeculative: engine.isSpeculative,
+      speculative: engine.capacity.speculative,
       timeScale: requestTimeScale(engine),
     });
     heldTokens = job.promptTokens;
@@ -139,13 +142,13 @@ export async function runGeneration(
 
 /** The job's tokens in decode steps on the TPOT grid, the EAGLE accept lengths seeded by the request's text. */
 function decodeSteps(engine: Engine, job: GenerationJob, tpotMs: number): Array<DecodeStep<ModelToken>> {
-  const maxAccept = (engine.args.speculativeNumSteps ?? 3) + 1;
+  const profile = decodeProfile(engine.settings.config.timing, engine.isSpeculative, engine.capacity.speculative);
   const rng = SeededRandom.fromText(job.seedText, engine.settings.config.seed + 1);
   return planSteps(job.tokens, {
     tpotMs,
     isSpeculative: engine.isSpeculative,
-    maxAccept,
-    meanAccept: Math.min(engine.settings.config.timing.acceptLength, maxAccept),
+    maxAccept: profile.maxAccept,
+    meanAccept: profile.meanAccept,
     random: () => rng.next(),
   });
 }

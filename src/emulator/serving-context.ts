@@ -127,7 +127,7 @@ function fallbackLaunch(engine: Engine): LaunchFacts {
       mem_fraction_static: a.memFractionStatic,
       max_running_requests: a.maxRunningRequests,
       max_prefill_tokens: a.maxPrefillTokens,
-      max_total_tokens: a.maxTotalTokens,
+      max_total_tokens: a.maxTotalTokens ?? null,
       context_length: null,
       watchdog_timeout: a.watchdogTimeoutS,
       enable_metrics: a.enableMetrics,

@@ -5,7 +5,9 @@ import { describeArgsForLog } from './engine-args';
 import type { Engine } from './engine';
 import { failScheduler, oomError } from './engine-exit';
 import { GRAPH_PHASES, type GraphPhase, type StartupReport } from './engine-metrics';
+import { GLM51_ATTENTION, PRE_LOAD_AVAILABLE_SHARE } from './kv-pool';
 import { pyRepr } from './python-repr';
+import { emulatedModel } from './serving-context';
 
 /** Result of checking the model folder: the shard count, or why it cannot load. */
 export type ModelFolderCheck = { ok: true; shardCount: number } | { ok: false; missing: string };
@@ -24,21 +26,6 @@ export function checkModelFolder(modelPath: string): ModelFolderCheck {
   }
   const absent = shards.find((shard) => !fs.existsSync(path.join(modelPath, shard)));
   return absent ? { ok: false, missing: absent } : { ok: true, shardCount: Math.max(1, shards.length) };
-}
-
-/**
- * The bytes of the checkpoint's safetensors files: what the weight load puts on the GPUs (the guide's GLM-5.1 FP8 is
- * ~700 GB; the test fixtures are small, as the recorded tiny model was: `mem usage=0.00 GB`).
- */
-export function checkpointBytes(modelPath: string): number {
-  let total = 0;
-  try {
-    for (const name of fs.readdirSync(modelPath))
-      if (name.endsWith('.safetensors')) total += fs.statSync(path.join(modelPath, name)).size;
-  } catch {
-    return 0;
-  }
-  return total;
 }
 
 /** Whether the DeepGEMM cache folder holds kernels for this SM arch (a `manifest.json` whose `smArch` matches). */
@@ -119,8 +106,9 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
     log.schedulerWarn('Force NSA prefill to use sparse MLA (i.e. disable MHA_ONE_SHOT) on Blackwell');
   }
 
-  const availGb = gpu.vramGiB * 0.97;
-  const weightGb = checkpointBytes(args.modelPath) / 2 ** 30 / Math.max(1, args.tp);
+  const { capacity } = engine;
+  const availGb = gpu.vramGiB * PRE_LOAD_AVAILABLE_SHARE;
+  const weightGb = capacity.weightsPerGpuGiB;
   const loadStartedMs = Date.now();
   log.scheduler(`Load weight begin. avail mem=${availGb.toFixed(2)} GB`);
   engine.armPhaseFaults('loading');
@@ -168,16 +156,39 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
   }
 
   const kvStartedMs = Date.now();
-  const isOom = args.memFractionStatic > gpu.maxMemFractionStatic;
-  const kvGb = Math.max(0.01, gpu.vramGiB * args.memFractionStatic - weightGb);
-  const dtype = isFp8Kv ? 'torch.float8_e4m3fn' : 'torch.bfloat16';
-  const pools = engine.isSpeculative ? 2 : 1;
-  for (let pool = 0; pool < pools; pool++) {
+  const { pool } = capacity;
+  if (!pool.ok) {
+    // profile_max_num_token found no room for a single token once the weights were in.
+    failScheduler(engine, {
+      kind: 'exception',
+      traceback: [
+        '  File "/site-packages/sglang/srt/model_executor/model_runner_kv_cache_mixin.py", line 52, in __post_init__',
+        '    raise RuntimeError(msg)',
+        `RuntimeError: ${pool.reason}`,
+      ],
+    });
+    return;
+  }
+  if (pool.isFlagAboveProfiled) {
     log.scheduler(
-      `KV Cache is allocated. dtype: ${dtype}, #tokens: ${args.maxTotalTokens}, ` +
-        `K size: ${(kvGb / 2 / pools).toFixed(2)} GB, V size: ${(kvGb / 2 / pools).toFixed(2)} GB`,
+      `max_total_tokens=${args.maxTotalTokens} is larger than the profiled value ${pool.profiledTokens}. ` +
+        'Use the profiled value instead.',
     );
   }
+  const isOom = capacity.isOom;
+  const dtype = isFp8Kv ? 'torch.float8_e4m3fn' : 'torch.bfloat16';
+  // With EAGLE the MTP draft layer keeps its own pool of the same token count (its share of the bytes per token).
+  const layers = GLM51_ATTENTION.layers;
+  const shares = engine.isSpeculative ? [layers, GLM51_ATTENTION.nextnLayers] : [layers];
+  const totalLayers = shares.reduce((a, b) => a + b, 0);
+  for (const share of shares) {
+    const halfGb = (pool.poolGiB * share) / totalLayers / 2;
+    log.scheduler(
+      `KV Cache is allocated. dtype: ${dtype}, #tokens: ${pool.tokens}, ` +
+        `K size: ${halfGb.toFixed(2)} GB, V size: ${halfGb.toFixed(2)} GB`,
+    );
+  }
+  const kvGb = pool.poolGiB;
   const poolEndGb = isOom ? 0.24 : Math.max(0.5, availGb - weightGb - kvGb);
   log.scheduler(`Memory pool end. avail mem=${poolEndGb.toFixed(2)} GB`);
   const kvCacheAllocationS = unscaledSince(kvStartedMs);
@@ -214,8 +225,9 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
 
   const maxRunning = args.maxRunningRequests;
   log.scheduler(
-    `max_total_num_tokens=${args.maxTotalTokens}, chunked_prefill_size=8192, max_prefill_tokens=${args.maxPrefillTokens}, ` +
-      `max_running_requests=${maxRunning}, context_len=${args.maxTotalTokens}, available_gpu_mem=${captured.availGb.toFixed(2)} GB`,
+    `max_total_num_tokens=${pool.tokens}, chunked_prefill_size=8192, max_prefill_tokens=${args.maxPrefillTokens}, ` +
+      `max_running_requests=${maxRunning}, context_len=${emulatedModel(engine).contextLength}, ` +
+      `available_gpu_mem=${captured.availGb.toFixed(2)} GB`,
   );
   log.scheduler(
     'Tree cache initialized: source=default impl=RadixCache hybrid_swa=False hybrid_ssm=False hierarchical=False streaming_wrapped=False',

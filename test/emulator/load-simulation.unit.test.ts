@@ -88,6 +88,73 @@ describe('simulateLoad', () => {
   });
 });
 
+describe('simulateLoad: KV capacity', () => {
+  test('a pool too small for every slot admits only what fits; the rest wait with slots free', () => {
+    // 1,128 tokens a request (1000 prompt + 128 output): 65,536 hold 58, so 96 slots never fill.
+    const { requests, figures } = simulateLoad(
+      scenario({ maxRunningRequests: 96, concurrency: 96, numPrompts: 192, kvPoolTokens: 65_536 }),
+    );
+    expect(figures.peakRunning).toBe(58);
+    expect(figures.kvLimitedRequests).toBeGreaterThan(0);
+    expect(figures.peakTokenUsage).toBeLessThanOrEqual(1);
+    expect(figures.peakTokenUsage).toBeGreaterThan(0.99);
+    const waited = requests.filter((r) => r.waitedForKv);
+    for (const r of waited) expect(r.timing.queueMs).toBeGreaterThan(0);
+    // Every running request fits at every instant: never more than 58 admitted and not yet ended.
+    for (const r of requests) {
+      const alongside = requests.filter((o) => o.admittedMs <= r.admittedMs && o.endMs > r.admittedMs);
+      expect(alongside.length).toBeLessThanOrEqual(58);
+    }
+  });
+
+  test('the same load with room for every slot never waits for KV', () => {
+    const { figures } = simulateLoad(
+      scenario({ maxRunningRequests: 96, concurrency: 96, numPrompts: 192, kvPoolTokens: 754_000 }),
+    );
+    expect(figures.peakRunning).toBe(96);
+    expect(figures.kvLimitedRequests).toBe(0);
+  });
+
+  test('KV-bound admission raises TTFT as longer requests take the pool (the guide’s 65536 with 4k prompts)', () => {
+    const short = simulateLoad(scenario({ kvPoolTokens: 65_536 })).figures;
+    const long = simulateLoad(scenario({ kvPoolTokens: 65_536, promptTokens: 4000, outputTokens: 512 })).figures;
+    expect(short.kvLimitedRequests).toBe(0);
+    expect(long.peakRunning).toBe(Math.floor(65_536 / 4512));
+    expect(long.ttftP95Ms).toBeGreaterThan(short.ttftP95Ms * 10);
+  });
+});
+
+describe('simulateLoad: containers and max_inputs', () => {
+  test('three containers of 48 serve 144 users at one container’s TTFT, with three times its throughput', () => {
+    const one = simulateLoad(scenario({})).figures;
+    const three = simulateLoad(scenario({ containers: 3, maxInputs: 48, concurrency: 144, numPrompts: 600 })).figures;
+    expect(three.peakRunning).toBe(144);
+    expect(three.queuedRequests).toBe(0);
+    expect(three.ttftP95Ms).toBeCloseTo(one.ttftP95Ms, 6);
+    expect(three.aggregateDecodeTokPerS).toBeCloseTo(3 * one.aggregateDecodeTokPerS, 6);
+  });
+
+  test('requests go to the least busy container under max_inputs; past every container’s max they wait', () => {
+    const { requests, figures } = simulateLoad(
+      scenario({ containers: 2, maxInputs: 20, concurrency: 60, numPrompts: 60 }),
+    );
+    // Placed alternately while both have room: the first 40 split 20 / 20, the other 20 wait for a container.
+    const first = requests.slice(0, 40);
+    expect(first.filter((r) => r.container === 0)).toHaveLength(20);
+    expect(first.filter((r) => r.container === 1)).toHaveLength(20);
+    expect(requests.slice(0, 2).map((r) => r.container)).toEqual([0, 1]);
+    for (const r of first) expect(r.timing.queueMs).toBe(0);
+    for (const r of requests.slice(40)) expect(r.timing.queueMs).toBeGreaterThan(0);
+    expect(figures.peakRunning).toBe(40);
+  });
+
+  test('max_inputs below the running cap leaves decode slots idle (the guide’s defaults: 20 against 48)', () => {
+    const capped = simulateLoad(scenario({ maxInputs: 20 })).figures;
+    expect(capped.peakRunning).toBe(20);
+    expect(capped.ttftP95Ms).toBeGreaterThan(1_000);
+  });
+});
+
 describe('percentile (numpy linear)', () => {
   test.each([
     [[1, 2, 3, 4], 50, 2.5],

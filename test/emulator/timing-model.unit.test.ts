@@ -1,5 +1,12 @@
 import { TimingModel } from '../../src/emulator/emulator-config';
-import { planSteps, planTiming, type StepOptions } from '../../src/emulator/timing-model';
+import {
+  decodeProfile,
+  GUIDE_SPECULATIVE,
+  planSteps,
+  planTiming,
+  resolveSpeculative,
+  type StepOptions,
+} from '../../src/emulator/timing-model';
 
 // The timing model's arithmetic, without a server: the guide's §10 constants in, the plan out.
 // (timing-model.test.ts checks the same plan as a running emulator reports it.)
@@ -59,6 +66,59 @@ describe('planTiming', () => {
 
   test('reports the running count it planned for', () => {
     expect(planTiming(guide, { ...inputs, running: 7 }).running).toBe(7);
+  });
+});
+
+describe('decodeProfile (the EAGLE settings)', () => {
+  test('the guide’s 3 steps / topk 1 / 4 draft tokens give exactly its TPOT and accept length', () => {
+    const profile = decodeProfile(guide, true, GUIDE_SPECULATIVE);
+    expect(profile.tpotMs).toBeCloseTo(7.7, 9);
+    expect(profile.meanAccept).toBeCloseTo(3.5, 9);
+    expect(profile).toMatchObject({ maxAccept: 4, loadScale: 1 });
+  });
+
+  test('without EAGLE: plain decoding, one token a step', () => {
+    expect(decodeProfile(guide, false)).toEqual({ tpotMs: 20, meanAccept: 1, maxAccept: 1, loadScale: 1 });
+  });
+
+  test('deeper drafts accept more, each step costs more, and their draft tokens weigh on the batch', () => {
+    const depths = [1, 2, 3, 5].map((numSteps) =>
+      decodeProfile(guide, true, { numSteps, topk: 1, numDraftTokens: numSteps + 1 }),
+    );
+    const accepts = depths.map((p) => p.meanAccept);
+    expect(accepts).toEqual([...accepts].sort((a, b) => a - b));
+    expect(depths[0]!.meanAccept).toBeLessThan(2);
+    expect(depths[0]!.tpotMs).toBeGreaterThan(depths[2]!.tpotMs);
+    expect(depths[3]!.loadScale).toBeCloseTo(1.5, 9);
+    // Step time = TPOT × accept: it grows with the depth.
+    const stepMs = depths.map((p) => p.tpotMs * p.meanAccept);
+    expect(stepMs).toEqual([...stepMs].sort((a, b) => a - b));
+  });
+
+  test('planTiming takes the settings: 48 running at 5 steps pay the heavier verify pass per request', () => {
+    const deep = { numSteps: 5, topk: 1, numDraftTokens: 6 };
+    const at48 = planTiming(guide, { ...inputs, running: 48, speculative: deep });
+    const solo = decodeProfile(guide, true, deep).tpotMs;
+    expect(at48.tpotMs).toBeCloseTo(solo * (1 + 0.0075 * 1.5 * 47), 9);
+  });
+});
+
+describe('resolveSpeculative (SGLang’s server_args)', () => {
+  test('unset: the auto-choice for GLM/DeepSeek models, 3 / 1 / 4', () => {
+    expect(resolveSpeculative({})).toEqual({ ...GUIDE_SPECULATIVE, isDraftTokensAdjusted: false });
+  });
+
+  test('topk 1 forces draft tokens to steps + 1', () => {
+    expect(resolveSpeculative({ numSteps: 5, topk: 1, numDraftTokens: 4 })).toEqual({
+      numSteps: 5,
+      topk: 1,
+      numDraftTokens: 6,
+      isDraftTokensAdjusted: true,
+    });
+  });
+
+  test('a tree (topk > 1) keeps the draft tokens asked for', () => {
+    expect(resolveSpeculative({ numSteps: 3, topk: 4, numDraftTokens: 8 })).toMatchObject({ numDraftTokens: 8 });
   });
 });
 

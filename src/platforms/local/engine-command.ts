@@ -50,11 +50,13 @@ export function assertEngineAvailable(spec: Spec, emulatorEntry = cliEntry()): v
 
 /**
  * The emulator settings for the spec's image: `local.emulator`, with the entry of `local.images` for this image
- * merged over it, so a drill image (one that crashes on load, as a bad upgrade would) behaves differently.
+ * merged over it, so a drill image (one that crashes on load, as a bad upgrade would) behaves differently. The
+ * spec's `model.weightsGB` goes first: the local volume holds a small fixture, and the emulator sizes its KV pool
+ * against the checkpoint the spec describes (the guide's ~700 GB), as SGLang would on the real one.
  */
 export function emulatorSettingsFor(spec: Spec): Record<string, unknown> {
   const perImage = spec.local.images[spec.sglang.image]?.emulator ?? {};
-  return { ...spec.local.emulator, ...perImage };
+  return { weightsGB: spec.model.weightsGB, ...spec.local.emulator, ...perImage };
 }
 
 /** The command that serves a spec: the emulator (the CLI's `emulator` subcommand) or `python3 -m sglang.launch_server`. */
