@@ -127,10 +127,16 @@ export const createServingActivities = (deps: ServingActivityDeps) => {
        * the platform deploys (a first Modal deploy builds images for many minutes); only a rollout abort stops it, a
        * deploy that outlived its attempt finishes and the retry waits for it instead of starting a second one.
        */
-      async deploy(input: { spec: Spec; rolloutId: string }): Promise<DeploymentSummary & { endpoint: string }> {
+      async deploy(input: {
+        spec: Spec;
+        rolloutId: string;
+        /** A tune's trial: the platform does not refuse it for lint errors (see ServingPort.deploy). */
+        isTrial?: boolean;
+      }): Promise<DeploymentSummary & { endpoint: string }> {
         const platform = deps.platformNamed(input.spec.platform);
+        const trial = input.isTrial ? { isTrial: true } : {};
         const deployment = await keepHeartbeating(
-          () => platform.deploy(input.spec, { rolloutId: input.rolloutId, signal: abortRequested() }),
+          () => platform.deploy(input.spec, { rolloutId: input.rolloutId, signal: abortRequested(), ...trial }),
           { onCancel: 'finish' },
         );
         const { url } = await platform.endpoint(input.spec.app);

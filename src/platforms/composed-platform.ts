@@ -58,7 +58,7 @@ export abstract class ComposedPlatform implements Platform {
     return this.serving.currentDeployment(app);
   }
 
-  deploy(spec: Spec, options: { rolloutId: string; signal?: AbortSignal }): Promise<Deployment> {
+  deploy(spec: Spec, options: { rolloutId: string; signal?: AbortSignal; isTrial?: boolean }): Promise<Deployment> {
     return this.serving.deploy(spec, options);
   }
 

@@ -140,9 +140,11 @@ export interface ServingPort {
   currentDeployment(app: string): Promise<Deployment | null>;
   /**
    * Record a new version and route traffic to it; idempotent by rolloutId. `signal` stops the deploy (only on an
-   * abort: a deploy that merely outlived its attempt finishes, and the retry finds it).
+   * abort: a deploy that merely outlived its attempt finishes, and the retry finds it). `isTrial`: a tune's throw-away
+   * candidate, deployed to be measured: the guide's lint errors (predictions such as "OOMs under load") do not refuse
+   * it, since the trial finds out (the schema still does; Modal never lints at deploy).
    */
-  deploy(spec: Spec, options: { rolloutId: string; signal?: AbortSignal }): Promise<Deployment>;
+  deploy(spec: Spec, options: { rolloutId: string; signal?: AbortSignal; isTrial?: boolean }): Promise<Deployment>;
   history(app: string): Promise<Deployment[]>;
   /** Route traffic back to an existing version (throws NotFound for an unknown one). */
   rollback(app: string, version: number): Promise<Deployment>;

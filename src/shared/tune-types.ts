@@ -4,7 +4,7 @@ import type { PerformanceFigures, PerformanceLoad } from './performance-types';
 
 // Workflows see the spec's types through shared/ only.
 export type { Spec };
-export type { LeverValues, TuneSpace, TuneSpec } from '../spec/tune-schema';
+export type { LeverValues, TuneBudget, TuneObjective, TuneSpace, TuneSpec } from '../spec/tune-schema';
 
 // The tuner as the workflow, its trials, the search, the CLI and the tests see it: the candidates tried, what each
 // measured (or why it could not be measured), what the search ruled out without a trial, and what was spent.
@@ -74,6 +74,12 @@ export interface TuneInput {
   /** The workflow id, `tune/<app>/<ISO time>`; trials are its children. */
   tuneId: string;
   pricing: TunePricing;
+  /**
+   * The guide's time for one trial in seconds (the start-up estimate of the spec plus warm-up and the workload),
+   * priced against `budget.gpuHours`/`dollars` before the first trial has finished; later trials are priced from the
+   * ones done. @default 900 (the guide's 6–10 minute cold start on 8×B200 plus about five minutes of warm-up and load)
+   */
+  trialEstimateSec?: number;
   requestedBy?: string;
 }
 

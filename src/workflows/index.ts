@@ -5,3 +5,5 @@ export { keepWarm } from './keep-warm';
 export { upgrade } from './upgrade';
 export { verifyWeights } from './verify-weights';
 export { notify } from './notify';
+export { tune } from './tune';
+export { tuneTrial } from './tune-trial';

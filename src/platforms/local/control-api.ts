@@ -7,7 +7,11 @@ import { ErrorType } from '../../shared/errors';
 import { LocalPlatformError, SpecRefusedError, statusForError, type WireError } from './local-platform-errors';
 import type { DaemonInfo, PlatformDaemon } from './platform-daemon';
 
-const DeployBody = z.object({ spec: z.unknown(), rolloutId: z.string().min(1).max(200) });
+const DeployBody = z.object({
+  spec: z.unknown(),
+  rolloutId: z.string().min(1).max(200),
+  isTrial: z.boolean().optional(),
+});
 const RollbackBody = z.object({ version: z.number().int().positive() });
 const VerifiedBody = z.object({ version: z.number().int().positive() });
 const MinContainersBody = z.object({ minContainers: z.number().int().min(0).max(100) });
@@ -141,7 +145,11 @@ export class ControlApi {
           throw new SpecRefusedError(
             `deploy refused: spec.app "${String(spec?.app)}" does not match the route's app "${app}"`,
           );
-        return send(res, 200, await this.daemon.deploy(parsed.data.spec, parsed.data.rolloutId));
+        return send(
+          res,
+          200,
+          await this.daemon.deploy(parsed.data.spec, parsed.data.rolloutId, { isTrial: parsed.data.isTrial === true }),
+        );
       }
       case 'GET current':
         return send(res, 200, { deployment: this.daemon.currentDeployment(app) });

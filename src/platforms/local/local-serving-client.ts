@@ -25,13 +25,14 @@ export class LocalServingClient implements ServingPort {
   }
 
   /** Idempotent by rolloutId: a retried call returns the version the first one created. */
-  async deploy(spec: Spec, options: { rolloutId: string }): Promise<Deployment> {
+  async deploy(spec: Spec, options: { rolloutId: string; isTrial?: boolean }): Promise<Deployment> {
     if (!spec || typeof spec !== 'object' || typeof spec.app !== 'string') {
       throw new SpecRefusedError('deploy refused: spec.app is missing; pass a parsed spec');
     }
     return this.control.request<Deployment>('POST', appRoute(spec.app, 'deploy'), {
       spec,
       rolloutId: options.rolloutId,
+      ...(options.isTrial ? { isTrial: true } : {}),
     });
   }
 

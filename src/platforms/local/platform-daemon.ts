@@ -23,8 +23,8 @@ export interface PlatformDaemonDeps {
   paths: PlatformPaths;
   factory: EngineFactory;
   timings: ServingTimings;
-  /** Parses and lints a spec; throws SpecRefusedError before anything starts. */
-  checkSpec(input: unknown): Spec;
+  /** Parses and lints a spec (a tune's trial: parses only); throws SpecRefusedError before anything starts. */
+  checkSpec(input: unknown, options?: { isTrial?: boolean }): Spec;
   /** Throws when the spec's engine cannot run here (no SGLang, emulator not built). */
   assertEngine?(spec: Spec): void;
   /** Where the daemon's own notes go (its log file when detached). */
@@ -116,9 +116,12 @@ export class PlatformDaemon {
     return info;
   }
 
-  /** Records a new version (idempotent by rolloutId) after validating everything that could refuse it. */
-  async deploy(specInput: unknown, rolloutId: string): Promise<Deployment> {
-    const spec = this.deps.checkSpec(specInput);
+  /**
+   * Records a new version (idempotent by rolloutId) after validating everything that could refuse it; a tune's trial
+   * (`isTrial`) is not refused for the guide's lint errors, which it is deployed to measure.
+   */
+  async deploy(specInput: unknown, rolloutId: string, options: { isTrial?: boolean } = {}): Promise<Deployment> {
+    const spec = this.deps.checkSpec(specInput, options);
     if (!rolloutId.trim()) throw new SpecRefusedError('deploy refused: rolloutId is empty; pass the rollout id');
     (this.deps.assertEngine ?? ((s: Spec) => assertEngineAvailable(s)))(spec);
     try {
