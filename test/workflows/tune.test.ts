@@ -143,6 +143,28 @@ describe('tune on the local platform (real Temporal, worker, daemon, emulator, l
     expect(await stack.platform.history(`${app}-t2`)).toEqual([]);
     expect(await liveApps(stack, `${app}-t`)).toEqual([]);
   });
+
+  it('a tune terminated during a trial still tears that trial’s app down (the trial is asked to cancel)', async () => {
+    const app = testId('tune-term');
+    const spec = tuneBaseSpec(stack, app, (s) => {
+      s.local.timeScale = 0.01;
+      s.local.emulator = { phases: { weightLoadMs: 1_000_000, graphCaptureMs: 1_000 } };
+    });
+    const input = tuneInputFor(spec, { space: { args: { 'max-running-requests': [16, 48] } }, strategy: 'grid' });
+    const trialStatus = await withWorker(stack.activities, async ({ client, taskQueue }) => {
+      const handle = await client.workflow.start(tune, { taskQueue, workflowId: input.tuneId, args: [input] });
+      const trialId = `${input.tuneId}/trial-1`;
+      await waitForPendingActivity(client, trialId, 'waitForHealth');
+      await handle.terminate('test: the tune is terminated, not aborted');
+      const trial = client.workflow.getHandle(trialId);
+      await trial.result().catch(() => undefined);
+      return (await trial.describe()).status.name;
+    });
+    expect(trialStatus).toBe('CANCELLED');
+    expect(await stack.platform.history(`${app}-t1`)).toHaveLength(1);
+    expect(await stack.platform.currentDeployment(`${app}-t1`)).toBeNull();
+    expect(await liveApps(stack, `${app}-t`)).toEqual([]);
+  });
 });
 
 /** A refused update's message (the validator's, under the client's wrapper). */
