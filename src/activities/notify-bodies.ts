@@ -82,7 +82,10 @@ function slackBody(message: NotifyMessage, link: string | undefined): SlackNotif
       : undefined,
   ].filter((text): text is string => text !== undefined);
   const context = [
-    `${escapeMrkdwn(message.workflowId)} · ${escapeMrkdwn(message.rolloutId)} · ${message.time}`,
+    [message.workflowId, message.rolloutId, message.requestedBy && `by ${message.requestedBy}`, message.time]
+      .filter((part): part is string => Boolean(part))
+      .map(escapeMrkdwn)
+      .join(' · '),
     ...(link ? [`<${link}|Temporal UI>`] : []),
   ].join(' · ');
   return {

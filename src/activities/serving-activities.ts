@@ -35,6 +35,8 @@ export interface DeploymentSummary {
   secretName: string;
   startupTimeoutSec: number;
   pollIntervalSec: number;
+  /** The spec's `notify:` webhooks, when it has any. */
+  notify?: Spec['notify'];
 }
 
 /** Input of the health wait. */
@@ -331,6 +333,8 @@ export function summarize(deployment: {
     secretName: deployment.spec.secrets.apiKey,
     startupTimeoutSec: deployment.spec.health.startupTimeout,
     pollIntervalSec: deployment.spec.health.pollInterval,
+    // The webhooks of the version's spec (secret names, never URLs): a rollback of the app tells them.
+    ...(deployment.spec.notify ? { notify: deployment.spec.notify } : {}),
   };
 }
 

@@ -49,7 +49,10 @@ export interface NotifyMessage {
   previousVersion?: number;
   /** What serves once the run ended (null: nothing, the app was stopped), when known. */
   servingVersion?: number | null;
-  rolloutId: string;
+  /** The rollout's (or upgrade's) id; a rollback has none of its own (its workflow id names it). */
+  rolloutId?: string;
+  /** Who started the run, as it was started (`alice`, `upgrade u-1`). */
+  requestedBy?: string;
   /** The workflow that emitted the event (`rollout/<app>`, `upgrade/…`, `rollback/…`) and its run. */
   workflowId: string;
   runId: string;

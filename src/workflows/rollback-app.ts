@@ -3,6 +3,8 @@ import type { Activities } from '../activities';
 import { ErrorType } from '../shared/errors';
 import type { RollbackInput, RollbackResult } from '../shared/rollout-types';
 import { APP, DEPLOYED_VERSION, PHASE } from '../shared/search-attributes';
+import { describeFailure } from './failure-description';
+import { Notifier } from './notify-events';
 import { restorePrevious } from './restore-previous';
 import { quickIo } from './retry-profiles';
 
@@ -43,7 +45,23 @@ export async function rollbackApp(input: RollbackInput): Promise<RollbackResult>
           : `${input.app} has no earlier version to roll back to${current ? ` (serving v${current.version})` : ''}: name one with --to vN`,
     });
   }
-  const restored = await restorePrevious(ref, target);
+  // The webhooks of the version serving now: the app's own settings when the incident began.
+  const notifier = new Notifier(current?.notify, {
+    app: input.app,
+    requestedBy: input.requestedBy,
+    workflowType: 'rollbackApp',
+  });
+  const from = current ? `v${current.version}` : 'nothing';
+  const restored = await restorePrevious(ref, target).catch(async (err: unknown) => {
+    const cause = describeFailure(err);
+    await notifier.emit('failed', {
+      version: target,
+      ...(current ? { previousVersion: current.version } : {}),
+      summary: `${input.app}: rollback from ${from} to v${target} failed`,
+      cause: { type: cause.type, message: cause.message.split('\n')[0]! },
+    });
+    throw err;
+  });
   if (isRecordingVerified) {
     await act.markVerified.executeWithOptions({ summary: `Record v${restored.version} as verified` }, [
       { ...ref, version: restored.version },
@@ -54,6 +72,12 @@ export async function rollbackApp(input: RollbackInput): Promise<RollbackResult>
     { key: DEPLOYED_VERSION, value: target },
     { key: PHASE, value: 'done' },
   ]);
+  await notifier.emit('rolled-back', {
+    version: restored.version,
+    ...(current ? { previousVersion: current.version } : {}),
+    servingVersion: restored.version,
+    summary: `${input.app}: rolled back from ${from} to v${restored.version}, healthy on attempt ${restored.healthAttempt}${input.requestedBy ? ` (by ${input.requestedBy})` : ''}`,
+  });
   return {
     app: input.app,
     fromVersion: current?.version,

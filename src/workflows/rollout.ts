@@ -4,7 +4,8 @@ import type { DiagnosisReport, RolloutInput, RolloutResult } from '../shared/rol
 import { Compensations, type Compensation } from './compensations';
 import { describeFailure, type Symptoms } from './failure-description';
 import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
-import { PerformanceGate } from './performance-gate';
+import { notifyRolloutFailure, Notifier } from './notify-events';
+import { PerformanceGate, type PerformanceRecorder } from './performance-gate';
 import { restorePrevious } from './restore-previous';
 import { compensation, compile, diagnosis, endpointCheck, longStorage, quickIo, remoteControl } from './retry-profiles';
 import { RolloutState, type PhaseOutcome } from './rollout-state';
@@ -38,9 +39,18 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
   const state = new RolloutState(input, gate.isOn);
   const compensations = new Compensations();
   const marginSec = platformStartMarginSec(spec.platform, spec.warmup.timeout);
+  const notifier = new Notifier(spec.notify, {
+    app: spec.app,
+    rolloutId,
+    requestedBy: input.requestedBy,
+    workflowType: 'rollout',
+  });
   let deployed: Deployed | undefined;
   let smoke: SmokeOutcome | undefined;
 
+  notifier.fire('started', {
+    summary: `${spec.app}: rollout of ${imageName(spec.sglang.image)} on ${spec.gpu.count}×${spec.gpu.type} started${input.requestedBy ? ` by ${input.requestedBy}` : ''}`,
+  });
   try {
     await state.run(async () => {
       await state.phase('validate', () => validate(spec, state));
@@ -55,18 +65,53 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       smoke = await state.phase('smoke', () => smokeTestThenMarkVerified(spec, version, !gate.isOn));
       if (gate.isOn) {
         const replacing = deployed.previousVersion;
-        await state.phase('performance', () => gate.run(version, replacing, state));
+        await state.phase('performance', () => gate.run(version, replacing, askingAloud(state, notifier, spec)));
         await markVerified(spec, version);
       }
     });
   } catch (err) {
-    throw await state.compensate(err, compensations, (evidence) =>
+    const failure = await state.compensate(err, compensations, (evidence) =>
       // The spec's flags: a parser the spec sets is not blamed for a check the dead engine failed.
       diagnose(ref, spec.secrets.apiKey, { ...evidence, launchArgs: spec.sglang.args }),
     );
+    await notifyRolloutFailure(notifier, failure);
+    await notifier.settled();
+    throw failure;
   }
 
-  return state.succeeded({ endpoint: deployed!.endpoint, smoke: smoke!.results });
+  const result = state.succeeded({ endpoint: deployed!.endpoint, smoke: smoke!.results });
+  await notifier.emit('promoted', {
+    version: result.deployedVersion,
+    ...(result.previousVersion !== undefined ? { previousVersion: result.previousVersion } : {}),
+    servingVersion: result.deployedVersion,
+    summary: result.summary,
+  });
+  await notifier.settled();
+  return result;
+}
+
+/**
+ * The performance gate's recorder, which also tells the webhooks when the gate asks a person (the rollout's human
+ * gate: `waiting-for-approval`), without waiting for the delivery.
+ */
+function askingAloud(state: RolloutState, notifier: Notifier, spec: Spec): PerformanceRecorder {
+  return {
+    recordPerformance(update) {
+      state.recordPerformance(update);
+      const question = update.performanceQuestion;
+      if (!question) return;
+      notifier.fire('waiting-for-approval', {
+        version: question.version,
+        summary: `${spec.app}: the performance gate of v${question.version} is inconclusive and waits for a decision`,
+        question: {
+          reasons: question.reasons,
+          deadline: question.deadline,
+          defaultDecision: question.defaultDecision,
+          howToAnswer: question.howToAnswer,
+        },
+      });
+    },
+  };
 }
 
 /** Schema and the guide's lint rules; the warnings and the guide's per-step expectations go into the status. */

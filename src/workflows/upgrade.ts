@@ -23,6 +23,7 @@ import {
 } from '../shared/search-attributes';
 import { rolloutWorkflowId } from '../shared/workflow-ids';
 import { waitUntilHealthy } from './health-wait';
+import { Notifier } from './notify-events';
 import { compile, quickIo, remoteControl } from './retry-profiles';
 import { rollout } from './rollout';
 
@@ -64,6 +65,13 @@ async function upgradeSteps(input: UpgradeInput): Promise<UpgradeResult> {
     warnings: plan.warnings,
   };
 
+  // The child rollout tells the spec's webhooks its own events; the upgrade only those no rollout saw.
+  const notifier = new Notifier(plan.spec.notify, {
+    app: input.app,
+    rolloutId: input.upgradeId,
+    requestedBy: input.requestedBy,
+    workflowType: 'upgrade',
+  });
   let isKernelRecompiled = false;
   let kernelCacheBefore: UpgradeResult['kernelCacheBefore'];
   try {
@@ -108,9 +116,30 @@ async function upgradeSteps(input: UpgradeInput): Promise<UpgradeResult> {
   } catch (err) {
     const diagnosis = diagnosisOf(err);
     if (!diagnosis) throw err;
+    if (!(err instanceof ChildWorkflowFailure)) {
+      // The upgrade's own step failed (its recompile) before any rollout ran: v{from} was never touched.
+      await notifier.emit('failed', {
+        previousVersion: plan.fromVersion,
+        servingVersion: plan.fromVersion,
+        summary: `${input.app}: upgrade failed in ${diagnosis.failedPhase ?? 'its own step'} before the rollout; v${plan.fromVersion} still serves`,
+        cause: { type: diagnosis.cause, message: diagnosis.message.split('\n')[0]! },
+      });
+    }
     setPhase('verify-previous');
     log.warn('upgrade failed; verifying the previous version', { app: input.app, cause: diagnosis.cause });
-    const serving = await verifyPreviousServing(ref, plan.fromVersion, plan.fromSpec, diagnosis);
+    const serving = await verifyPreviousServing(ref, plan.fromVersion, plan.fromSpec, diagnosis).catch(
+      async (verifyErr: unknown) => {
+        // A failed compensation of the child was already told by the child; a version changed under us was not.
+        if (!diagnosis.compensations.some((c) => c.outcome === 'failed')) {
+          await notifier.emit('compensation-failed', {
+            previousVersion: plan.fromVersion,
+            summary: `${input.app}: the upgrade failed (${diagnosis.cause}) and v${plan.fromVersion} is not serving again`,
+            leftToDoByHand: [`roll back by hand: glm-ops rollback ${input.app} --to v${plan.fromVersion}`],
+          });
+        }
+        throw verifyErr;
+      },
+    );
     const servingVersion = serving.version;
     setPhase('rolled-back');
     upsertSearchAttributes([{ key: DEPLOYED_VERSION, value: servingVersion }]);

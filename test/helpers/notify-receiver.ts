@@ -9,8 +9,11 @@ export interface ReceivedPost {
   status?: number;
 }
 
-/** How the receiver answers: a status per POST (`hang`: never answer), by the count of POSTs it saw so far. */
-export type Answer = (post: { index: number; path: string }) => number | 'hang';
+/**
+ * How the receiver answers: a status per POST (`hang`: never answer), from the count of POSTs it saw before and
+ * how many of them carried the same idempotency key.
+ */
+export type Answer = (post: { index: number; path: string; key: string; sameKeyBefore: number }) => number | 'hang';
 
 /**
  * A real webhook receiver (node:http on a free port of its own) that records every POST. It may start down (`start:
@@ -44,7 +47,9 @@ export async function startNotifyReceiver(
         /* recorded as text */
       }
       const post: ReceivedPost = { path: req.url ?? '', headers: req.headers, body };
-      const status = answer({ index: posts.length, path: post.path });
+      const key = String(req.headers['idempotency-key'] ?? '');
+      const sameKeyBefore = posts.filter((p) => p.headers['idempotency-key'] === key).length;
+      const status = answer({ index: posts.length, path: post.path, key, sameKeyBefore });
       posts.push(post);
       if (status === 'hang') return;
       post.status = status;

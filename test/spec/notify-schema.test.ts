@@ -87,4 +87,20 @@ describe('the spec’s notify section', () => {
     expect(result.exitCode).toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('glm-ops spec check refuses a URL pasted as urlSecret (exit 2) and prints it nowhere', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-ops-notify-spec-'));
+    const file = path.join(dir, 'pasted.yaml');
+    const url = 'https://hooks.slack.com/services/T0AAAA/B0BBBB/zzzzSECRETzzzz';
+    fs.writeFileSync(file, `${demo}notify:\n  - format: slack\n    urlSecret: ${url}\n`);
+    const result = await execa(process.execPath, [builtCliEntry(), 'spec', 'check', file], {
+      cwd: REPO_ROOT,
+      reject: false,
+      env: { NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
+    });
+    expect(result.exitCode).toBe(2);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/notify\[0\]\.urlSecret: holds a URL/);
+    expect(`${result.stdout}${result.stderr}`).not.toContain('zzzzSECRETzzzz');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
