@@ -3,10 +3,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TimingModel } from '../src/emulator/emulator-config';
+import { engineCapacity } from '../src/emulator/engine-capacity';
+import { parseEngineArgv } from '../src/emulator/engine-args';
+import { lookupEmulatedGpu } from '../src/emulator/gpu-table';
 import { percentile, simulateLoad, type LoadFigures } from '../src/emulator/load-simulation';
 import { measureStreamingChat, type StreamTimingResult } from '../src/probes/stream-timing';
 import { buildSglangArgv } from '../src/spec/argv-builder';
 import { parseSpecText } from '../src/spec/parse-spec';
+import type { Spec } from '../src/spec/schema';
 
 // The emulator's load curve: a closed loop of N users (bench_serving --max-concurrency N) against the emulator in a
 // child process at time scale 1, for the demo spec's flags (max-running-requests 48) and the same with 96. Each row
@@ -98,12 +102,13 @@ async function main(): Promise<void> {
 /** The timing model's curve without a server (machine-independent): what the HTTP rows should approach. */
 function printModelCurve(levels: number[], slotsList: number[]): void {
   console.log(
-    `\nModel (simulateLoad; ${OUTPUT_TOKENS} output tokens, ~${PROMPT_TOKENS} prompt tokens, 3 × concurrency requests):\n`,
+    `\nModel (simulateLoad; ${OUTPUT_TOKENS} output tokens, ~${PROMPT_TOKENS} prompt tokens, 3 × concurrency requests, ` +
+      `KV pool ${demoPoolTokens()} tokens as the demo spec sizes it):\n`,
   );
   console.log(
-    '| max-running-requests | decoding | concurrency | TTFT p50 (ms) | TTFT p95 (ms) | TPOT p50 (ms) | per-user tok/s | output tok/s | aggregate decode tok/s | queued | TTFT p95 ≤ 300 ms |',
+    '| max-running-requests | decoding | concurrency | TTFT p50 (ms) | TTFT p95 (ms) | TPOT p50 (ms) | per-user tok/s | output tok/s | aggregate decode tok/s | peak running | queued | waited for KV | TTFT p95 ≤ 300 ms |',
   );
-  console.log('|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|');
+  console.log('|---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|');
   for (const isSpeculative of [true, false]) {
     for (const slots of slotsList) {
       for (const concurrency of levels) {
@@ -115,11 +120,13 @@ function printModelCurve(levels: number[], slotsList: number[]): void {
           numPrompts: Math.max(32, concurrency * 3),
           promptTokens: PROMPT_TOKENS + 1,
           outputTokens: OUTPUT_TOKENS,
+          kvPoolTokens: demoPoolTokens(),
         }).figures;
         console.log(
           `| ${slots} | ${isSpeculative ? 'EAGLE' : 'plain'} | ${concurrency} | ${f.ttftP50Ms.toFixed(0)} | ${f.ttftP95Ms.toFixed(0)} | ` +
             `${f.tpotP50Ms.toFixed(2)} | ${f.perUserTokPerS.toFixed(0)} | ${f.outputTokPerS.toFixed(0)} | ` +
-            `${f.aggregateDecodeTokPerS.toFixed(0)} | ${f.queuedRequests} | ${f.ttftP95Ms <= SLO_TTFT_P95_MS ? 'pass' : 'fail'} |`,
+            `${f.aggregateDecodeTokPerS.toFixed(0)} | ${f.peakRunning} | ${f.queuedRequests} | ${f.kvLimitedRequests} | ` +
+            `${f.ttftP95Ms <= SLO_TTFT_P95_MS ? 'pass' : 'fail'} |`,
         );
       }
     }
@@ -169,6 +176,7 @@ async function runLevel(slots: number, concurrency: number): Promise<Row> {
       numPrompts,
       promptTokens: PROMPT_TOKENS + 1,
       outputTokens: OUTPUT_TOKENS,
+      kvPoolTokens: demoPoolTokens(),
     }).figures;
     return {
       slots,
@@ -230,6 +238,26 @@ function requestBody(content: string, maxTokens: number): Record<string, unknown
   };
 }
 
+/** The demo spec as the local platform launches it. */
+function demoSpec(): Spec {
+  const parsed = parseSpecText(
+    fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8'),
+  );
+  if (!parsed.ok) throw new Error('examples/local-demo.yaml does not parse');
+  return parsed.spec;
+}
+
+/** The KV pool the demo's engine sizes (its --max-total-tokens 65536 caps what 8 × B200 leave): the model's too. */
+function demoPoolTokens(): number {
+  const spec = demoSpec();
+  const { args } = parseEngineArgv(buildSglangArgv(spec, { modelPath: '/models/demo', host: '127.0.0.1' }), {
+    env: { GLM_OPS_EMULATOR_SGLANG_IMAGE: spec.sglang.image },
+  });
+  const gpu = lookupEmulatedGpu(spec.gpu.type);
+  if (!gpu) throw new Error(`unknown GPU ${spec.gpu.type}`);
+  return engineCapacity(args, gpu, (spec.model.weightsGB * 1e9) / 2 ** 30).poolTokens;
+}
+
 async function startChild(slots: number): Promise<{ url: string; child: ChildProcess }> {
   const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'glm-bench-model-'));
   fs.writeFileSync(path.join(modelDir, 'config.json'), '{}');
@@ -237,12 +265,9 @@ async function startChild(slots: number): Promise<{ url: string; child: ChildPro
   fs.writeFileSync(path.join(kernels, 'manifest.json'), JSON.stringify({ smArch: 'sm100' }));
   const entry = path.join(__dirname, '..', 'src', 'emulator', 'run-emulator-process.js');
   // The argv glm-ops renders for the demo spec, with this run's decode slots and a free port.
-  const parsed = parseSpecText(
-    fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'local-demo.yaml'), 'utf8'),
-  );
-  if (!parsed.ok) throw new Error('examples/local-demo.yaml does not parse');
-  parsed.spec.sglang.args['max-running-requests'] = slots;
-  const argv = buildSglangArgv(parsed.spec, { modelPath: modelDir, host: '127.0.0.1' });
+  const spec = demoSpec();
+  spec.sglang.args['max-running-requests'] = slots;
+  const argv = buildSglangArgv(spec, { modelPath: modelDir, host: '127.0.0.1' });
   argv[argv.indexOf('--port') + 1] = '0';
   const child = spawn(
     process.execPath,
@@ -251,11 +276,12 @@ async function startChild(slots: number): Promise<{ url: string; child: ChildPro
       env: {
         ...process.env,
         GLM_OPS_EMULATOR_TIME_SCALE: '1',
-        GLM_OPS_EMULATOR_SGLANG_IMAGE: parsed.spec.sglang.image,
+        GLM_OPS_EMULATOR_SGLANG_IMAGE: spec.sglang.image,
         SGLANG_DG_CACHE_DIR: kernels,
         GLM_OPS_EMULATOR_CONFIG_JSON: JSON.stringify({
           phases: { weightLoadMs: 0, graphCaptureMs: 0, serverWarmupMs: 0 },
           reportTiming: true,
+          weightsGB: spec.model.weightsGB,
         }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -198,6 +198,8 @@ function resolvedServerArgs(engine: Engine, port: number): Record<string, unknow
     mem_fraction_static: a.memFractionStatic,
     api_key: a.apiKey ?? null,
   };
+  // SGLang reports the draft tokens it runs with (steps + 1 when topk is 1), not the flag's value.
+  if (engine.isSpeculative) resolved.speculative_num_draft_tokens = engine.capacity.speculative.numDraftTokens;
   const out: Record<string, unknown> = {};
   for (const [dest, value] of Object.entries(given)) {
     const key = DEST_TO_FIELD[dest] ?? dest;

@@ -83,6 +83,10 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
   const startedMs = Date.now();
   const unscaledSince = (ms: number): number => (Date.now() - ms) / settings.timeScale / 1000;
   for (const line of hooks.parserWarnings ?? []) log.error(line);
+  if (engine.isSpeculative && engine.capacity.speculative.isDraftTokensAdjusted) {
+    // ServerArgs' post-init, before the args are printed: with topk 1 the draft is a chain of steps + 1 tokens.
+    log.warn('speculative_num_draft_tokens is adjusted to speculative_num_steps + 1 when speculative_eagle_topk == 1');
+  }
   log.info(`server_args=ServerArgs(${renderServerArgs(engine, hooks.serverArgs)})`);
   if (hooks.unknownFlags.length > 0) log.error(`[emulator] accepted but not modelled: ${hooks.unknownFlags.join(' ')}`);
 
