@@ -1,6 +1,10 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import { PHASE } from '../../src/shared/search-attributes';
 import { abortTune, tuneStatusQuery } from '../../src/shared/tune-messages';
 import type { TuneResult } from '../../src/shared/tune-types';
 import { tune } from '../../src/workflows';
+import { stepSummary } from '../../src/workflows/step-summary';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { recordHistory } from '../helpers/record-history';
 import { testId, withWorker } from '../helpers/temporal';
@@ -33,6 +37,43 @@ describe('tune on the local platform (real Temporal, worker, daemon, emulator, l
       const handle = await client.workflow.start(tune, { taskQueue, workflowId: input.tuneId, args: [input] });
       const result = await handle.result();
       expect(await handle.query(tuneStatusQuery)).toMatchObject({ state: 'finished', running: [], planned: [] });
+      // The runbook the UI shows: a row per trial with its outcome; the trial's own runbook and step summaries.
+      const details = await currentDetails(handle);
+      expect(details).toMatch(new RegExp(`^\\*\\*${app}: tune finished after 4 trials in .*; chosen trial [12] `));
+      expect(runbookRows(details).map(([phase, state]) => `${phase}: ${state}`)).toEqual([
+        'weights: done',
+        'kernels: done',
+        'trial 1: measured',
+        'trial 2: measured',
+        'trial 3: infeasible',
+        'trial 4: infeasible',
+      ]);
+      expect(runbookRows(details)[4]![2]).toMatch(
+        /^mem-fraction-static=0\.95 max-running-requests=16: CUDA out of memory: SGLang died \(code -9\)/,
+      );
+      const trial3 = client.workflow.getHandle(`${input.tuneId}/trial-3`);
+      expect(runbookRows(await currentDetails(trial3)).map(([phase, state]) => `${phase}: ${state}`)).toEqual([
+        'deploy: done',
+        'health: failed',
+        'warmup: pending',
+        'measure: pending',
+        'teardown: done',
+      ]);
+      expect(await activitySummaries(trial3)).toEqual(
+        [
+          `Deploy trial 3 as ${app}-t3`,
+          `Health wait for ${app}-t3 v1`,
+          `Diagnosis of ${app}-t3 from its engine logs`,
+          `Stop ${app}-t3 (the trial's app)`,
+        ].map(stepSummary),
+      );
+      // How `glm-ops tune status APP` finds it: the tune's type and the base app's search attribute.
+      const found: string[] = [];
+      for await (const run of client.workflow.list({ query: `WorkflowType = "tune" AND GlmOpsApp = "${app}"` })) {
+        found.push(run.workflowId);
+      }
+      expect(found).toEqual([input.tuneId]);
+      expect((await handle.describe()).typedSearchAttributes.get(PHASE)).toBe('finished');
       await recordHistory(handle, 'tune-grid-oom');
       await recordHistory(client.workflow.getHandle(`${input.tuneId}/trial-3`), 'tune-trial-oom');
       return result;
@@ -171,4 +212,31 @@ describe('tune on the local platform (real Temporal, worker, daemon, emulator, l
 function messageOf(err: Error): string {
   const cause = (err as Error & { cause?: Error }).cause;
   return cause?.message ?? err.message;
+}
+
+/** The workflow's current details (the built-in metadata query: describe() carries only the static summary). */
+async function currentDetails(handle: WorkflowHandle): Promise<string> {
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  return metadata.currentDetails ?? '';
+}
+
+/** The runbook table's rows as [phase, state, outcome, time], markdown escapes undone. */
+function runbookRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| phase ') && !line.startsWith('| ---'))
+    .map((line) =>
+      line
+        .slice(2, -2)
+        .split(/(?<!\\) \| /)
+        .map((cell) => cell.replace(/\\(.)/g, '$1')),
+    );
+}
+
+/** The summary of every activity the run scheduled, in order. */
+async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => (e.userMetadata?.summary ? defaultPayloadConverter.fromPayload<string>(e.userMetadata.summary) : ''));
 }
