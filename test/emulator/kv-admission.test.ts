@@ -1,3 +1,5 @@
+import { TimingModel } from '../../src/emulator/emulator-config';
+import { simulateLoad } from '../../src/emulator/load-simulation';
 import { measureStreamingChat } from '../../src/probes/stream-timing';
 import {
   fastEnv,
@@ -53,8 +55,21 @@ describe('KV pool and admission (live emulator)', () => {
       );
       await waitFor(async () => (await scrape(small.url)).queued === 2, { what: 'two requests waiting for KV' });
       expect(await scrape(small.url)).toMatchObject({ running: 2, maxTotal: 300 });
-      const plans = (await Promise.all(requests)).map((r) => r.finalChunkExtras.emulator_timing as Plan);
+      const results = await Promise.all(requests);
+      const plans = results.map((r) => r.finalChunkExtras.emulator_timing as Plan);
       expect(Math.max(...plans.map((p) => p.running))).toBe(2);
+      // The offline model admits the same: simulateLoad with this pool and these requests runs two at once.
+      const model = simulateLoad({
+        constants: TimingModel.parse({}),
+        maxRunningRequests: 48,
+        isSpeculative: true,
+        kvPoolTokens: 300,
+        concurrency: 4,
+        numPrompts: 4,
+        promptTokens: Math.max(...results.map((r) => r.promptTokens ?? 0)),
+        outputTokens: 120,
+      }).figures;
+      expect(model).toMatchObject({ peakRunning: 2, queuedRequests: 2, kvLimitedRequests: 2 });
       const waited = plans.filter((p) => p.queue_ms > 0);
       expect(waited.length).toBeGreaterThanOrEqual(2);
       // The wait for KV is part of their TTFT.
