@@ -6,6 +6,19 @@ export interface ChartSeries {
   color: string;
   points: Array<[number, number]>;
   isLine: boolean;
+  /** `ring` draws a larger hollow circle, to mark points drawn by another series too (the chosen one). @default dot */
+  marker?: 'dot' | 'ring';
+  /** Radius of a dot. @default 3.5 on a line, 2 otherwise */
+  radius?: number;
+  /** A short label beside each point, in the order of `points` (a trial number). */
+  labels?: string[];
+}
+
+/** A vertical reference line (a limit on the x axis), with its label. */
+export interface ChartLine {
+  x: number;
+  label: string;
+  color: string;
 }
 
 /** What to draw: a title, axis labels and the series. */
@@ -14,6 +27,7 @@ export interface ChartSpec {
   xLabel: string;
   yLabel: string;
   series: ChartSeries[];
+  verticalLines?: ChartLine[];
 }
 
 const WIDTH = 560;
@@ -23,7 +37,8 @@ const MARGIN = { left: 64, right: 16, top: 32, bottom: 48 };
 /** The chart as an `<svg>` element. */
 export function svgChart(spec: ChartSpec): string {
   const all = spec.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const xTicks = niceTicks(0, Math.max(...all.map(([x]) => x), 1e-9));
+  const lines = (spec.verticalLines ?? []).filter((line) => Number.isFinite(line.x));
+  const xTicks = niceTicks(0, Math.max(...all.map(([x]) => x), ...lines.map((line) => line.x), 1e-9));
   const yTicks = niceTicks(0, Math.max(...all.map(([, y]) => y), 1e-9));
   const xMax = xTicks[xTicks.length - 1]!;
   const yMax = yTicks[yTicks.length - 1]!;
@@ -52,6 +67,12 @@ export function svgChart(spec: ChartSpec): string {
     `<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle" font-size="12">${escapeXml(spec.xLabel)}</text>`,
     `<text transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeXml(spec.yLabel)}</text>`,
   );
+  for (const line of lines) {
+    parts.push(
+      `<line x1="${px(line.x).toFixed(1)}" y1="${MARGIN.top}" x2="${px(line.x).toFixed(1)}" y2="${MARGIN.top + plotH}" stroke="${line.color}" stroke-dasharray="6 4"/>`,
+      `<text x="${(px(line.x) - 4).toFixed(1)}" y="${MARGIN.top + plotH - 6}" text-anchor="end" font-size="11" fill="${line.color}">${escapeXml(line.label)}</text>`,
+    );
+  }
   spec.series.forEach((series, i) => {
     const points = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (series.isLine) {
@@ -59,12 +80,21 @@ export function svgChart(spec: ChartSpec): string {
       const path = sorted.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${path}" fill="none" stroke="${series.color}" stroke-width="2"/>`);
     }
-    const radius = series.isLine ? 3.5 : 2;
-    for (const [x, y] of points) {
+    const radius = series.radius ?? (series.isLine ? 3.5 : 2);
+    series.points.forEach(([x, y], p) => {
+      if (!Number.isFinite(x) || !Number.isFinite(y)) return;
       parts.push(
-        `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="${radius}" fill="${series.color}" fill-opacity="${series.isLine ? 1 : 0.5}"/>`,
+        series.marker === 'ring'
+          ? `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="7" fill="none" stroke="${series.color}" stroke-width="2"/>`
+          : `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="${radius}" fill="${series.color}" fill-opacity="${series.isLine ? 1 : 0.5}"/>`,
       );
-    }
+      const label = series.labels?.[p];
+      if (label) {
+        parts.push(
+          `<text x="${(px(x) + 5).toFixed(1)}" y="${(py(y) - 5).toFixed(1)}" font-size="10" fill="${series.color}">${escapeXml(label)}</text>`,
+        );
+      }
+    });
     const legendY = MARGIN.top + 14 + i * 16;
     parts.push(
       `<rect x="${MARGIN.left + 10}" y="${legendY - 9}" width="10" height="10" fill="${series.color}"/>`,

@@ -16,6 +16,7 @@ import { registerEmulatorCompileCommand } from './emulator-compile';
 import { registerKeepwarmCommand } from './keepwarm';
 import { registerUpgradeCommand } from './upgrade';
 import { registerBenchCommand } from './bench';
+import { registerTuneCommand } from './tune';
 
 /** Each command group registers itself on the program; the order here is the order of `glm-ops --help`. */
 export function registerCommands(program: Command, config: Config): void {
@@ -29,6 +30,7 @@ export function registerCommands(program: Command, config: Config): void {
   registerCostCommand(program, config);
   registerVerifyCommand(program, config);
   registerBenchCommand(program, config);
+  registerTuneCommand(program, config);
   registerDoctorCommand(program);
   registerPlatformCommand(program, config);
   registerHubCommand(program, config);
