@@ -46,7 +46,8 @@ export function renderTuneReport(input: TuneReportInput): string {
       '',
       `> Trials ran on the local twin (the SGLang emulator). Each trial served at the guide's real request latencies ` +
         `(the emulator's \`timing.timeScale\` 1 unless the spec sets its own), while start-up ran at \`local.timeScale\` ` +
-        `${spec.local.timeScale}, so TTFT, TPOT and tok/s are comparable with the guide and the SLO. Tuning on the twin ` +
+        `${spec.local.timeScale}, so TTFT, TPOT and tok/s are comparable with the guide and the SLO; its start-up is billed at the guide's time ` +
+        `(the scaled seconds ÷ \`local.timeScale\`), so the costs are what the trials would cost on Modal. Tuning on the twin ` +
         `tunes the twin: run the same spec with \`platform: modal\` to tune the real deployment (the workflow is the same).`,
     );
   }

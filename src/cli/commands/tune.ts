@@ -30,6 +30,7 @@ import { writeTuneOutputs, type TuneOutputs } from '../tune-outputs';
 import { tuneProgressLine, tuneStatusLines } from '../tune-progress';
 import { noChoiceReason } from '../tune-report';
 import { locateIssues, resolveTuneSection } from '../tune-section';
+import { trialEstimateSec } from '../tune-trial-estimate';
 
 interface TuneFlags {
   space?: string;
@@ -140,8 +141,18 @@ async function startTune(file: string, flags: TuneFlags, settings: Config): Prom
       tune: section.tune,
       tuneId,
       pricing,
+      trialEstimateSec: trialEstimateSec(spec, section.tune.workload),
       requestedBy: currentUser(),
     };
+    // Trials of two tunes of one app would share the `<app>-t<n>` names: one tune per app at a time.
+    const running = await latestTune(client, spec.app, { isRunning: true });
+    if (running) {
+      console.error(
+        `a tune of ${spec.app} is already running (workflow ${running.workflowId}): follow it with \`glm-ops tune status ${spec.app}\` or stop it with \`glm-ops tune abort ${spec.app} --reason …\``,
+      );
+      process.exitCode = EXIT.refused;
+      return;
+    }
     const points = gridSize(section.tune.space);
     const handle = await client.workflow.start(TUNE_WORKFLOW, {
       taskQueue: specTaskQueue(spec, settings),
@@ -300,9 +311,14 @@ function printEnd(result: TuneResult, outputs: TuneOutputs, isJson: boolean): vo
 }
 
 /** The newest tune of an app (visibility: the tune sets GlmOpsApp to the app it tunes). */
-async function latestTune(client: Client, app: string): Promise<WorkflowExecutionInfo | undefined> {
+async function latestTune(
+  client: Client,
+  app: string,
+  options: { isRunning?: boolean } = {},
+): Promise<WorkflowExecutionInfo | undefined> {
   let newest: WorkflowExecutionInfo | undefined;
-  const query = `WorkflowType = "${TUNE_WORKFLOW}" AND ${APP.name} = "${app.replace(/"/g, '\\"')}"`;
+  const running = options.isRunning ? ' AND ExecutionStatus = "Running"' : '';
+  const query = `WorkflowType = "${TUNE_WORKFLOW}" AND ${APP.name} = "${app.replace(/"/g, '\\"')}"${running}`;
   for await (const run of client.workflow.list({ query })) {
     if (!newest || run.startTime > newest.startTime) newest = run;
   }
