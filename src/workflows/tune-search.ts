@@ -1,4 +1,5 @@
 import type { PrunedPoint, Spec, TrialRecord, TuneCandidate, TuneSpec } from '../shared/tune-types';
+import { guidedStep } from './tune-search-guided';
 import { candidateKey, gridCandidates } from './tune-space';
 
 /** What the search knows when it picks the next trials. */
@@ -20,11 +21,14 @@ export interface SearchStep {
 }
 
 /**
- * Picks the next trials. `grid` walks every point in order; `guided` (the default) is the guide-aware search.
- * Deterministic (it runs in the workflow): the same trials in, the same answer out.
+ * Picks the next trials. `grid` walks every point in order; `guided` (the default) rules out what the guide says
+ * cannot win (OOM above a memory fraction, a smaller KV pool, running caps and containers the workload cannot fill,
+ * EAGLE's flags without EAGLE) and walks the rest by coordinate descent (tune-search-guided.ts). Deterministic (it
+ * runs in the workflow): the same trials in, the same answer out.
  */
 export function planNextTrials(input: SearchInput): SearchStep {
-  return gridStep(input);
+  if (input.tune.strategy === 'grid') return gridStep(input);
+  return guidedStep(input.spec, input.tune, input.trials);
 }
 
 function gridStep(input: SearchInput): SearchStep {
