@@ -236,7 +236,10 @@ async function diagnoseIfDied(
   return died ? diagnose(ref, spec, { since, failedPhase: 'performance' }) : [];
 }
 
-/** A failed step as the trial's outcome: infeasible (with the diagnosis that names why) or failed. */
+/**
+ * A failed step as the trial's outcome: infeasible, with the diagnosis from the engine logs that names why, or failed
+ * (the trial broke: no engine of the candidate to read, nothing to diagnose).
+ */
 async function classify(
   err: unknown,
   ref: AppRef,
@@ -245,9 +248,9 @@ async function classify(
   failedPhase: Step = 'deploy',
 ): Promise<Measured> {
   const cause = describeFailure(err);
+  if (!INFEASIBLE_TYPES.includes(cause.type)) return { outcome: 'failed', reason: cause.message };
   const diagnoses = await diagnose(ref, spec, { since, failedPhase, ...symptomsOf(err) });
-  const outcome: TrialOutcome = INFEASIBLE_TYPES.includes(cause.type) ? 'infeasible' : 'failed';
-  return { outcome, reason: reasonOf(diagnoses, cause.message) };
+  return { outcome: 'infeasible', reason: reasonOf(diagnoses, cause.message) };
 }
 
 /** The diagnosis' title when one matched (it names the OOM), else the failure's own message. */
