@@ -46,6 +46,8 @@ export interface EngineArgs {
    */
   maxTotalTokens?: number;
   watchdogTimeoutS: number;
+  /** `--context-length`: overrides the model config's context length. */
+  contextLength?: number;
   enableMetrics: boolean;
   toolCallParser?: string;
   reasoningParser?: string;
@@ -103,6 +105,7 @@ const MODELLED_DESTS = new Set([
   'max_running_requests',
   'max_prefill_tokens',
   'max_total_tokens',
+  'context_length',
   'watchdog_timeout',
   'enable_metrics',
   'tool_call_parser',
@@ -156,6 +159,7 @@ export function parseEngineArgv(
     disableCudaGraph:
       pick<boolean>('disable_cuda_graph') === true || pick<string>('cuda_graph_backend_decode') === 'disabled',
     ...optional('maxTotalTokens', pick<number>('max_total_tokens')),
+    ...optional('contextLength', pick<number>('context_length')),
     ...optional('apiKey', pick<string>('api_key')),
     ...optional('attentionBackend', pick<string>('attention_backend')),
     ...optional('nsaDecodeBackend', pick<string>('dsa_decode_backend', 'nsa_decode_backend')),

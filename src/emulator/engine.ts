@@ -8,6 +8,7 @@ import { EngineMetrics } from './engine-metrics';
 import type { EngineStatus } from './engine-status';
 import type { EmulatorLog } from './emulator-log';
 import type { EmulatedGpu } from './gpu-table';
+import { readModelConfig } from './model-config';
 import { SlotScheduler } from './slot-scheduler';
 
 /** SGLang's `--decode-log-interval` default: one `Decode batch` line per 40 decode steps. */
@@ -44,6 +45,7 @@ export class Engine implements ExitingEngine {
   private verifySteps = 0;
   private decodeSteps = 0;
   private lastBatchUsedGraph = false;
+  private modelContextLength: number | undefined;
   private exitListeners: Array<(exit: EngineExit) => void> = [];
   private readyListeners: Array<() => void> = [];
   private watchdogTimer: NodeJS.Timeout | undefined;
@@ -67,7 +69,7 @@ export class Engine implements ExitingEngine {
         queuedRequests: () => this.scheduler.queued,
         usedTokens: () => this.usedTokens,
         maxTotalTokens: () => this.maxTotalNumTokens,
-        contextLength: () => this.maxTotalNumTokens,
+        contextLength: () => this.contextLength,
         generationThroughput: () => this.generationThroughput(),
         specAcceptLength: () => (this.verifySteps === 0 ? 0 : this.acceptedTokens / this.verifySteps),
         specNumSteps: () => (this.isSpeculative ? this.capacity.speculative.numSteps : 0),
@@ -80,6 +82,12 @@ export class Engine implements ExitingEngine {
   /** SGLang's `max_total_num_tokens`: the KV pool in tokens (memory's size, capped by `--max-total-tokens`). */
   get maxTotalNumTokens(): number {
     return Math.max(1, this.capacity.poolTokens);
+  }
+
+  /** The model's context length (`sglang:context_len`): `--context-length`, else the model folder's config. */
+  get contextLength(): number {
+    this.modelContextLength ??= readModelConfig(this.args.modelPath, this.args.contextLength ?? null).contextLength;
+    return this.modelContextLength;
   }
 
   /** Converts an unscaled duration (the guide's real time) to wall-clock milliseconds. */

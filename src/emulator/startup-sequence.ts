@@ -7,7 +7,6 @@ import { failScheduler, oomError } from './engine-exit';
 import { GRAPH_PHASES, type GraphPhase, type StartupReport } from './engine-metrics';
 import { GLM51_ATTENTION, PRE_LOAD_AVAILABLE_SHARE } from './kv-pool';
 import { pyRepr } from './python-repr';
-import { emulatedModel } from './serving-context';
 
 /** Result of checking the model folder: the shard count, or why it cannot load. */
 export type ModelFolderCheck = { ok: true; shardCount: number } | { ok: false; missing: string };
@@ -230,7 +229,7 @@ export async function runStartupSequence(engine: Engine, hooks: StartupHooks): P
   const maxRunning = args.maxRunningRequests;
   log.scheduler(
     `max_total_num_tokens=${pool.tokens}, chunked_prefill_size=8192, max_prefill_tokens=${args.maxPrefillTokens}, ` +
-      `max_running_requests=${maxRunning}, context_len=${emulatedModel(engine).contextLength}, ` +
+      `max_running_requests=${maxRunning}, context_len=${engine.contextLength}, ` +
       `available_gpu_mem=${captured.availGb.toFixed(2)} GB`,
   );
   log.scheduler(

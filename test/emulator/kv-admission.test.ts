@@ -39,6 +39,7 @@ const scrape = async (url: string) => {
     running: metricValue(text, 'sglang:num_running_reqs'),
     queued: metricValue(text, 'sglang:num_queue_reqs'),
     maxTotal: metricValue(text, 'sglang:max_total_num_tokens'),
+    contextLength: metricValue(text, 'sglang:context_len'),
   };
 };
 const poolLine = (logs: string[]) => logs.find((l) => l.includes('KV Cache is allocated'));
@@ -54,7 +55,9 @@ describe('KV pool and admission (live emulator)', () => {
         measureStreamingChat({ baseUrl: small.url, body: body(`q${i}`, 120) }),
       );
       await waitFor(async () => (await scrape(small.url)).queued === 2, { what: 'two requests waiting for KV' });
-      expect(await scrape(small.url)).toMatchObject({ running: 2, maxTotal: 300 });
+      // The pool is not the context length (recorded: context_len 4096 beside a pool of 8192): GLM-5.1's 202752.
+      expect(await scrape(small.url)).toMatchObject({ running: 2, maxTotal: 300, contextLength: 202_752 });
+      expect(small.logs.some((l) => /max_total_num_tokens=300, .*context_len=202752,/.test(l))).toBe(true);
       const results = await Promise.all(requests);
       const plans = results.map((r) => r.finalChunkExtras.emulator_timing as Plan);
       expect(Math.max(...plans.map((p) => p.running))).toBe(2);
