@@ -13,6 +13,7 @@ import { createNotifyActivities } from './notify-activities';
 export { HEARTBEAT_SEND_INTERVAL } from './keep-heartbeating';
 import { createUpgradeActivities } from './upgrade-activities';
 import { createVerificationActivities } from './verification-activities';
+import { createRolloutPlanActivities } from './rollout-plan-activities';
 
 /** Everything activities need from the outside world; secrets are resolved here and never travel in arguments. */
 export interface ActivityDeps {
@@ -55,6 +56,7 @@ export const createActivities = (deps: ActivityDeps) => {
     ...createKeepWarmActivities({ platformNamed, resolveSecret: deps.resolveSecret }),
     ...createUpgradeActivities({ platformNamed }),
     ...createVerificationActivities({ platformNamed }),
+    ...createRolloutPlanActivities({ platformNamed }),
     ...createPerformanceActivities({
       platformNamed,
       resolveSecret: deps.resolveSecret,

@@ -7,3 +7,4 @@ export { verifyWeights } from './verify-weights';
 export { notify } from './notify';
 export { tune } from './tune';
 export { tuneTrial } from './tune-trial';
+export { rolloutPlanState } from './rollout-plan-state';

@@ -26,6 +26,7 @@ import { describeFailureCause, failureCause } from '../failure-cause';
 import { checkKnownApp, unknownVersionProblem } from '../known-app';
 import { connectClient, workflowUiLink } from '../temporal-client';
 import { printAppWorkflowsLink } from '../app-workflows-link';
+import { runRolloutPlan } from '../rollout-plan-command';
 import { DEFAULT_RECONNECT_TIMEOUT_SEC, EXIT, parseReconnectTimeout, waitForRolloutEnd } from '../rollout-end';
 
 /** A rollout id: sortable by time, unique enough for idempotency keys. */
@@ -84,55 +85,67 @@ export function registerRolloutCommand(program: Command, settings: Config): void
       parseReconnectTimeout,
       DEFAULT_RECONNECT_TIMEOUT_SEC,
     )
-    .action(async (file: string, options: { follow?: boolean; wait?: boolean; reconnectTimeout: number }) => {
-      const spec = await loadDeployableSpec(file);
-      if (!spec) return;
-      try {
-        await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
-      } catch (err) {
-        if (!(err instanceof PlatformNotReadyError)) throw err;
-        console.error(`glm-ops: ${err.message}`);
-        process.exitCode = EXIT.badInput;
-        return;
-      }
-      // A few tries per call (~3 s): a longer outage is ridden out below, and said so, instead of inside each call.
-      const { client, connection, config } = await connectClient(settings, { callAttempts: 6 });
-      try {
-        const rolloutId = newRolloutId();
-        const workflowId = rolloutWorkflowId(spec.app);
-        let handle: WorkflowHandleWithFirstExecutionRunId<typeof rollout>;
+    .option(
+      '--plan',
+      'print what the rollout would do from the current state (steps run or skipped and why, version, changes, lint, duration, cost) and change nothing',
+    )
+    .option('--json', 'with --plan: print the plan as JSON')
+    .action(
+      async (
+        file: string,
+        options: { follow?: boolean; wait?: boolean; reconnectTimeout: number; plan?: boolean; json?: boolean },
+      ) => {
+        if (options.plan) return runRolloutPlan(file, settings, { json: options.json === true });
+        if (options.json) return reportBadInput('--json goes with --plan (a rollout prints its progress as text)');
+        const spec = await loadDeployableSpec(file);
+        if (!spec) return;
         try {
-          handle = await startRollout(client, spec, rolloutId);
+          await ensureStackForSpec(spec, (line) => console.log(line), settings, { requireWorker: true });
         } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          const running = await client.workflow.getHandle(workflowId).describe();
-          console.error(
-            `a rollout of ${spec.app} is already running (workflow ${workflowId}, run ${running.runId}): follow it with \`glm-ops status ${spec.app} --watch\` or stop it with \`glm-ops abort ${spec.app}\``,
-          );
-          process.exitCode = EXIT.refused;
+          if (!(err instanceof PlatformNotReadyError)) throw err;
+          console.error(`glm-ops: ${err.message}`);
+          process.exitCode = EXIT.badInput;
           return;
         }
-        const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);
-        console.log(`rollout ${rolloutId} started: workflow ${workflowId}${link ? `\n  ${link}` : ''}`);
-        printAppWorkflowsLink(config, spec.app);
-        if (!options.follow && !options.wait) {
-          console.log(
-            `follow it with \`glm-ops status ${spec.app} --watch\`, stop it with \`glm-ops abort ${spec.app}\``,
-          );
-          return;
+        // A few tries per call (~3 s): a longer outage is ridden out below, and said so, instead of inside each call.
+        const { client, connection, config } = await connectClient(settings, { callAttempts: 6 });
+        try {
+          const rolloutId = newRolloutId();
+          const workflowId = rolloutWorkflowId(spec.app);
+          let handle: WorkflowHandleWithFirstExecutionRunId<typeof rollout>;
+          try {
+            handle = await startRollout(client, spec, rolloutId);
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+            const running = await client.workflow.getHandle(workflowId).describe();
+            console.error(
+              `a rollout of ${spec.app} is already running (workflow ${workflowId}, run ${running.runId}): follow it with \`glm-ops status ${spec.app} --watch\` or stop it with \`glm-ops abort ${spec.app}\``,
+            );
+            process.exitCode = EXIT.refused;
+            return;
+          }
+          const link = workflowUiLink(config, workflowId, handle.firstExecutionRunId);
+          console.log(`rollout ${rolloutId} started: workflow ${workflowId}${link ? `\n  ${link}` : ''}`);
+          printAppWorkflowsLink(config, spec.app);
+          if (!options.follow && !options.wait) {
+            console.log(
+              `follow it with \`glm-ops status ${spec.app} --watch\`, stop it with \`glm-ops abort ${spec.app}\``,
+            );
+            return;
+          }
+          process.exitCode = await waitForRolloutEnd(client, config, handle, {
+            app: spec.app,
+            taskQueue: taskQueueFor(spec.platform),
+            isLive: options.follow === true,
+            reconnectTimeoutSec: options.reconnectTimeout,
+            startupTimeoutSec: spec.health.startupTimeout,
+          });
+          if (link) console.log(`history in the Temporal UI: ${link}`);
+        } finally {
+          await connection.close();
         }
-        process.exitCode = await waitForRolloutEnd(client, config, handle, {
-          app: spec.app,
-          taskQueue: taskQueueFor(spec.platform),
-          isLive: options.follow === true,
-          reconnectTimeoutSec: options.reconnectTimeout,
-          startupTimeoutSec: spec.health.startupTimeout,
-        });
-        if (link) console.log(`history in the Temporal UI: ${link}`);
-      } finally {
-        await connection.close();
-      }
-    });
+      },
+    );
 
   program
     .command('abort')
