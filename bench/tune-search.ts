@@ -1,13 +1,15 @@
+import type * as z from 'zod';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TimingModel } from '../src/emulator/emulator-config';
-import { lookupEmulatedGpu } from '../src/emulator/gpu-table';
-import { percentile, simulateLoad, type SimulatedRequest } from '../src/emulator/load-simulation';
+import { predictCandidate } from '../src/emulator/candidate-prediction';
 import type { PerformanceFigures, PerformanceLoad } from '../src/shared/performance-types';
 import type { TrialRecord, TuneCandidate, TunePricing } from '../src/shared/tune-types';
 import { GPU_CATALOG } from '../src/spec/gpu-catalog';
 import { parseSpecText } from '../src/spec/parse-spec';
 import type { Spec } from '../src/spec/schema';
+import type { SloLoad } from '../src/spec/slo-schema';
+
+type SloLoadInput = z.input<typeof SloLoad>;
 import { TuneSpec, type TuneSpecInput } from '../src/spec/tune-schema';
 import { planNextTrials } from '../src/workflows/tune-search';
 import { guidedStep, type GuidedOptions } from '../src/workflows/tune-search-guided';
@@ -30,73 +32,26 @@ interface OracleAnswer {
 type Oracle = (spec: Spec, load: PerformanceLoad, outputTokens: number, promptTokens: number) => OracleAnswer;
 
 /**
- * The emulator's model without a server: OOM above the GPU's mem-fraction limit (gpu-table), Modal's placement
- * (a container takes maxInputs, the autoscaler spills to the next up to maxContainers, users spread evenly), and in
- * each container the FIFO slot queue of max-running-requests with the timing model's EAGLE or plain decoding
- * (simulateLoad). speculative-num-steps caps the accept length at steps + 1.
+ * The twin's own model without a server (`predictCandidate`: the KV pool from GPU memory, weights and
+ * mem-fraction-static, OOM above the GPU's limit, admission by decode slots and KV room, the EAGLE settings, one engine
+ * per container taking maxInputs each). It serves on the containers the platform would start: one more only when
+ * the others hold maxInputs (the local platform's request placement, Modal's autoscaler), at least minContainers.
  */
-const emulatorModel: Oracle = (spec, load, outputTokens, promptTokens) => {
-  const args = spec.sglang.args;
-  const gpu = lookupEmulatedGpu(spec.gpu.type);
-  if (!gpu) throw new Error(`unknown GPU ${spec.gpu.type}`);
-  const memFraction = Number(args['mem-fraction-static'] ?? 0.88);
-  if (memFraction > gpu.maxMemFractionStatic) {
-    return {
-      outcome: 'infeasible',
-      reason: `CUDA out of memory: SGLang died (code -9) — mem-fraction-static ${memFraction} above ${gpu.maxMemFractionStatic} on ${gpu.type}`,
-      figures: null,
-    };
-  }
-  const isSpeculative = /^(EAGLE|EAGLE3|NEXTN)$/i.test(String(args['speculative-algorithm'] ?? ''));
-  const steps = Number(args['speculative-num-steps'] ?? 3);
-  const defaults = TimingModel.parse({});
-  const constants = { ...defaults, acceptLength: Math.min(defaults.acceptLength, steps + 1) };
-  // The verify pass costs the same per step; fewer tokens accepted per pass → a longer time per output token.
-  constants.tpotEagleMs = (defaults.tpotEagleMs * defaults.acceptLength) / constants.acceptLength;
+const twinModel: Oracle = (spec, load, outputTokens, promptTokens) => {
   const users = load.concurrency ?? 1;
   const { maxInputs, maxContainers, minContainers } = spec.modal;
-  const running = Number(args['max-running-requests'] ?? 48);
-  const containers = Math.min(maxContainers, Math.max(minContainers, Math.ceil(users / maxInputs)));
-  const requests: SimulatedRequest[] = [];
-  let durationMs = 0;
-  for (let c = 0; c < containers; c++) {
-    const share = Math.floor(users / containers) + (c < users % containers ? 1 : 0);
-    const prompts = Math.floor(load.requests / containers) + (c < load.requests % containers ? 1 : 0);
-    if (share === 0 || prompts === 0) continue;
-    const run = simulateLoad({
-      constants,
-      // Beyond maxInputs the requests wait at Modal, beyond the running cap in SGLang: one FIFO queue either way.
-      maxRunningRequests: Math.min(running, maxInputs),
-      isSpeculative,
-      concurrency: share,
-      numPrompts: prompts,
-      promptTokens,
-      outputTokens,
-    });
-    requests.push(...run.requests);
-    durationMs = Math.max(durationMs, run.figures.durationMs);
-  }
-  const ttfts = requests.map((r) => r.timing.ttftMs);
-  const tpots = requests.map((r) => r.timing.tpotMs);
-  const durationSec = durationMs / 1000;
-  const latencySum = requests.reduce((sum, r) => sum + (r.endMs - r.arrivalMs), 0);
-  return {
-    outcome: 'measured',
-    figures: {
-      ttftP50Ms: percentile(ttfts, 50),
-      ttftP95Ms: percentile(ttfts, 95),
-      tpotP50Ms: percentile(tpots, 50),
-      tpotP95Ms: percentile(tpots, 95),
-      outputTokensPerSec: (requests.length * outputTokens) / durationSec,
-      requestsPerSec: requests.length / durationSec,
-      measuredConcurrency: latencySum / durationMs,
-      completed: requests.length,
-      failed: 0,
-      errorRate: 0,
-      acceptLength: isSpeculative ? constants.acceptLength : null,
-      durationSec,
-    },
-  };
+  const prediction = predictCandidate({
+    gpuType: spec.gpu.type,
+    gpuCount: spec.gpu.count,
+    weightsGB: spec.model.weightsGB,
+    args: spec.sglang.args,
+    maxContainers: Math.min(maxContainers, Math.max(minContainers, Math.ceil(users / maxInputs))),
+    maxInputs,
+    workload: { concurrency: users, requests: load.requests, inputLen: promptTokens, outputLen: outputTokens },
+    sglangImage: spec.sglang.image,
+  });
+  if (prediction.outcome === 'oom') return { outcome: 'infeasible', reason: prediction.reason, figures: null };
+  return { outcome: 'measured', figures: prediction.figures };
 };
 
 /** The oracle with its answers kept per config: every strategy of a row asks about the same points. */
@@ -178,10 +133,15 @@ function runTune(spec: Spec, tune: TuneSpec, pricing: TunePricing, plan: Planner
   return { trials, best: bestTrial(trials) };
 }
 
+/**
+ * guided: the tune's own (the rules, then block coordinate descent once per speculative mode); rules only: every
+ * point the rules leave, in grid order — the space's best whenever the rules hold, at the rules' price alone; descent
+ * only: the same descent over the raw grid, mem-fraction swept like any lever and OOMs re-tried.
+ */
 const STRATEGIES: Array<{ name: string; plan: Planner }> = [
-  { name: 'guided (rules + coordinate descent)', plan: (spec, tune, trials) => planNextTrials({ spec, tune, trials }) },
-  { name: 'rules + every point left', plan: variant({ method: 'pruned-grid', isPruning: true }) },
-  { name: 'coordinate descent, no rules', plan: variant({ method: 'coordinate-descent', isPruning: false }) },
+  { name: 'guided', plan: (spec, tune, trials) => planNextTrials({ spec, tune, trials }) },
+  { name: 'rules only', plan: variant({ method: 'pruned-grid', isPruning: true }) },
+  { name: 'descent only', plan: variant({ method: 'coordinate-descent', isPruning: false }) },
 ];
 
 /**
@@ -198,8 +158,8 @@ function variant(options: GuidedOptions): Planner {
   return (spec, tune, trials) => guidedStep(spec, tune, trials, options);
 }
 
-/** The demo's levers (issue 18): the running cap, mem-fraction, EAGLE and its steps, Modal's input cap and replicas. */
-const DEMO_SPACE: TuneSpecInput['space'] = {
+/** The demo's five levers (issue 18): the running cap, mem-fraction, EAGLE and its steps, Modal's input cap and replicas. */
+const FIVE_LEVERS: TuneSpecInput['space'] = {
   args: {
     'max-running-requests': [16, 24, 32, 40, 48, 64],
     'mem-fraction-static': [0.83, 0.85, 0.88, 0.9],
@@ -227,7 +187,6 @@ interface Row {
   gridPoints: number;
   strategy: string;
   trials: number;
-  pruned: number;
   bestValue: number | null;
   gridBestValue: number | null;
   meetsSlo: boolean;
@@ -242,43 +201,41 @@ function main(): void {
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const rows: Row[] = [];
   const only = option('space', 'all');
-  const spaces = [
-    { name: 'demo', space: DEMO_SPACE },
-    { name: 'guide', space: GUIDE_SPACE },
-  ].filter((entry) => only === 'all' || entry.name === only);
-  for (const { name, space } of spaces) {
+  const example = parsed.spec.tune;
+  if (!example) throw new Error('examples/local-demo.yaml has no tune: section');
+  const users = (concurrency: number): SloLoadInput => ({
+    concurrency,
+    requests: concurrency * 4,
+    warmupRequests: 0,
+    dataset: { name: 'random', inputLen: 1000, outputLen: 128 },
+  });
+  const spaces: Array<{ name: string; space: TuneSpecInput['space']; workloads: SloLoadInput[] }> = [
+    { name: 'local-demo.yaml', space: example.space, workloads: [example.workload ?? parsed.spec.slo.load] },
+    { name: 'guide', space: GUIDE_SPACE, workloads: [users(48), users(144)] },
+    { name: 'five levers', space: FIVE_LEVERS, workloads: [users(48), users(144)] },
+  ];
+  for (const { name, space, workloads } of spaces.filter((entry) => only === 'all' || entry.name === only)) {
     for (const gpuType of ['B200', 'H200']) {
-      for (const users of [48, 144]) {
+      for (const workload of workloads) {
         for (const objective of ['output-tokens-per-sec', 'tokens-per-dollar'] as const) {
           const spec: Spec = { ...parsed.spec, gpu: { ...parsed.spec.gpu, type: gpuType } };
-          const tune = TuneSpec.parse({
-            space,
-            objective,
-            workload: {
-              concurrency: users,
-              requests: users * 4,
-              warmupRequests: 0,
-              dataset: { name: 'random', inputLen: 1000, outputLen: 128 },
-            },
-          });
+          const tune = TuneSpec.parse({ space, objective, workload });
           const pricing: TunePricing = {
             dollarsPerGpuHour: GPU_CATALOG[gpuType]!.dollarsPerGpuHour,
             source: 'catalog',
           };
-          const oracle = memoized(emulatorModel);
+          const oracle = memoized(twinModel);
           const grid = runTune(spec, tune, pricing, gridWalk(tune), oracle);
           for (const strategy of STRATEGIES) {
             const run = runTune(spec, tune, pricing, strategy.plan, oracle);
-            const last = guidedStep(spec, tune, run.trials);
             rows.push({
               space: name,
               gpu: gpuType,
-              users,
+              users: tune.workload?.concurrency ?? 0,
               objective,
               gridPoints: gridSize(tune.space),
               strategy: strategy.name,
               trials: run.trials.length,
-              pruned: last.pruned.length,
               bestValue: run.best?.objectiveValue ?? null,
               gridBestValue: grid.best?.objectiveValue ?? null,
               meetsSlo: run.best !== null,
@@ -297,25 +254,40 @@ function main(): void {
   fs.writeFileSync(path.join(out, 'tune-search.json'), JSON.stringify(rows, null, 2));
 }
 
+/** One line per space × GPU × workload × objective: each strategy's trials, and each one's best as % of the grid's. */
 function printTable(rows: Row[]): void {
+  const cases = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = [row.space, row.gpu, row.users, row.objective].join('|');
+    cases.set(key, [...(cases.get(key) ?? []), row]);
+  }
+  const names = STRATEGIES.map((strategy) => strategy.name);
   console.log(
-    '| space | GPU | users | objective | grid points | strategy | trials | trials / grid | best vs grid best | meets SLO (strategy / grid) |',
+    `| space | GPU | users | objective | grid points | ${names.map((name) => `trials: ${name}`).join(' | ')} | ` +
+      `${names.map((name) => `best vs grid: ${name}`).join(' | ')} | meets SLO (guided / grid) |`,
   );
-  console.log('|:---|:---|---:|:---|---:|:---|---:|---:|---:|:---:|');
-  for (const r of rows) {
-    const ratio =
-      r.bestValue === null || r.gridBestValue === null ? '—' : `${((100 * r.bestValue) / r.gridBestValue).toFixed(1)}%`;
-    const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
+  console.log(
+    `|:---|:---|---:|:---|---:|${names.map(() => '---:|').join('')}${names.map(() => '---:|').join('')}:---:|`,
+  );
+  const percent = (r: Row): string =>
+    r.bestValue === null || r.gridBestValue === null ? '—' : `${((100 * r.bestValue) / r.gridBestValue).toFixed(1)}%`;
+  const yesNo = (value: boolean): string => (value ? 'yes' : 'no');
+  for (const group of cases.values()) {
+    const first = group[0]!;
+    const byName = (name: string): Row => group.find((row) => row.strategy === name)!;
     console.log(
-      `| ${r.space} | ${r.gpu} | ${r.users} | ${r.objective} | ${r.gridPoints} | ${r.strategy} | ${r.trials} | ` +
-        `${((100 * r.trials) / r.gridPoints).toFixed(1)}% | ${ratio} | ${yesNo(r.meetsSlo)} / ${yesNo(r.gridMeetsSlo)} |`,
+      `| ${first.space} | ${first.gpu} | ${first.users} | ${first.objective} | ${first.gridPoints} | ` +
+        `${names.map((name) => byName(name).trials).join(' | ')} | ${names.map((name) => percent(byName(name))).join(' | ')} | ` +
+        `${yesNo(first.meetsSlo)} / ${yesNo(first.gridMeetsSlo)} |`,
     );
   }
-  console.log('\nbest configs (guided / grid):');
-  for (const r of rows.filter((row) => row.strategy.startsWith('guided'))) {
+  console.log(
+    '\nbest configs (guided / grid; equal objectives tie-break to fewer GPUs, lower TTFT p95, the earlier trial):',
+  );
+  for (const r of rows.filter((row) => row.strategy === names[0])) {
     console.log(`- ${r.space} ${r.gpu} ${r.users} users ${r.objective}: ${r.bestKey}  /  ${r.gridBestKey}`);
   }
-  console.log(`\n${machineLine()}; oracle: the emulator's timing model offline (guide time), SLO TTFT p95 ≤ 300 ms`);
+  console.log(`\n${machineLine()}; oracle: the twin's predictCandidate offline (guide time), SLO TTFT p95 ≤ 300 ms`);
 }
 
 main();
