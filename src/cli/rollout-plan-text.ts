@@ -26,8 +26,7 @@ export function rolloutPlanLines(plan: RolloutPlan): string[] {
     lines.push('lint:');
     for (const finding of plan.lint) lines.push(`  ${finding}`);
   }
-  const unestimated =
-    plan.unestimated.length > 0 ? ` + ${plan.unestimated.join(', ')} (the guide gives no duration)` : '';
+  const unestimated = plan.unestimated.length > 0 ? ` + ${plan.unestimated.join(', ')} (no estimate)` : '';
   lines.push(`duration: ~${formatRange(plan.duration)}${unestimated} (guide §7 cold-start table; skipped steps ~0)`);
   const gpuHours = `${plan.cost.gpuHours.low.toFixed(2)}–${plan.cost.gpuHours.high.toFixed(2)} GPU-hours`;
   if ('unpriced' in plan.cost) lines.push(`cost: ${gpuHours}; ${plan.cost.unpriced}`);
@@ -40,6 +39,7 @@ export function rolloutPlanLines(plan: RolloutPlan): string[] {
 }
 
 function formatRange(range: Range): string {
+  if (range.high === 0) return '0 s';
   const low = formatMs(range.low * 1000);
   const high = formatMs(range.high * 1000);
   return low === high ? low : `${low}–${high}`;

@@ -50,7 +50,7 @@ export interface RolloutPlan {
   lint: string[];
   /** Wall-clock estimate of the steps that have one (see `unestimated`). */
   duration: Range;
-  /** Steps that run but have no estimate (the guide gives no download duration). */
+  /** Steps that run but have no estimate (the guide gives no download duration; a gate's load by count has none). */
   unestimated: RolloutPhaseName[];
   cost:
     | { gpuHours: Range; dollars: Range; dollarsPerGpuHour: number; priceSource: PriceSource; note: string }
@@ -138,7 +138,9 @@ export function planRollout(
   const health = phases(['weightLoad', 'graphCapture']);
   const warmup = phases(['warmup']);
   const load = spec.slo.load;
-  const performanceSeconds = load.durationSec !== undefined ? { low: load.durationSec, high: load.durationSec } : none;
+  // A paced load lasts its stated duration; a request count has no duration the guide could give.
+  const performanceSeconds =
+    load.durationSec !== undefined ? { low: load.durationSec, high: load.durationSec } : undefined;
   const steps: PlannedStep[] = [
     { name: 'validate', action: 'run', why: 'schema and the guide’s lint rules', seconds: none, gpuHours: none },
     weightsStep,
@@ -165,7 +167,7 @@ export function planRollout(
           action: 'run',
           why: `slo.enabled: the performance gate measures ${describeLoad(load)}`,
           seconds: performanceSeconds,
-          gpuHours: gpuHoursOf(performanceSeconds),
+          gpuHours: performanceSeconds ? gpuHoursOf(performanceSeconds) : none,
         }
       : { name: 'performance', action: 'skip', why: 'slo.enabled is false', seconds: none, gpuHours: none },
   ];

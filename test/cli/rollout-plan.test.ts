@@ -123,8 +123,8 @@ describe('glm-ops rollout SPEC --plan (fresh state folder, embedded stack, real 
     expect(fresh.servingVersion).toBeUndefined();
     expect(fresh.flagChanges).toEqual([]);
     expect(step(fresh, 'performance').action).toBe('run');
-    // The download has no duration in the guide; the compile and the GPU steps are priced.
-    expect(fresh.unestimated).toEqual(['weights']);
+    // The download has no duration in the guide, nor has a gate load given as a request count; the GPU steps are priced.
+    expect(fresh.unestimated).toEqual(['weights', 'performance']);
     expect(fresh.cost).toMatchObject({ priceSource: 'catalog' });
     expect(step(fresh, 'weights').gpuHours).toEqual({ low: 0, high: 0 });
     expect(step(fresh, 'kernels').gpuHours.low).toBeGreaterThan(0);
@@ -160,7 +160,7 @@ describe('glm-ops rollout SPEC --plan (fresh state folder, embedded stack, real 
     expect(step(current, 'deploy').why).toBe(
       'new version v2 (v1 serves now; nothing differs from it, and a rollout deploys anyway)',
     );
-    expect(current.unestimated).toEqual([]);
+    expect(current.unestimated).toEqual(['performance']);
 
     // The text form says the same, and the lint findings as `spec check` prints them.
     const text = await cli('rollout', spec, '--plan');
