@@ -76,8 +76,6 @@ export function registerTuneCommand(program: Command, settings: Config): void {
       parseReconnectTimeout,
       DEFAULT_RECONNECT_TIMEOUT_SEC,
     )
-    // `tune status APP --json` is the subcommand's --json, not the tune's.
-    .enablePositionalOptions()
     .action((file: string, flags: TuneFlags) => startTune(file, flags, settings));
 
   tune
@@ -85,7 +83,10 @@ export function registerTuneCommand(program: Command, settings: Config): void {
     .description("show an app's latest tune: trials done, running and planned, the best so far, the budget spent")
     .argument('<app>', 'app name (the serving app the tune started from)')
     .option('--json', 'print the status (or the result, once the tune ended) as JSON')
-    .action((app: string, flags: { json?: boolean }) => tuneStatus(app, flags, settings));
+    // The root parses options before it dispatches, so `tune status APP --json` may land on the tune's own --json.
+    .action((app: string, _flags: unknown, command: Command) =>
+      tuneStatus(app, command.optsWithGlobals<{ json?: boolean }>(), settings),
+    );
 
   tune
     .command('abort')
