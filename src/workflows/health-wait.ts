@@ -1,8 +1,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { RolloutInput } from '../shared/rollout-types';
 import { healthWait } from './retry-profiles';
 
 type AppRef = { app: string; platform: 'local' | 'modal' };
+type Spec = RolloutInput['spec'];
 
 /** How a version answers its health check: the secret's name (never its value) and its start-up timings. */
 export interface HealthCheckOf {
@@ -11,6 +13,16 @@ export interface HealthCheckOf {
   pollIntervalSec: number;
   /** The version that must answer; the probe names it so a platform still serving the previous one cannot pass it. */
   version?: number;
+}
+
+/** The health check of `version` as the spec states it (a fresh deploy: the spec's secret and start-up timings). */
+export function specHealthCheck(spec: Spec, version: number): HealthCheckOf {
+  return {
+    secretName: spec.secrets.apiKey,
+    startupTimeoutSec: spec.health.startupTimeout,
+    pollIntervalSec: spec.health.pollInterval,
+    version,
+  };
 }
 
 /** On Modal the first /health also waits for the image pull and the enter hook's health + warmup (seconds). */

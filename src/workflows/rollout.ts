@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { DiagnosisReport, RolloutInput, RolloutResult } from '../shared/rollout-types';
 import { Compensations, type Compensation } from './compensations';
 import { describeFailure, type Symptoms } from './failure-description';
-import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
+import { platformStartMarginSec, specHealthCheck, waitUntilHealthy } from './health-wait';
 import { notifyRolloutFailure, Notifier } from './notify-events';
 import { PerformanceGate, type PerformanceRecorder } from './performance-gate';
 import { restorePrevious } from './restore-previous';
@@ -258,16 +258,10 @@ async function waitForNewVersion(
   marginSec: number,
   state: RolloutState,
 ): Promise<PhaseOutcome> {
-  const passed = await waitUntilHealthy(
-    { app: spec.app, platform: spec.platform },
-    {
-      secretName: spec.secrets.apiKey,
-      startupTimeoutSec: spec.health.startupTimeout,
-      pollIntervalSec: spec.health.pollInterval,
-      version,
-    },
-    { summary: stepSummary(`Health wait for v${version} (timeout ${spec.health.startupTimeout} s)`), marginSec },
-  );
+  const passed = await waitUntilHealthy({ app: spec.app, platform: spec.platform }, specHealthCheck(spec, version), {
+    summary: stepSummary(`Health wait for v${version} (timeout ${spec.health.startupTimeout} s)`),
+    marginSec,
+  });
   state.recordHealthAttempt(passed.attempt);
   return { detail: `passed on attempt ${passed.attempt}` };
 }

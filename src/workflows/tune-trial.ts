@@ -13,7 +13,7 @@ import type { PerformanceMeasurement } from '../shared/performance-types';
 import type { TrialInput, TrialOutcome, TrialRecord } from '../shared/tune-types';
 import { formatDuration, renderCurrentDetails, runningSince, type RunbookRow } from './current-details';
 import { describeFailure, symptomsOf } from './failure-description';
-import { platformStartMarginSec, waitUntilHealthy } from './health-wait';
+import { platformStartMarginSec, specHealthCheck, waitUntilHealthy } from './health-wait';
 import { requestTimeScale } from './performance-gate';
 import { compensation, diagnosis, endpointCheck, performanceMeasure, remoteControl } from './retry-profiles';
 import { stepSummary } from './step-summary';
@@ -157,16 +157,10 @@ async function deploy(input: TrialInput): Promise<{ version: number; detail: str
 }
 
 async function healthOf(spec: Spec, version: number, marginSec: number): Promise<{ detail: string }> {
-  const passed = await waitUntilHealthy(
-    { app: spec.app, platform: spec.platform },
-    {
-      secretName: spec.secrets.apiKey,
-      startupTimeoutSec: spec.health.startupTimeout,
-      pollIntervalSec: spec.health.pollInterval,
-      version,
-    },
-    { summary: stepSummary(`Health wait for ${spec.app} v${version}`), marginSec },
-  );
+  const passed = await waitUntilHealthy({ app: spec.app, platform: spec.platform }, specHealthCheck(spec, version), {
+    summary: stepSummary(`Health wait for ${spec.app} v${version}`),
+    marginSec,
+  });
   return { detail: `passed on attempt ${passed.attempt}` };
 }
 
